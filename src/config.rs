@@ -1,0 +1,160 @@
+//! Settings: defaults <- optional TOML file (`HA_CONFIG`) <- environment (`HA_*`).
+//! Every field is listed, with its variable, in README.md.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// `HA_LISTEN`: host:port to serve on; port 0 picks a free port.
+    pub listen: String,
+    /// `HA_REDIS_URL`: set means conversations live in Redis; unset means in memory.
+    pub redis_url: Option<String>,
+    /// `HA_REDIS_PREFIX`: prefix of every Redis key, so services (and tests) can share a Redis.
+    pub redis_prefix: String,
+    /// `HA_INTENTS_DIR`, `HA_KNOWLEDGE_DIR`: the content folders.
+    pub intents_dir: PathBuf,
+    pub knowledge_dir: PathBuf,
+    /// `HA_RETENTION_DAYS`: how long a conversation is kept after its last message.
+    pub retention_days: u64,
+    /// `HA_MAX_TEXT_CHARS`: the longest message a resident may send.
+    pub max_text_chars: usize,
+    /// `HA_MAX_BODY_BYTES`: the largest request body read; larger gets 413.
+    pub max_body_bytes: usize,
+    /// `HA_THRESHOLD`: confidence below which the assistant declines.
+    pub threshold: f32,
+    /// `HA_WORKERS`: HTTP worker threads (0 = one per core).
+    pub workers: usize,
+    /// `HA_LOG`: log filter, e.g. `info` or `herts_assistant=debug`.
+    pub log: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            redis_url: None,
+            redis_prefix: "ha:".into(),
+            intents_dir: "intents".into(),
+            knowledge_dir: "knowledge-base".into(),
+            retention_days: 30,
+            max_text_chars: 1000,
+            max_body_bytes: 16 * 1024,
+            threshold: crate::engine::matcher::MatchSettings::default().threshold,
+            workers: 0,
+            log: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("invalid config file {0}: {1}")]
+    Parse(PathBuf, toml::de::Error),
+    #[error("invalid value for {0}: {1:?}")]
+    Env(&'static str, String),
+}
+
+impl Settings {
+    pub fn retention(&self) -> Duration {
+        Duration::from_secs(self.retention_days * 24 * 3600)
+    }
+
+    /// Defaults, then the file named by `HA_CONFIG`, then `HA_*` variables.
+    pub fn load() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut settings = match var("HA_CONFIG") {
+            Some(path) => {
+                let path = PathBuf::from(path);
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| ConfigError::Read(path.clone(), e))?;
+                toml::from_str(&text).map_err(|e| ConfigError::Parse(path, e))?
+            }
+            None => Settings::default(),
+        };
+        fn parse<T: std::str::FromStr>(
+            name: &'static str,
+            value: String,
+        ) -> Result<T, ConfigError> {
+            value
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::Env(name, value))
+        }
+        if let Some(v) = var("HA_LISTEN") {
+            settings.listen = v;
+        }
+        if let Some(v) = var("HA_REDIS_URL") {
+            settings.redis_url = (!v.is_empty()).then_some(v);
+        }
+        if let Some(v) = var("HA_REDIS_PREFIX") {
+            settings.redis_prefix = v;
+        }
+        if let Some(v) = var("HA_INTENTS_DIR") {
+            settings.intents_dir = v.into();
+        }
+        if let Some(v) = var("HA_KNOWLEDGE_DIR") {
+            settings.knowledge_dir = v.into();
+        }
+        if let Some(v) = var("HA_RETENTION_DAYS") {
+            settings.retention_days = parse("HA_RETENTION_DAYS", v)?;
+        }
+        if let Some(v) = var("HA_MAX_TEXT_CHARS") {
+            settings.max_text_chars = parse("HA_MAX_TEXT_CHARS", v)?;
+        }
+        if let Some(v) = var("HA_MAX_BODY_BYTES") {
+            settings.max_body_bytes = parse("HA_MAX_BODY_BYTES", v)?;
+        }
+        if let Some(v) = var("HA_THRESHOLD") {
+            settings.threshold = parse("HA_THRESHOLD", v)?;
+        }
+        if let Some(v) = var("HA_WORKERS") {
+            settings.workers = parse("HA_WORKERS", v)?;
+        }
+        if let Some(v) = var("HA_LOG") {
+            settings.log = v;
+        }
+        Ok(settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_defaults() {
+        let settings = Settings::from_lookup(|name| match name {
+            "HA_LISTEN" => Some("0.0.0.0:9000".into()),
+            "HA_REDIS_URL" => Some("redis://127.0.0.1:6379".into()),
+            "HA_MAX_TEXT_CHARS" => Some("200".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(settings.listen, "0.0.0.0:9000");
+        assert_eq!(
+            settings.redis_url.as_deref(),
+            Some("redis://127.0.0.1:6379")
+        );
+        assert_eq!(settings.max_text_chars, 200);
+        assert_eq!(settings.retention_days, 30);
+    }
+
+    #[test]
+    fn bad_number_is_named() {
+        let error = Settings::from_lookup(|n| (n == "HA_RETENTION_DAYS").then(|| "ten".into()))
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid value for HA_RETENTION_DAYS: \"ten\""
+        );
+    }
+}

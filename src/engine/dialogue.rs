@@ -1,0 +1,353 @@
+//! The dialogue policy: answer, ask for the town once, clarify, decline, or hand to a person.
+
+use super::matcher::Decision;
+use super::state::{
+    ConversationState, HandoffReason, HandoffRequest, MatchKind, Matched, Mode, Offer, Reply, Turn,
+};
+use super::{DEFAULT_TEAM, Engine};
+use crate::content::{Intent, Link, Scope, Slot};
+
+/// The quick reply that hands to a person, offered wherever the assistant falls short.
+pub const TALK_TO_PERSON: &str = "Talk to a person";
+const NONE_OF_THESE: &str = "None of these";
+/// The topic that means "a person, please".
+const PERSON_TOPIC: &str = "talk-to-person";
+
+pub struct Dialogue<'a> {
+    engine: &'a Engine,
+    state: ConversationState,
+    replies: Vec<Reply>,
+    handoff: Option<HandoffRequest>,
+}
+
+impl<'a> Dialogue<'a> {
+    pub fn new(engine: &'a Engine, state: ConversationState) -> Self {
+        Self {
+            engine,
+            state,
+            replies: Vec::new(),
+            handoff: None,
+        }
+    }
+
+    pub fn respond(mut self, text: &str) -> Turn {
+        // While a person holds the conversation, or it waits for one, the assistant is silent.
+        if self.state.mode != Mode::Bot {
+            return self.finish(Matched::none(0.0));
+        }
+        if let Some(emergency) = &self.engine.content.emergency
+            && self.engine.is_emergency(text)
+        {
+            self.replies.push(Reply {
+                text: emergency.message.clone(),
+                ..Reply::default()
+            });
+        }
+        let place = self.engine.gazetteer.find(text);
+        if place.is_some() {
+            self.state.place = place.clone();
+        }
+        let offers = std::mem::take(&mut self.state.offers);
+        if let Some(offer) = offers
+            .iter()
+            .find(|o| o.label().eq_ignore_ascii_case(text.trim()))
+        {
+            return self.take_offer(offer.clone());
+        }
+        let found = self.engine.matcher.classify(text);
+        if let Some(pending) = self.state.pending_topic.take() {
+            // The resident was asked for their town. A named place answers the waiting topic;
+            // a confident new question is taken as one; anything else gets the general answer,
+            // because the assistant asks only once.
+            let new_question = matches!(&found.decision, Decision::Answer { id, .. } if *id != pending)
+                && found.decision.confidence() >= self.engine.matcher.settings.sure;
+            if place.is_some() || !new_question {
+                return self.answer_topic(&pending, 1.0);
+            }
+        }
+        match found.decision {
+            Decision::Answer { id, confidence } => self.answer_topic(&id, confidence),
+            Decision::Clarify { ids, confidence } => self.clarify(ids, confidence),
+            Decision::Decline {
+                elsewhere,
+                confidence,
+            } => self.decline(elsewhere.as_deref(), confidence),
+        }
+    }
+
+    fn take_offer(mut self, offer: Offer) -> Turn {
+        match offer {
+            Offer::FollowUp { topic, index, .. } => {
+                let follow_up = self
+                    .engine
+                    .content
+                    .intent(&topic)
+                    .and_then(|i| i.follow_ups.get(index))
+                    .and_then(|f| f.answer.clone());
+                match follow_up {
+                    Some(answer) => {
+                        self.replies.push(Reply {
+                            text: answer,
+                            answer: true,
+                            ..Reply::default()
+                        });
+                        self.state.unanswered = 0;
+                        let kind = self.kind_of(&topic);
+                        self.finish(Matched {
+                            kind,
+                            id: Some(topic),
+                            confidence: 1.0,
+                        })
+                    }
+                    // Content changed since the offer was made: answer the topic itself.
+                    None => self.answer_topic(&topic, 1.0),
+                }
+            }
+            Offer::Topic { topic, .. } => self.answer_topic(&topic, 1.0),
+            Offer::Person { .. } => {
+                self.hand_off(HandoffReason::Asked, Some(PERSON_TOPIC.to_string()), 1.0)
+            }
+            Offer::NoneOfThese { .. } => {
+                self.hand_off(HandoffReason::RejectedSuggestions, None, 1.0)
+            }
+        }
+    }
+
+    fn answer_topic(mut self, id: &str, confidence: f32) -> Turn {
+        if id == PERSON_TOPIC {
+            return self.hand_off(HandoffReason::Asked, Some(id.to_string()), confidence);
+        }
+        let content = &self.engine.content;
+        let intent = content.intent(id);
+        let article = content.article(id);
+        let matched = Matched {
+            kind: self.kind_of(id),
+            id: Some(id.to_string()),
+            confidence,
+        };
+        if intent.is_some_and(|i| i.scope == Scope::Elsewhere) {
+            return self.decline(Some(id), confidence);
+        }
+        self.state.unanswered = 0;
+        self.state.last_topic = Some(id.to_string());
+        if let Some(team) = intent.and_then(|i| i.team.clone()) {
+            self.state.team = Some(team);
+        }
+        let needs_place = intent.is_some_and(|i| i.slot == Some(Slot::Place));
+        if needs_place && self.state.place.is_none() && !self.state.asked_place {
+            let intent = intent.expect("needs_place implies an intent");
+            self.state.asked_place = true;
+            self.state.pending_topic = Some(id.to_string());
+            self.replies.push(Reply {
+                text: intent.ask.clone().unwrap_or_default(),
+                ..Reply::default()
+            });
+            return self.finish(matched);
+        }
+        let body = intent
+            .and_then(|i| i.answer.clone())
+            .or_else(|| article.map(|a| a.body.clone()))
+            .unwrap_or_default();
+        let text = match (needs_place, self.district_of_place()) {
+            (true, Some(district)) => fill_district(
+                &body,
+                self.state.place.as_ref().map(|p| p.name.as_str()),
+                district,
+            ),
+            (true, None) => self.all_districts_answer(intent.map_or(id, |i| i.title.as_str())),
+            (false, _) => body,
+        };
+        let mut links: Vec<Link> = intent.map(|i| i.links.clone()).unwrap_or_default();
+        if let Some(article) = article
+            && !links.iter().any(|l| l.url == article.url)
+        {
+            links.push(Link {
+                title: article.title.clone(),
+                url: article.url.clone(),
+            });
+        }
+        if let (true, Some(district)) = (needs_place, self.district_of_place()) {
+            links.insert(
+                0,
+                Link {
+                    title: district.name.clone(),
+                    url: district.website.clone(),
+                },
+            );
+        }
+        let mut offers: Vec<Offer> = Vec::new();
+        if let Some(intent) = intent {
+            offers.extend(follow_up_offers(intent));
+            if intent.offer_person {
+                offers.push(Offer::Person {
+                    label: TALK_TO_PERSON.into(),
+                });
+            }
+        }
+        let is_answer = intent.is_none_or(|i| i.scope != Scope::Conversation);
+        self.replies.push(Reply {
+            text,
+            quick_replies: offers.iter().map(|o| o.label().to_string()).collect(),
+            links,
+            answer: is_answer,
+        });
+        self.state.offers = offers;
+        self.finish(matched)
+    }
+
+    fn clarify(mut self, ids: Vec<String>, confidence: f32) -> Turn {
+        let content = &self.engine.content;
+        let mut offers: Vec<Offer> = ids
+            .iter()
+            .map(|id| Offer::Topic {
+                label: self.title_of(id),
+                topic: id.clone(),
+            })
+            .collect();
+        offers.push(Offer::NoneOfThese {
+            label: NONE_OF_THESE.into(),
+        });
+        self.replies.push(Reply {
+            text: content.messages.clarify.clone(),
+            quick_replies: offers.iter().map(|o| o.label().to_string()).collect(),
+            ..Reply::default()
+        });
+        self.state.offers = offers;
+        self.finish(Matched {
+            kind: MatchKind::Clarify,
+            id: ids.first().cloned(),
+            confidence,
+        })
+    }
+
+    fn decline(mut self, elsewhere: Option<&str>, confidence: f32) -> Turn {
+        self.state.unanswered += 1;
+        if self.state.unanswered >= 2 {
+            return self.hand_off(HandoffReason::NotAnswered, None, confidence);
+        }
+        let content = &self.engine.content;
+        let (text, links) = match elsewhere.and_then(|id| content.intent(id)) {
+            Some(intent) => (
+                intent.answer.clone().unwrap_or_default(),
+                intent.links.clone(),
+            ),
+            None => (content.messages.decline.clone(), Vec::new()),
+        };
+        let offers = vec![Offer::Person {
+            label: TALK_TO_PERSON.into(),
+        }];
+        self.replies.push(Reply {
+            text,
+            quick_replies: offers.iter().map(|o| o.label().to_string()).collect(),
+            links,
+            answer: false,
+        });
+        self.state.offers = offers;
+        self.finish(Matched::none(confidence))
+    }
+
+    /// Says what happens next, then asks the edge to queue the conversation.
+    fn hand_off(mut self, reason: HandoffReason, topic: Option<String>, confidence: f32) -> Turn {
+        let team = self
+            .state
+            .team
+            .clone()
+            .unwrap_or_else(|| DEFAULT_TEAM.to_string());
+        self.state.mode = Mode::Queued;
+        self.state.unanswered = 0;
+        self.state.pending_topic = None;
+        self.replies.push(Reply {
+            text: self.engine.content.messages.handoff.clone(),
+            ..Reply::default()
+        });
+        self.handoff = Some(HandoffRequest { team, reason });
+        let matched = match topic {
+            Some(id) => Matched {
+                kind: self.kind_of(&id),
+                id: Some(id),
+                confidence,
+            },
+            None => Matched::none(confidence),
+        };
+        self.finish(matched)
+    }
+
+    fn finish(self, matched: Matched) -> Turn {
+        Turn {
+            replies: self.replies,
+            matched,
+            state: self.state,
+            handoff: self.handoff,
+        }
+    }
+
+    fn kind_of(&self, id: &str) -> MatchKind {
+        if self.engine.content.intent(id).is_some() {
+            MatchKind::Intent
+        } else {
+            MatchKind::Article
+        }
+    }
+
+    fn title_of(&self, id: &str) -> String {
+        let content = &self.engine.content;
+        content
+            .intent(id)
+            .map(|i| i.title.clone())
+            .or_else(|| content.article(id).map(|a| a.title.clone()))
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    fn district_of_place(&self) -> Option<&'a crate::content::District> {
+        let place = self.state.place.as_ref()?;
+        self.engine
+            .content
+            .districts
+            .iter()
+            .find(|d| d.id == place.district_id)
+    }
+
+    /// The answer when the town is not known: every district, so the resident can pick.
+    fn all_districts_answer(&self, title: &str) -> String {
+        let mut text = format!(
+            "{title} is handled by your district or borough council, not the county council. Find yours:\n\n"
+        );
+        for district in &self.engine.content.districts {
+            text.push_str(&format!("- [{}]({})\n", district.name, district.website));
+        }
+        text.trim_end().to_string()
+    }
+}
+
+fn follow_up_offers(intent: &Intent) -> impl Iterator<Item = Offer> + '_ {
+    intent
+        .follow_ups
+        .iter()
+        .enumerate()
+        .map(|(index, f)| match &f.goto {
+            Some(topic) if topic == PERSON_TOPIC => Offer::Person {
+                label: f.label.clone(),
+            },
+            Some(topic) => Offer::Topic {
+                label: f.label.clone(),
+                topic: topic.clone(),
+            },
+            None => Offer::FollowUp {
+                label: f.label.clone(),
+                topic: intent.id.clone(),
+                index,
+            },
+        })
+}
+
+fn fill_district(
+    template: &str,
+    place: Option<&str>,
+    district: &crate::content::District,
+) -> String {
+    template
+        .replace("{district}", &district.name)
+        .replace("{district_url}", &district.website)
+        .replace("{district_phone}", &district.phone)
+        .replace("{place}", place.unwrap_or("Your area"))
+}

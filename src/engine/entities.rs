@@ -1,0 +1,215 @@
+//! Details found in a message: UK postcodes, emails, phone numbers, dates and Hertfordshire
+//! places. Also the redaction of personal data before anything is stored or logged.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::content::District;
+
+static POSTCODE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b").expect("valid regex")
+});
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}\b").expect("valid regex")
+});
+// UK numbers: 01/02/03/07/08 plus 9 or 10 more digits, or +44, with spaces or dashes.
+static PHONE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:\+44\s?\(?0?\)?|\b0)(?:[\s-]?\d){9,10}\b").expect("valid regex")
+});
+// 13 to 19 digits in groups: a payment card number.
+static CARD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(?:\d[ -]?){12,18}\d\b").expect("valid regex"));
+static NI_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b")
+        .expect("valid regex")
+});
+static DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{1,2}(st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*(\s+\d{4})?|today|tomorrow|yesterday)\b")
+        .expect("valid regex")
+});
+
+/// What the entity finder found in one message.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Entities {
+    pub postcode: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub date: Option<String>,
+    /// A Hertfordshire place and the id of its district.
+    pub place: Option<PlaceMatch>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PlaceMatch {
+    pub name: String,
+    pub district_id: String,
+}
+
+/// Finds Hertfordshire places by their words, longest name first ("Welwyn Garden City" before
+/// "Welwyn").
+#[derive(Debug, Default)]
+pub struct Gazetteer {
+    /// First word -> (all words, display name, district id), longest first.
+    by_first_word: HashMap<String, Vec<(Vec<String>, String, String)>>,
+}
+
+impl Gazetteer {
+    pub fn new(districts: &[District]) -> Self {
+        let mut by_first_word: HashMap<String, Vec<(Vec<String>, String, String)>> = HashMap::new();
+        for district in districts {
+            let district_short = district
+                .name
+                .trim_end_matches(" Council")
+                .trim_end_matches(" Borough")
+                .trim_end_matches(" District")
+                .to_string();
+            let names = district
+                .places
+                .iter()
+                .cloned()
+                .chain(std::iter::once(district_short));
+            for name in names {
+                let words = place_words(&name);
+                if let Some(first) = words.first().cloned() {
+                    let entries = by_first_word.entry(first).or_default();
+                    if !entries.iter().any(|(w, _, _)| *w == words) {
+                        entries.push((words, name, district.id.clone()));
+                    }
+                }
+            }
+        }
+        for entries in by_first_word.values_mut() {
+            entries.sort_by_key(|(words, _, _)| std::cmp::Reverse(words.len()));
+        }
+        Self { by_first_word }
+    }
+
+    /// The first place named in `text`.
+    pub fn find(&self, text: &str) -> Option<PlaceMatch> {
+        let words = place_words(text);
+        (0..words.len()).find_map(|start| {
+            self.by_first_word.get(&words[start])?.iter().find_map(
+                |(name_words, name, district)| {
+                    words[start..].starts_with(name_words).then(|| PlaceMatch {
+                        name: name.clone(),
+                        district_id: district.clone(),
+                    })
+                },
+            )
+        })
+    }
+}
+
+/// Place names compare on lowercase words with apostrophes dropped ("Bishop's" = "bishops").
+fn place_words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .replace(['\'', '\u{2019}'], "")
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+pub fn extract(text: &str, gazetteer: &Gazetteer) -> Entities {
+    let first = |re: &Regex| re.find(text).map(|m| m.as_str().to_string());
+    Entities {
+        postcode: POSTCODE
+            .captures(text)
+            .map(|c| format!("{} {}", &c[1], &c[2]).to_uppercase()),
+        email: first(&EMAIL),
+        phone: first(&PHONE),
+        date: first(&DATE),
+        place: gazetteer.find(text),
+    }
+}
+
+/// Replaces personal data with a label before a message is stored or logged: emails, phone
+/// numbers, card numbers and National Insurance numbers. Postcodes and places stay: they are
+/// what the resident asked about, and the conversation's slots keep them anyway.
+pub fn redact(text: &str) -> String {
+    let text = EMAIL.replace_all(text, "[email]");
+    let text = CARD.replace_all(&text, "[card number]");
+    let text = PHONE.replace_all(&text, "[phone]");
+    NI_NUMBER.replace_all(&text, "[NI number]").into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::Location;
+
+    fn gazetteer() -> Gazetteer {
+        Gazetteer::new(&[
+            District {
+                id: "welwyn-hatfield".into(),
+                name: "Welwyn Hatfield Borough Council".into(),
+                website: "https://www.welhat.gov.uk".into(),
+                phone: String::new(),
+                places: vec!["Welwyn Garden City".into(), "Hatfield".into()],
+                source: Location::default(),
+            },
+            District {
+                id: "east-herts".into(),
+                name: "East Hertfordshire District Council".into(),
+                website: "https://www.eastherts.gov.uk".into(),
+                phone: String::new(),
+                places: vec!["Bishop's Stortford".into(), "Welwyn".into()],
+                source: Location::default(),
+            },
+        ])
+    }
+
+    #[test]
+    fn longest_place_name_wins() {
+        let found = gazetteer()
+            .find("bins in welwyn garden city please")
+            .unwrap();
+        assert_eq!(
+            (found.name.as_str(), found.district_id.as_str()),
+            ("Welwyn Garden City", "welwyn-hatfield")
+        );
+        assert_eq!(
+            gazetteer().find("I live in Welwyn").unwrap().district_id,
+            "east-herts"
+        );
+    }
+
+    #[test]
+    fn apostrophes_and_district_names() {
+        assert_eq!(
+            gazetteer().find("bishops stortford").unwrap().district_id,
+            "east-herts"
+        );
+        assert_eq!(
+            gazetteer()
+                .find("Welwyn Hatfield bins")
+                .unwrap()
+                .district_id,
+            "welwyn-hatfield"
+        );
+        assert!(gazetteer().find("london").is_none());
+    }
+
+    #[test]
+    fn finds_details() {
+        let e = extract(
+            "I'm at sg13 8dq, call 07700 900123 or a@b.com on 12/03/2026",
+            &gazetteer(),
+        );
+        assert_eq!(e.postcode.as_deref(), Some("SG13 8DQ"));
+        assert_eq!(e.phone.as_deref(), Some("07700 900123"));
+        assert_eq!(e.email.as_deref(), Some("a@b.com"));
+        assert_eq!(e.date.as_deref(), Some("12/03/2026"));
+    }
+
+    #[test]
+    fn redacts_personal_data() {
+        let text = "me@example.com, 07700 900123, +44 1992 555 555, 4111 1111 1111 1111, JG 12 34 56 C, SG13 8DQ";
+        assert_eq!(
+            redact(text),
+            "[email], [phone], [phone], [card number], [NI number], SG13 8DQ"
+        );
+    }
+}

@@ -1,0 +1,309 @@
+//! The matcher: normalise, vectorise, classify, search the articles, combine, decide.
+
+use std::collections::HashMap;
+
+use super::classifier::{Classifier, TrainSettings};
+use super::features::{FeatureSettings, Vectoriser};
+use super::knowledge::Knowledge;
+use super::normalise::{Normalised, Normaliser};
+
+/// The label of training lines that are out of scope.
+pub const OUT_OF_SCOPE: &str = "out_of_scope";
+
+/// Everything the matcher learns or is told, in one place.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MatchSettings {
+    /// Below this confidence the assistant declines.
+    pub threshold: f32,
+    /// When the best two are closer than this, and the best is below `sure`, ask "did you mean".
+    pub clarify_margin: f32,
+    pub sure: f32,
+    /// How much an article's BM25 score can add to its confidence (noisy-OR).
+    pub knowledge_weight: f32,
+    /// The BM25 score that counts as half-way to certain.
+    pub knowledge_half_score: f32,
+    pub features: FeatureSettings,
+    pub training: TrainSettings,
+}
+
+impl Default for MatchSettings {
+    fn default() -> Self {
+        Self {
+            threshold: 0.3,
+            clarify_margin: 0.08,
+            sure: 0.5,
+            knowledge_weight: 0.3,
+            knowledge_half_score: 12.0,
+            features: FeatureSettings::default(),
+            training: TrainSettings::default(),
+        }
+    }
+}
+
+/// A labelled example to learn from.
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub text: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Candidate {
+    pub id: String,
+    pub confidence: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Decision {
+    Answer {
+        id: String,
+        confidence: f32,
+    },
+    /// "Did you mean": the best candidates, best first.
+    Clarify {
+        ids: Vec<String>,
+        confidence: f32,
+    },
+    /// Out of scope; `elsewhere` names a known not-the-council topic when one matched.
+    Decline {
+        elsewhere: Option<String>,
+        confidence: f32,
+    },
+}
+
+impl Decision {
+    pub fn confidence(&self) -> f32 {
+        match self {
+            Decision::Answer { confidence, .. }
+            | Decision::Clarify { confidence, .. }
+            | Decision::Decline { confidence, .. } => *confidence,
+        }
+    }
+}
+
+/// What the matcher made of one message, with the reasons (for `ask` and the logs).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Match {
+    pub normalised: String,
+    pub candidates: Vec<Candidate>,
+    pub decision: Decision,
+}
+
+#[derive(Debug)]
+pub struct Matcher {
+    normaliser: Normaliser,
+    vectoriser: Vectoriser,
+    classifier: Classifier,
+    labels: Vec<String>,
+    /// Labels that mean "not ours": out_of_scope and the elsewhere topics.
+    decline_labels: Vec<bool>,
+    knowledge: Option<Knowledge>,
+    pub settings: MatchSettings,
+}
+
+impl Matcher {
+    /// Trains on `examples`. `declines` lists labels other than `out_of_scope` that mean the
+    /// question is not the council's.
+    pub fn train(
+        normaliser: Normaliser,
+        examples: &[Example],
+        declines: &[String],
+        knowledge: Option<Knowledge>,
+        settings: MatchSettings,
+    ) -> Self {
+        let mut label_index: HashMap<&str, usize> = HashMap::new();
+        let mut labels = Vec::new();
+        for example in examples {
+            label_index.entry(&example.label).or_insert_with(|| {
+                labels.push(example.label.clone());
+                labels.len() - 1
+            });
+        }
+        let normalised: Vec<Normalised> = examples
+            .iter()
+            .map(|e| normaliser.normalise(&e.text))
+            .collect();
+        let vectoriser = Vectoriser::fit(settings.features, &normalised);
+        let training: Vec<_> = normalised
+            .iter()
+            .zip(examples)
+            .map(|(n, e)| (vectoriser.transform(n), label_index[e.label.as_str()]))
+            .collect();
+        let classifier = Classifier::train(
+            &settings.training,
+            vectoriser.len(),
+            labels.len(),
+            &training,
+        );
+        let decline_labels = labels
+            .iter()
+            .map(|l| l == OUT_OF_SCOPE || declines.contains(l))
+            .collect();
+        Self {
+            normaliser,
+            vectoriser,
+            classifier,
+            labels,
+            decline_labels,
+            knowledge,
+            settings,
+        }
+    }
+
+    pub fn normaliser(&self) -> &Normaliser {
+        &self.normaliser
+    }
+
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    pub fn feature_count(&self) -> usize {
+        self.vectoriser.len()
+    }
+
+    pub fn weight_bytes(&self) -> usize {
+        self.classifier.weight_bytes()
+    }
+
+    /// Confidence of every label, best first: the classifier's probability, raised by a
+    /// matching article's BM25 score (noisy-OR, so evidence from either side counts).
+    pub fn candidates(&self, text: &str) -> (Normalised, Vec<Candidate>) {
+        let normalised = self.normaliser.normalise(text);
+        let vector = self.vectoriser.transform(&normalised);
+        let mut confidence: HashMap<&str, f32> = self
+            .classifier
+            .rank(&vector)
+            .into_iter()
+            .map(|(i, p)| (self.labels[i].as_str(), p))
+            .collect();
+        if let Some(knowledge) = &self.knowledge {
+            for (id, score) in knowledge.search(&normalised.words, 3) {
+                if let Some(p) = confidence.get_mut(id.as_str()) {
+                    let q = self.settings.knowledge_weight * score
+                        / (score + self.settings.knowledge_half_score);
+                    *p = 1.0 - (1.0 - *p) * (1.0 - q);
+                }
+            }
+        }
+        let mut candidates: Vec<Candidate> = confidence
+            .into_iter()
+            .map(|(id, c)| Candidate {
+                id: id.to_string(),
+                confidence: c,
+            })
+            .collect();
+        candidates.sort_by(|a, b| {
+            b.confidence
+                .total_cmp(&a.confidence)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        (normalised, candidates)
+    }
+
+    pub fn is_decline_label(&self, id: &str) -> bool {
+        self.labels
+            .iter()
+            .zip(&self.decline_labels)
+            .any(|(l, d)| *d && l == id)
+    }
+
+    pub fn decide(&self, candidates: &[Candidate]) -> Decision {
+        let s = &self.settings;
+        let Some(best) = candidates.first() else {
+            return Decision::Decline {
+                elsewhere: None,
+                confidence: 0.0,
+            };
+        };
+        let confidence = best.confidence;
+        if self.is_decline_label(&best.id) || confidence < s.threshold {
+            let elsewhere = (best.id != OUT_OF_SCOPE
+                && self.is_decline_label(&best.id)
+                && confidence >= s.threshold)
+                .then(|| best.id.clone());
+            return Decision::Decline {
+                elsewhere,
+                confidence,
+            };
+        }
+        let close: Vec<String> = candidates
+            .iter()
+            .skip(1)
+            .take(2)
+            .filter(|c| {
+                !self.is_decline_label(&c.id) && confidence - c.confidence < s.clarify_margin
+            })
+            .map(|c| c.id.clone())
+            .collect();
+        if confidence < s.sure && !close.is_empty() {
+            let ids = std::iter::once(best.id.clone()).chain(close).collect();
+            return Decision::Clarify { ids, confidence };
+        }
+        Decision::Answer {
+            id: best.id.clone(),
+            confidence,
+        }
+    }
+
+    pub fn classify(&self, text: &str) -> Match {
+        let (normalised, candidates) = self.candidates(text);
+        let decision = self.decide(&candidates);
+        Match {
+            normalised: normalised.text(),
+            candidates: candidates.into_iter().take(5).collect(),
+            decision,
+        }
+    }
+
+    /// Chooses the out-of-scope threshold on held-out examples `(text, expected label)`: the one
+    /// that maximises in-scope accuracy plus out-of-scope recall, so that neither side is
+    /// bought with the other. Returns the threshold chosen.
+    pub fn tune(&mut self, examples: &[(String, String)]) -> f32 {
+        // (confidence of the best, best is right, best is a decline label, expected is out of scope)
+        let scored: Vec<(f32, bool, bool, bool)> = examples
+            .iter()
+            .map(|(text, expected)| {
+                let (_, candidates) = self.candidates(text);
+                let best = &candidates[0];
+                let expected_oos = expected == OUT_OF_SCOPE || self.is_decline_label(expected);
+                (
+                    best.confidence,
+                    best.id == *expected,
+                    self.is_decline_label(&best.id),
+                    expected_oos,
+                )
+            })
+            .collect();
+        let in_scope = scored.iter().filter(|s| !s.3).count().max(1) as f32;
+        let out_of_scope = scored.iter().filter(|s| s.3).count() as f32;
+        let mut thresholds: Vec<f32> = scored.iter().map(|s| s.0).collect();
+        thresholds.push(0.0);
+        thresholds.sort_by(f32::total_cmp);
+        thresholds.dedup();
+        let objective = |t: f32| {
+            let right = scored
+                .iter()
+                .filter(|s| !s.3 && s.1 && !s.2 && s.0 >= t)
+                .count() as f32
+                / in_scope;
+            let declined = scored.iter().filter(|s| s.3 && (s.2 || s.0 < t)).count() as f32;
+            right
+                + if out_of_scope > 0.0 {
+                    declined / out_of_scope
+                } else {
+                    0.0
+                }
+        };
+        let mut best = (f32::NEG_INFINITY, self.settings.threshold);
+        for t in thresholds {
+            let value = objective(t);
+            if value > best.0 {
+                best = (value, t);
+            }
+        }
+        self.settings.threshold = best.1;
+        best.1
+    }
+}

@@ -1,0 +1,141 @@
+//! What the engine remembers between messages of one conversation, and what one turn produces.
+//! Serialised as JSON into the store; every field has a default so that older records load.
+
+use serde::{Deserialize, Serialize};
+
+use super::entities::PlaceMatch;
+use crate::content::Link;
+
+/// Who is answering the resident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    #[default]
+    Bot,
+    /// Waiting for a person.
+    Queued,
+    /// A person holds the conversation: the assistant stays silent.
+    Agent,
+    Closed,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Bot => "bot",
+            Mode::Queued => "queued",
+            Mode::Agent => "agent",
+            Mode::Closed => "closed",
+        }
+    }
+}
+
+/// What a quick reply offered in the last message does when the resident picks it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "do", rename_all = "snake_case")]
+pub enum Offer {
+    /// Answer follow-up number `index` of `topic`.
+    FollowUp {
+        label: String,
+        topic: String,
+        index: usize,
+    },
+    /// Answer a topic ("did you mean" choices, `goto` follow-ups).
+    Topic { label: String, topic: String },
+    /// Hand the conversation to a person.
+    Person { label: String },
+    /// The resident rejected the "did you mean" choices.
+    NoneOfThese { label: String },
+}
+
+impl Offer {
+    pub fn label(&self) -> &str {
+        match self {
+            Offer::FollowUp { label, .. }
+            | Offer::Topic { label, .. }
+            | Offer::Person { label }
+            | Offer::NoneOfThese { label } => label,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConversationState {
+    pub mode: Mode,
+    /// The resident's town, remembered for the whole conversation ("ask customers once").
+    pub place: Option<PlaceMatch>,
+    /// Whether the assistant has asked for the town: it never asks twice.
+    pub asked_place: bool,
+    /// The topic waiting for the town the assistant just asked for.
+    pub pending_topic: Option<String>,
+    /// The quick replies of the last bot message, with what each does.
+    pub offers: Vec<Offer>,
+    /// Turns in a row the assistant could not answer.
+    pub unanswered: u32,
+    /// The last topic answered, for routing a handoff.
+    pub last_topic: Option<String>,
+    /// The team a handoff goes to.
+    pub team: Option<String>,
+}
+
+/// One message from the assistant.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Reply {
+    pub text: String,
+    pub quick_replies: Vec<String>,
+    pub links: Vec<Link>,
+    /// A topic answer, on which the resident can give feedback.
+    pub answer: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchKind {
+    Intent,
+    Article,
+    Clarify,
+    None,
+}
+
+/// The `matched` object of the API contract.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Matched {
+    pub kind: MatchKind,
+    pub id: Option<String>,
+    pub confidence: f32,
+}
+
+impl Matched {
+    pub fn none(confidence: f32) -> Self {
+        Self {
+            kind: MatchKind::None,
+            id: None,
+            confidence,
+        }
+    }
+}
+
+/// Why a conversation goes to a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffReason {
+    Asked,
+    NotAnswered,
+    RejectedSuggestions,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HandoffRequest {
+    pub team: String,
+    pub reason: HandoffReason,
+}
+
+/// The engine's answer to one message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    pub replies: Vec<Reply>,
+    pub matched: Matched,
+    pub state: ConversationState,
+    pub handoff: Option<HandoffRequest>,
+}

@@ -1,0 +1,297 @@
+//! `eval`: measures answer quality on a labelled question set, either with the shipped content
+//! or with a matcher trained on any public intent data set (`--train`).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::matcher::{Decision, Example, MatchSettings, Matcher, OUT_OF_SCOPE};
+use crate::engine::normalise::Normaliser;
+use crate::engine::{ConversationState, Engine, MatchKind, Matched};
+
+/// One labelled line: test files say `expected`, training files say `intent`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LabelledLine {
+    pub text: String,
+    #[serde(alias = "intent")]
+    pub expected: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error("cannot read {0}: {1}")]
+    Read(String, std::io::Error),
+    #[error("{0}:{1}: not a labelled line: {2}")]
+    Line(String, usize, serde_json::Error),
+    #[error("{0} has no lines")]
+    Empty(String),
+}
+
+pub fn read_lines(path: &Path) -> Result<Vec<LabelledLine>, EvalError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| EvalError::Read(name.clone(), e))?;
+    let lines: Vec<LabelledLine> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| serde_json::from_str(l).map_err(|e| EvalError::Line(name.clone(), n + 1, e)))
+        .collect::<Result<_, _>>()?;
+    if lines.is_empty() {
+        return Err(EvalError::Empty(name));
+    }
+    Ok(lines)
+}
+
+/// The figures `eval --json` prints; the first five are the contract's.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub in_scope_accuracy: f64,
+    pub oos_recall: f64,
+    pub oos_precision: f64,
+    pub clarify_rate: f64,
+    pub macro_f1: f64,
+    pub questions: usize,
+    pub in_scope: usize,
+    pub out_of_scope: usize,
+    pub threshold: f32,
+    pub train_seconds: f64,
+    pub mean_reply_micros: f64,
+    pub per_id_f1: BTreeMap<String, f64>,
+    /// (expected, predicted, count), most frequent first.
+    pub worst_confusions: Vec<(String, String, usize)>,
+}
+
+/// Scores predictions against expectations. `predicted` is the matched id, or `out_of_scope`
+/// when the assistant declined.
+pub fn score(expected_and_matched: &[(String, Matched)]) -> Report {
+    let is_oos = |label: &str| label == OUT_OF_SCOPE;
+    let predicted: Vec<(String, String)> = expected_and_matched
+        .iter()
+        .map(|(expected, matched)| {
+            let label = match (matched.kind, &matched.id) {
+                (MatchKind::None, _) | (_, None) => OUT_OF_SCOPE.to_string(),
+                (_, Some(id)) => id.clone(),
+            };
+            (expected.clone(), label)
+        })
+        .collect();
+    let in_scope = predicted.iter().filter(|(e, _)| !is_oos(e)).count();
+    let out_of_scope = predicted.len() - in_scope;
+    let right_in_scope = predicted
+        .iter()
+        .filter(|(e, p)| !is_oos(e) && e == p)
+        .count();
+    let declined = predicted.iter().filter(|(_, p)| is_oos(p)).count();
+    let right_declines = predicted
+        .iter()
+        .filter(|(e, p)| is_oos(e) && is_oos(p))
+        .count();
+    let clarified = expected_and_matched
+        .iter()
+        .filter(|(_, m)| m.kind == MatchKind::Clarify)
+        .count();
+    let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+
+    let labels: BTreeSet<&str> = predicted.iter().map(|(e, _)| e.as_str()).collect();
+    let mut per_id_f1 = BTreeMap::new();
+    for label in &labels {
+        let tp = predicted
+            .iter()
+            .filter(|(e, p)| e == label && p == label)
+            .count();
+        let fp = predicted
+            .iter()
+            .filter(|(e, p)| e != label && p == label)
+            .count();
+        let fn_ = predicted
+            .iter()
+            .filter(|(e, p)| e == label && p != label)
+            .count();
+        let f1 = ratio(2 * tp, 2 * tp + fp + fn_);
+        per_id_f1.insert(label.to_string(), f1);
+    }
+    let macro_f1 = per_id_f1.values().sum::<f64>() / per_id_f1.len().max(1) as f64;
+    let mut confusions: HashMap<(String, String), usize> = HashMap::new();
+    for (e, p) in predicted.iter().filter(|(e, p)| e != p) {
+        *confusions.entry((e.clone(), p.clone())).or_default() += 1;
+    }
+    let mut worst_confusions: Vec<(String, String, usize)> = confusions
+        .into_iter()
+        .map(|((e, p), n)| (e, p, n))
+        .collect();
+    worst_confusions.sort_by(|a, b| {
+        b.2.cmp(&a.2)
+            .then_with(|| a.0.cmp(&b.0))
+            .then_with(|| a.1.cmp(&b.1))
+    });
+    worst_confusions.truncate(15);
+    Report {
+        in_scope_accuracy: ratio(right_in_scope, in_scope),
+        oos_recall: ratio(right_declines, out_of_scope),
+        oos_precision: ratio(right_declines, declined),
+        clarify_rate: ratio(clarified, predicted.len()),
+        macro_f1,
+        questions: predicted.len(),
+        in_scope,
+        out_of_scope,
+        threshold: 0.0,
+        train_seconds: 0.0,
+        mean_reply_micros: 0.0,
+        per_id_f1,
+        worst_confusions,
+    }
+}
+
+/// What the contract's `matched` says for a bare matcher decision (no content to answer with).
+pub fn matched_of(decision: &Decision) -> Matched {
+    match decision {
+        Decision::Answer { id, confidence } => Matched {
+            kind: MatchKind::Intent,
+            id: Some(id.clone()),
+            confidence: *confidence,
+        },
+        Decision::Clarify { ids, confidence } => Matched {
+            kind: MatchKind::Clarify,
+            id: ids.first().cloned(),
+            confidence: *confidence,
+        },
+        Decision::Decline { confidence, .. } => Matched::none(*confidence),
+    }
+}
+
+fn tuning_pairs(lines: &[LabelledLine]) -> Vec<(String, String)> {
+    lines
+        .iter()
+        .map(|l| (l.text.clone(), l.expected.clone()))
+        .collect()
+}
+
+/// Trains a bare matcher on public intent data, tunes it, and scores it.
+pub fn run_trained(
+    train: &[LabelledLine],
+    tune: Option<&[LabelledLine]>,
+    test: &[LabelledLine],
+    settings: MatchSettings,
+) -> Report {
+    let started = Instant::now();
+    let examples: Vec<Example> = train
+        .iter()
+        .map(|l| Example {
+            text: l.text.clone(),
+            label: l.expected.clone(),
+        })
+        .collect();
+    let mut matcher = Matcher::train(
+        Normaliser::new(std::iter::empty()),
+        &examples,
+        &[],
+        None,
+        settings,
+    );
+    let train_seconds = started.elapsed().as_secs_f64();
+    if let Some(tune) = tune {
+        matcher.tune(&tuning_pairs(tune));
+    }
+    let started = Instant::now();
+    let results: Vec<(String, Matched)> = test
+        .iter()
+        .map(|l| {
+            (
+                l.expected.clone(),
+                matched_of(&matcher.classify(&l.text).decision),
+            )
+        })
+        .collect();
+    let mean_reply_micros = started.elapsed().as_secs_f64() * 1e6 / test.len() as f64;
+    Report {
+        threshold: matcher.settings.threshold,
+        train_seconds,
+        mean_reply_micros,
+        ..score(&results)
+    }
+}
+
+/// Scores the shipped content: each question starts a fresh conversation, through the whole
+/// dialogue policy, exactly as the API would answer it.
+pub fn run_content(
+    mut engine: Engine,
+    tune: Option<&[LabelledLine]>,
+    test: &[LabelledLine],
+) -> Report {
+    if let Some(tune) = tune {
+        engine.matcher.tune(&tuning_pairs(tune));
+    }
+    let fresh = ConversationState::default();
+    let started = Instant::now();
+    let results: Vec<(String, Matched)> = test
+        .iter()
+        .map(|l| (l.expected.clone(), engine.reply(&fresh, &l.text).matched))
+        .collect();
+    let mean_reply_micros = started.elapsed().as_secs_f64() * 1e6 / test.len() as f64;
+    Report {
+        threshold: engine.matcher.settings.threshold,
+        mean_reply_micros,
+        ..score(&results)
+    }
+}
+
+pub fn print_report(report: &Report) {
+    let pct = |x: f64| format!("{:.1}%", x * 100.0);
+    println!(
+        "questions            {} ({} in scope, {} out of scope)",
+        report.questions, report.in_scope, report.out_of_scope
+    );
+    println!("in-scope accuracy    {}", pct(report.in_scope_accuracy));
+    println!("out-of-scope recall  {}", pct(report.oos_recall));
+    println!("out-of-scope prec.   {}", pct(report.oos_precision));
+    println!("clarify rate         {}", pct(report.clarify_rate));
+    println!("macro F1             {:.3}", report.macro_f1);
+    println!("threshold            {:.3}", report.threshold);
+    if report.train_seconds > 0.0 {
+        println!("training             {:.2} s", report.train_seconds);
+    }
+    println!("mean reply           {:.1} µs", report.mean_reply_micros);
+    let mut weakest: Vec<(&String, &f64)> = report.per_id_f1.iter().collect();
+    weakest.sort_by(|a, b| a.1.total_cmp(b.1));
+    println!("\nweakest ids (F1):");
+    for (id, f1) in weakest.iter().take(10) {
+        println!("  {f1:.2}  {id}");
+    }
+    println!("\nworst confusions (expected -> matched, count):");
+    for (expected, predicted, count) in &report.worst_confusions {
+        println!("  {count:>3}  {expected} -> {predicted}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(kind: MatchKind, id: Option<&str>) -> Matched {
+        Matched {
+            kind,
+            id: id.map(str::to_string),
+            confidence: 0.5,
+        }
+    }
+
+    #[test]
+    fn scores_as_the_contract_says() {
+        let results = vec![
+            ("a".to_string(), m(MatchKind::Intent, Some("a"))),
+            ("a".to_string(), m(MatchKind::Clarify, Some("a"))),
+            ("b".to_string(), m(MatchKind::Intent, Some("a"))),
+            ("b".to_string(), m(MatchKind::None, None)),
+            (OUT_OF_SCOPE.to_string(), m(MatchKind::None, None)),
+            (OUT_OF_SCOPE.to_string(), m(MatchKind::Intent, Some("b"))),
+        ];
+        let report = score(&results);
+        assert_eq!(report.in_scope_accuracy, 0.5);
+        assert_eq!(report.oos_recall, 0.5);
+        assert_eq!(report.oos_precision, 0.5);
+        assert!((report.clarify_rate - 1.0 / 6.0).abs() < 1e-9);
+        assert_eq!(report.worst_confusions[0].2, 1);
+    }
+}

@@ -1,0 +1,162 @@
+//! The HTTP edge: actix-web routes, JSON errors, static pages. Only this module knows actix.
+
+mod conversations;
+mod pages;
+pub mod wire;
+
+use std::net::TcpListener;
+use std::sync::{Arc, RwLock};
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpResponse, HttpServer, web};
+
+use crate::config::Settings;
+use crate::engine::Engine;
+use crate::error::{ApiError, ErrorCode};
+use crate::store::{ConversationStore, Store};
+
+/// What every request handler shares.
+pub struct AppState {
+    engine: RwLock<Arc<Engine>>,
+    pub store: Store,
+    pub settings: Settings,
+    /// Serialises writers to one conversation within this instance (striped by id), so that
+    /// optimistic commits rarely conflict; across instances the store's version check decides.
+    locks: Vec<tokio::sync::Mutex<()>>,
+}
+
+const LOCK_STRIPES: usize = 256;
+
+impl AppState {
+    pub fn new(engine: Arc<Engine>, store: Store, settings: Settings) -> Self {
+        Self {
+            engine: RwLock::new(engine),
+            store,
+            settings,
+            locks: (0..LOCK_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
+        }
+    }
+
+    /// The engine now serving; a publish swaps it whole, so a request sees one version.
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn replace_engine(&self, engine: Engine) {
+        *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(engine);
+    }
+
+    fn lock_for(&self, id: &str) -> &tokio::sync::Mutex<()> {
+        let hash = id
+            .bytes()
+            .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
+        &self.locks[hash % LOCK_STRIPES]
+    }
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free port) and builds the server.
+    pub fn build(state: AppState) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(&state.settings.listen)?;
+        let port = listener.local_addr()?.port();
+        let workers = state.settings.workers;
+        let state = web::Data::new(state);
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(json_config(state.settings.max_body_bytes))
+                .app_data(web::PayloadConfig::new(state.settings.max_body_bytes))
+                .app_data(web::PathConfig::default().error_handler(|_, _| {
+                    ApiError::new(ErrorCode::InvalidRequest, "The path is not valid.").into()
+                }))
+                .wrap(actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
+                .configure(routes)
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)?;
+        if workers > 0 {
+            server = server.workers(workers);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .configure(pages::routes)
+        .configure(conversations::routes);
+}
+
+fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|error, _| {
+            use actix_web::error::JsonPayloadError;
+            let api = match &error {
+                JsonPayloadError::Overflow { .. }
+                | JsonPayloadError::OverflowKnownLength { .. } => {
+                    ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large.")
+                }
+                JsonPayloadError::ContentType => ApiError::new(
+                    ErrorCode::InvalidRequest,
+                    "Send the body as application/json.",
+                ),
+                JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::new(
+                    ErrorCode::InvalidRequest,
+                    format!("The JSON body does not fit: {e}"),
+                ),
+                _ => ApiError::new(
+                    ErrorCode::MalformedJson,
+                    "The request body is not valid JSON.",
+                ),
+            };
+            api.into()
+        })
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    state.store.ping().await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        ErrorCode::NotFound,
+        "There is nothing at this address.",
+    ))
+}
+
+pub(crate) async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "This address does not take that method.",
+    ))
+}

@@ -1,0 +1,66 @@
+//! The JSON shapes of the API, shared by the server and the tests.
+
+use serde::{Deserialize, Serialize};
+
+use crate::content::Link;
+use crate::engine::Matched;
+use crate::store::{Role, StoredMessage};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: String,
+    pub role: Role,
+    pub text: String,
+    pub quick_replies: Vec<String>,
+    pub links: Vec<Link>,
+    pub at: String,
+    pub answer: bool,
+}
+
+impl From<StoredMessage> for Message {
+    fn from(stored: StoredMessage) -> Self {
+        let m = stored.message;
+        Self {
+            id: stored.id.to_string(),
+            role: m.role,
+            text: m.text,
+            quick_replies: m.quick_replies,
+            links: m.links,
+            at: m.at,
+            answer: m.answer,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Created {
+    pub id: String,
+    pub token: String,
+    pub state: String,
+    pub messages: Vec<Message>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PostMessage {
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TurnReply {
+    pub messages: Vec<Message>,
+    pub matched: Matched,
+    pub state: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Transcript {
+    pub id: String,
+    pub state: String,
+    pub messages: Vec<Message>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PostFeedback {
+    pub message_id: String,
+    pub helpful: bool,
+}

@@ -1,0 +1,15 @@
+//! herts-assistant: a chat assistant for Hertfordshire County Council's website.
+//!
+//! The map is in ARCHITECTURE.md. In short: `content` loads and validates what the assistant
+//! knows; `engine` answers a message without any I/O; `store` keeps conversations (memory or
+//! Redis); `http` is the actix-web edge; `eval` measures answer quality.
+
+pub mod config;
+pub mod content;
+pub mod engine;
+pub mod error;
+pub mod eval;
+pub mod http;
+pub mod markup;
+pub mod startup;
+pub mod store;

@@ -1,0 +1,179 @@
+//! The command line: `serve` (the default), `check`, `eval`, `ask`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use herts_assistant::config::Settings;
+use herts_assistant::engine::matcher::MatchSettings;
+use herts_assistant::{content, eval, startup};
+
+#[derive(Parser)]
+#[command(
+    name = "herts-assistant",
+    version,
+    about = "Hertfordshire County Council's chat assistant"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API, the widget and the demo page (the default).
+    Serve,
+    /// Validate intents/ and knowledge-base/; errors name the file and line.
+    Check,
+    /// Measure answer quality on a labelled question set.
+    Eval {
+        /// JSON lines {"text", "expected"} to score.
+        #[arg(long)]
+        test: PathBuf,
+        /// JSON lines {"text", "intent"} to train on instead of the shipped content.
+        #[arg(long)]
+        train: Option<PathBuf>,
+        /// JSON lines to choose the out-of-scope threshold on (never the test file).
+        #[arg(long)]
+        tune: Option<PathBuf>,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Answer one question and say why: candidates, scores, the normalised text.
+    Ask { question: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&settings);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+        Command::Check => check(&settings),
+        Command::Eval {
+            test,
+            train,
+            tune,
+            json,
+        } => run_eval(&settings, &test, train.as_deref(), tune.as_deref(), json),
+        Command::Ask { question } => ask(&settings, &question),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn serve(settings: Settings) -> Result<(), String> {
+    let host = settings
+        .listen
+        .rsplit_once(':')
+        .map_or("127.0.0.1", |(h, _)| h)
+        .to_string();
+    let application = startup::build_application(settings).map_err(|e| e.to_string())?;
+    // Tests and scripts read this line to find the port when HA_LISTEN ends in :0.
+    println!("listening on http://{host}:{}", application.port());
+    actix_web::rt::System::new()
+        .block_on(application.run_until_stopped())
+        .map_err(|e| e.to_string())
+}
+
+fn check(settings: &Settings) -> Result<(), String> {
+    let content =
+        content::load(&settings.intents_dir, &settings.knowledge_dir).map_err(|e| e.to_string())?;
+    let examples: usize = content.intents.iter().map(|i| i.examples.len()).sum();
+    let places: usize = content.districts.iter().map(|d| d.places.len()).sum();
+    println!(
+        "ok: {} intents ({examples} examples), {} articles, {} districts ({places} places), {} synonyms",
+        content.intents.len(),
+        content.articles.len(),
+        content.districts.len(),
+        content.synonyms.len()
+    );
+    Ok(())
+}
+
+fn run_eval(
+    settings: &Settings,
+    test: &std::path::Path,
+    train: Option<&std::path::Path>,
+    tune: Option<&std::path::Path>,
+    json: bool,
+) -> Result<(), String> {
+    let test = eval::read_lines(test).map_err(|e| e.to_string())?;
+    let tune = tune
+        .map(eval::read_lines)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let report = match train {
+        Some(train) => {
+            let train = eval::read_lines(train).map_err(|e| e.to_string())?;
+            let match_settings = MatchSettings {
+                threshold: settings.threshold,
+                ..MatchSettings::default()
+            };
+            eval::run_trained(&train, tune.as_deref(), &test, match_settings)
+        }
+        None => {
+            let engine = startup::build_engine(settings).map_err(|e| e.to_string())?;
+            eval::run_content(engine, tune.as_deref(), &test)
+        }
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+        );
+    } else {
+        eval::print_report(&report);
+    }
+    Ok(())
+}
+
+fn ask(settings: &Settings, question: &str) -> Result<(), String> {
+    let engine = startup::build_engine(settings).map_err(|e| e.to_string())?;
+    let found = engine.explain(question);
+    let turn = engine.reply(&Default::default(), question);
+    println!("normalised: {}", found.normalised);
+    println!(
+        "decision:   {}",
+        serde_json::to_string(&found.decision).unwrap_or_default()
+    );
+    println!("candidates:");
+    for candidate in &found.candidates {
+        println!("  {:.3}  {}", candidate.confidence, candidate.id);
+    }
+    println!(
+        "matched:    {}",
+        serde_json::to_string(&turn.matched).unwrap_or_default()
+    );
+    for reply in &turn.replies {
+        println!("\n{}", reply.text);
+        for link in &reply.links {
+            println!("  -> {} <{}>", link.title, link.url);
+        }
+        if !reply.quick_replies.is_empty() {
+            println!("  [{}]", reply.quick_replies.join("] ["));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! Bad input gets a JSON error with a stable code and the right status, never a panic.
+
+use crate::helpers::{Conversation, StoreKind, error_code, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn bad_requests_get_stable_codes() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    let cases: Vec<(&str, String, u16, &str)> = vec![
+        ("not json", "{text:".into(), 400, "malformed_json"),
+        (
+            "wrong shape",
+            r#"{"txt": "hello"}"#.into(),
+            400,
+            "invalid_request",
+        ),
+        ("empty", r#"{"text": "   "}"#.into(), 400, "empty_text"),
+        (
+            "too long",
+            serde_json::json!({"text": "a".repeat(1001)}).to_string(),
+            400,
+            "text_too_long",
+        ),
+        (
+            "oversized body",
+            serde_json::json!({"text": "a".repeat(40_000)}).to_string(),
+            413,
+            "payload_too_large",
+        ),
+    ];
+    for (name, body, status, code) in cases {
+        let response = app.post_raw(&conversation, body).await;
+        assert_eq!(response.status().as_u16(), status, "{name}");
+        assert_eq!(error_code(response).await, code, "{name}");
+    }
+    // Nothing bad was stored: the transcript still holds only the welcome.
+    let transcript: serde_json::Value = app.transcript(&conversation).await.json().await.unwrap();
+    assert_eq!(transcript["messages"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn wrong_token_and_unknown_ids_look_the_same() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    let other = app.start().await;
+    let cases = [
+        Conversation {
+            id: conversation.id.clone(),
+            token: other.token.clone(),
+            created: other.created.clone(),
+        },
+        Conversation {
+            id: "0".repeat(32),
+            token: other.token.clone(),
+            created: other.created.clone(),
+        },
+        Conversation {
+            id: "not-a-conversation-id".into(),
+            token: other.token.clone(),
+            created: other.created.clone(),
+        },
+    ];
+    for case in &cases {
+        let response = app.transcript(case).await;
+        assert_eq!(response.status(), 404, "{}", case.id);
+        assert_eq!(error_code(response).await, "conversation_not_found");
+        let response = app.post_raw(case, r#"{"text":"hello"}"#).await;
+        assert!(matches!(response.status().as_u16(), 404), "{}", case.id);
+    }
+    let no_token = app
+        .client
+        .get(app.url(&format!("/api/v1/conversations/{}", conversation.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_token.status(), 401);
+    assert_eq!(error_code(no_token).await, "missing_token");
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_are_json() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let response = app.client.get(app.url("/nope")).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(error_code(response).await, "not_found");
+    let response = app
+        .client
+        .put(app.url("/api/v1/conversations"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(error_code(response).await, "method_not_allowed");
+}
+
+#[tokio::test]
+async fn store_down_is_503_with_retry_after() {
+    // Nothing listens on port 1: a real refused connection, as when Redis is down.
+    let app = spawn_app_with(StoreKind::Redis, |s| {
+        s.redis_url = Some("redis://127.0.0.1:1".into())
+    })
+    .await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/conversations"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().get("retry-after").is_some());
+    assert_eq!(error_code(response).await, "store_unavailable");
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    // Liveness is about the process, not its dependencies.
+    assert_eq!(
+        app.client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}

@@ -1,0 +1,161 @@
+//! Starts the real server on a random port, with either store, and talks to it over HTTP.
+
+use std::sync::{Arc, LazyLock};
+
+use herts_assistant::config::Settings;
+use herts_assistant::engine::Engine;
+use herts_assistant::http::wire::{Created, TurnReply};
+use herts_assistant::http::{AppState, Application};
+use herts_assistant::startup;
+use herts_assistant::store::{MemoryStore, RedisStore, Store};
+use serde_json::Value;
+
+/// The shipped content, trained once for the whole test binary.
+static ENGINE: LazyLock<Arc<Engine>> = LazyLock::new(|| {
+    let settings = content_settings();
+    Arc::new(startup::build_engine(&settings).expect("the shipped content is valid"))
+});
+
+fn content_settings() -> Settings {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    Settings {
+        listen: "127.0.0.1:0".into(),
+        intents_dir: root.join("intents"),
+        knowledge_dir: root.join("knowledge-base"),
+        ..Settings::default()
+    }
+}
+
+pub fn redis_url() -> String {
+    std::env::var("HA_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A key prefix no other test uses, so tests share one Redis without seeing each other.
+pub fn unique_prefix() -> String {
+    format!("test:{}:", hex::encode(rand::random::<[u8; 8]>()))
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum StoreKind {
+    Memory,
+    Redis,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+}
+
+pub async fn spawn_app(kind: StoreKind) -> TestApp {
+    spawn_app_with(kind, |_| {}).await
+}
+
+pub async fn spawn_app_with(kind: StoreKind, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let prefix = unique_prefix();
+    let mut settings = content_settings();
+    settings.workers = 2;
+    if let StoreKind::Redis = kind {
+        settings.redis_url = Some(redis_url());
+        settings.redis_prefix = prefix.clone();
+    }
+    adjust(&mut settings);
+    let store = match &settings.redis_url {
+        Some(url) => Store::Redis(
+            RedisStore::new(url, &settings.redis_prefix, settings.retention()).unwrap(),
+        ),
+        None => Store::Memory(MemoryStore::new(settings.retention())),
+    };
+    let application =
+        Application::build(AppState::new(ENGINE.clone(), store, settings)).expect("server binds");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    tokio::spawn(application.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+    }
+}
+
+/// A conversation a test is holding: its id and token.
+pub struct Conversation {
+    pub id: String,
+    pub token: String,
+    pub created: Created,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn start(&self) -> Conversation {
+        let response = self
+            .client
+            .post(self.url("/api/v1/conversations"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let created: Created = response.json().await.unwrap();
+        Conversation {
+            id: created.id.clone(),
+            token: created.token.clone(),
+            created,
+        }
+    }
+
+    pub async fn post_raw(
+        &self,
+        conversation: &Conversation,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(&format!(
+                "/api/v1/conversations/{}/messages",
+                conversation.id
+            )))
+            .bearer_auth(&conversation.token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn say(&self, conversation: &Conversation, text: &str) -> TurnReply {
+        let body = serde_json::json!({ "text": text }).to_string();
+        let response = self.post_raw(conversation, body).await;
+        assert_eq!(response.status(), 200, "posting {text:?}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn transcript(&self, conversation: &Conversation) -> reqwest::Response {
+        self.client
+            .get(self.url(&format!("/api/v1/conversations/{}", conversation.id)))
+            .bearer_auth(&conversation.token)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// The error code of an error response, checking its shape on the way.
+pub async fn error_code(response: reqwest::Response) -> String {
+    let body: Value = response.json().await.expect("errors are JSON");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    body["error"]["code"].as_str().expect("a code").to_string()
+}
+
+/// All text the bot said in one turn.
+pub fn bot_text(turn: &TurnReply) -> String {
+    turn.messages
+        .iter()
+        .filter(|m| m.role == herts_assistant::store::Role::Bot)
+        .map(|m| m.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,7 @@
+//! Integration tests: the real server on a random port, with the memory store and with Redis.
+
+mod conversations;
+mod dialogue;
+mod errors;
+mod helpers;
+mod store;

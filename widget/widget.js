@@ -1,0 +1,445 @@
+/*! herts-assistant resident chat widget. Plain JS, no build step.
+ * Embed: <script src="https://HOST/widget.js" defer data-service="https://HOST"
+ *                 data-title="Ask Hertfordshire"></script>
+ * Public API: window.HertsAssistant = { open, close, toggle }.
+ * Every piece of message text reaches the page through textContent: never innerHTML. */
+(function () {
+  'use strict';
+  if (window.HertsAssistant) return; // loaded twice: the first copy wins
+
+  var script = document.currentScript ||
+    document.querySelector('script[src$="/widget.js"],script[src="widget.js"]');
+  var scriptUrl = new URL(script && script.src ? script.src : '/widget.js', location.href);
+  var base = ((script && script.getAttribute('data-service')) || scriptUrl.origin).replace(/\/+$/, '');
+  var title = (script && script.getAttribute('data-title')) || 'Ask Hertfordshire';
+  var STORE_KEY = 'herts-assistant:' + base;
+  var PRIVACY_URL = 'https://www.hertfordshire.gov.uk/privacy';
+  var TIMEOUT_MS = 15000;
+  var SAFE_URL = /^(https:\/\/|tel:|mailto:)/i;
+  var ROLE_LABEL = { resident: 'You said', bot: 'Assistant', agent: 'Council adviser', system: 'Notice' };
+  var STATE_TEXT = {
+    queued: 'A member of staff will reply here as soon as one is free. Please keep this window open.',
+    agent: 'You are talking to a member of staff. They will reply here.',
+    closed: 'This conversation has ended. Choose \u201cStart again\u201d to ask something else.'
+  };
+
+  var ui = {};            // elements, filled by build()
+  var conv = null;        // { id, token, feedback: [message ids] }
+  var loaded = false;     // transcript shown for conv
+  var busy = false;       // a request is in flight
+  var retryAction = null; // what Retry does
+  var state = 'bot';
+
+  // ---------- small DOM helpers ----------
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (k) {
+        if (k === 'text') node.textContent = attrs[k];
+        else if (k === 'class') node.className = attrs[k];
+        else if (k === 'hidden') node.hidden = !!attrs[k];
+        else node.setAttribute(k, attrs[k]);
+      });
+    }
+    (children || []).forEach(function (c) { if (c) node.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
+    return node;
+  }
+  function srOnly(text) { return el('span', { class: 'ha-sr', text: text }); }
+  function icon(path) {
+    var ns = 'http://www.w3.org/2000/svg';
+    var svg = document.createElementNS(ns, 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('focusable', 'false');
+    var p = document.createElementNS(ns, 'path');
+    p.setAttribute('d', path);
+    svg.appendChild(p);
+    return svg;
+  }
+
+  // ---------- storage (sessionStorage may be unavailable) ----------
+  function loadConv() {
+    try { var c = JSON.parse(sessionStorage.getItem(STORE_KEY)); if (c && c.id && c.token) return c; } catch (e) { /* none */ }
+    return null;
+  }
+  function saveConv() {
+    try { if (conv) sessionStorage.setItem(STORE_KEY, JSON.stringify(conv)); else sessionStorage.removeItem(STORE_KEY); } catch (e) { /* private mode */ }
+  }
+
+  // ---------- the safe Markdown subset ----------
+  // Paragraphs (blank line), **bold**, "- " list lines, [text](url) with https:, tel:, mailto:.
+  // Anything else, including any HTML, stays literal text.
+  function safeUrl(url) {
+    if (!SAFE_URL.test(url)) return null;
+    try { var u = new URL(url); return /^(https:|tel:|mailto:)$/.test(u.protocol) ? url : null; } catch (e) { return null; }
+  }
+  function link(text, url) {
+    var a = el('a', { href: url, text: text });
+    if (/^https:/i.test(url)) {
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer';
+      a.appendChild(srOnly(' (opens in a new tab)'));
+    }
+    return a;
+  }
+  function renderInline(text, parent) {
+    var re = /\*\*(.+?)\*\*|\[([^\]\n]+)\]\(([^()\s]+)\)/g;
+    var last = 0, m;
+    while ((m = re.exec(text))) {
+      if (m.index > last) parent.appendChild(document.createTextNode(text.slice(last, m.index)));
+      if (m[1] !== undefined) {
+        renderInline(m[1], parent.appendChild(el('strong')));
+      } else {
+        var url = safeUrl(m[3]);
+        parent.appendChild(url ? link(m[2], url) : document.createTextNode(m[0]));
+      }
+      last = re.lastIndex;
+    }
+    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+  function renderText(text) {
+    var frag = document.createDocumentFragment();
+    String(text || '').replace(/\r\n?/g, '\n').split(/\n[ \t]*\n/).forEach(function (block) {
+      var list = null, para = null;
+      block.split('\n').forEach(function (line) {
+        if (/^\s*- /.test(line)) {
+          para = null;
+          if (!list) list = frag.appendChild(el('ul'));
+          renderInline(line.replace(/^\s*- /, ''), list.appendChild(el('li')));
+        } else if (line.trim()) {
+          list = null;
+          if (para) para.appendChild(el('br')); else para = frag.appendChild(el('p'));
+          renderInline(line, para);
+        }
+      });
+    });
+    return frag;
+  }
+  function plainText(text) { // what a resident typed: literal, line breaks kept
+    var p = el('p');
+    String(text || '').split('\n').forEach(function (line, i) { if (i) p.appendChild(el('br')); p.appendChild(document.createTextNode(line)); });
+    return p;
+  }
+
+  // ---------- rendering ----------
+  // One message -> one element. Extend here for new roles or message parts.
+  function renderMessage(msg) {
+    var role = ROLE_LABEL[msg.role] ? msg.role : 'system';
+    var item = el('div', { class: 'ha-msg ha-msg--' + role, 'data-id': msg.id || '' });
+    var bubble = el('div', { class: 'ha-bubble' }, [srOnly(ROLE_LABEL[role] + ': ')]);
+    bubble.appendChild(role === 'resident' ? plainText(msg.text) : renderText(msg.text));
+    item.appendChild(bubble);
+    var links = (msg.links || []).filter(function (l) { return l && safeUrl(String(l.url)); });
+    if (links.length) {
+      var ul = el('ul', { class: 'ha-links' });
+      links.forEach(function (l) { ul.appendChild(el('li', null, [link(String(l.title || l.url), String(l.url))])); });
+      item.appendChild(ul);
+    }
+    if (role === 'bot' && msg.answer && msg.id && conv && (conv.feedback || []).indexOf(msg.id) < 0) {
+      item.appendChild(renderFeedback(msg.id));
+    }
+    if (msg.quick_replies && msg.quick_replies.length) {
+      var group = el('div', { class: 'ha-quick', role: 'group', 'aria-label': 'Suggested replies' });
+      msg.quick_replies.forEach(function (label) {
+        var b = el('button', { type: 'button', class: 'ha-chip', text: String(label) });
+        b.addEventListener('click', function () { send(String(label)); ui.input.focus(); });
+        group.appendChild(b);
+      });
+      item.appendChild(group);
+    }
+    return item;
+  }
+  function renderFeedback(messageId) {
+    var box = el('div', { class: 'ha-feedback', role: 'group', 'aria-label': 'Was this helpful?' });
+    box.appendChild(el('span', { class: 'ha-feedback-q', text: 'Was this helpful?' }));
+    [['Yes', true], ['No', false]].forEach(function (pair) {
+      var b = el('button', { type: 'button', class: 'ha-small', text: pair[0] });
+      b.addEventListener('click', function () { sendFeedback(messageId, pair[1], box); });
+      box.appendChild(b);
+    });
+    return box;
+  }
+  function appendMessages(messages) {
+    messages.forEach(function (msg) {
+      if (msg.role === 'resident') { // the resident moved on: old suggestions go
+        Array.prototype.forEach.call(ui.log.querySelectorAll('.ha-quick'), function (q) { q.remove(); });
+      }
+      ui.log.insertBefore(renderMessage(msg), ui.typing);
+    });
+    reveal();
+  }
+  function scrollDown() { ui.log.scrollTop = ui.log.scrollHeight; }
+  // Show the latest turn from its start: the resident's last message and the beginning of the
+  // reply, rather than the end of a long answer. Short turns simply scroll to the bottom.
+  function reveal() {
+    var turn = ui.log.querySelectorAll('.ha-msg--resident');
+    var from = turn.length ? turn[turn.length - 1] : ui.log.querySelector('.ha-msg');
+    if (from && ui.log.scrollHeight - from.offsetTop > ui.log.clientHeight) ui.log.scrollTop = from.offsetTop - 12;
+    else scrollDown();
+  }
+
+  // The conversation's state: extend here when the live agent part arrives.
+  function handleState(next) {
+    state = next || 'bot';
+    ui.panel.setAttribute('data-state', state);
+    ui.state.textContent = STATE_TEXT[state] || '';
+    ui.person.hidden = state !== 'bot';
+    ui.input.disabled = state === 'closed';
+    ui.sendBtn.disabled = state === 'closed';
+  }
+
+  function setBusy(on) {
+    busy = on;
+    ui.typing.hidden = !on;
+    ui.log.setAttribute('aria-busy', on ? 'true' : 'false');
+    if (on) scrollDown();
+  }
+  function showError(text, action) {
+    retryAction = action || null;
+    ui.errorText.textContent = text;
+    ui.retry.hidden = !action;
+    ui.error.hidden = false;
+    scrollDown();
+  }
+  function clearError() {
+    retryAction = null;
+    ui.error.hidden = true;
+    ui.errorText.textContent = '';
+  }
+
+  // ---------- the service ----------
+  function api(method, path, body) {
+    var headers = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (conv) headers.Authorization = 'Bearer ' + conv.token;
+    var ctrl = window.AbortController ? new AbortController() : null;
+    var timer = ctrl && setTimeout(function () { ctrl.abort(); }, TIMEOUT_MS);
+    return fetch(base + '/api/v1/conversations' + path, {
+      method: method, headers: headers, credentials: 'omit', cache: 'no-store',
+      body: body === undefined ? undefined : JSON.stringify(body), signal: ctrl ? ctrl.signal : undefined
+    }).then(function (res) {
+      var out = { status: res.status, ok: res.ok, retryAfter: res.headers.get('Retry-After'), data: null };
+      if (res.status === 204) return out;
+      return res.json().then(function (d) { out.data = d; return out; }, function () { return out; });
+    }, function () {
+      return { status: 0, ok: false, data: null }; // unreachable, refused or timed out
+    }).then(function (out) { if (timer) clearTimeout(timer); return out; });
+  }
+  function gone(res) { return res.status === 404 || res.status === 401; }
+  function problem(res) {
+    var secs = parseInt(res.retryAfter, 10);
+    var wait = secs > 0 ? ' Please try again in ' + secs + (secs === 1 ? ' second.' : ' seconds.') : ' Please try again in a moment.';
+    if (res.status === 0) return 'Sorry, we can\u2019t reach the assistant right now. Check your connection and try again.';
+    if (res.status === 429) return 'You\u2019re sending messages faster than we can answer.' + wait;
+    if (res.status === 503) return 'The assistant is busy at the moment.' + wait;
+    var e = res.data && res.data.error;
+    return (e && e.message) || 'Sorry, something went wrong. Please try again.';
+  }
+  function retryable(res) { return res.status === 0 || res.status === 429 || res.status === 503 || res.status >= 500; }
+
+  function startConversation() {
+    conv = null;
+    saveConv();
+    return api('POST', '', {}).then(function (res) {
+      if (!res.ok || !res.data || !res.data.id) return res;
+      conv = { id: res.data.id, token: res.data.token, feedback: [] };
+      saveConv();
+      clearLog();
+      handleState(res.data.state);
+      appendMessages(res.data.messages || []);
+      loaded = true;
+      return res;
+    });
+  }
+  function restore() {
+    return api('GET', '/' + encodeURIComponent(conv.id)).then(function (res) {
+      if (gone(res)) return startConversation();
+      if (!res.ok || !res.data) return res;
+      clearLog();
+      var msgs = res.data.messages || [];
+      var lastResident = -1;
+      msgs.forEach(function (m, i) { if (m.role === 'resident') lastResident = i; });
+      handleState(res.data.state);
+      appendMessages(msgs.map(function (m, i) { // only suggestions after the last resident turn stay
+        return i < lastResident && m.quick_replies && m.quick_replies.length ? Object.assign({}, m, { quick_replies: [] }) : m;
+      }));
+      loaded = true;
+      return res;
+    });
+  }
+  function ensureLoaded() {
+    if (loaded || busy) return Promise.resolve();
+    clearError();
+    setBusy(true);
+    conv = conv || loadConv();
+    return (conv ? restore() : startConversation()).then(function (res) {
+      setBusy(false);
+      if (!res.ok) showError(problem(res), ensureLoaded);
+    });
+  }
+
+  function send(text) {
+    text = String(text || '').trim();
+    if (!text || busy) return;
+    clearError();
+    setBusy(true);
+    var first = loaded ? Promise.resolve({ ok: true }) : (conv = conv || loadConv()) ? restore() : startConversation();
+    first.then(function (res) {
+      if (!res.ok) return res;
+      return post(text, true);
+    }).then(function (res) {
+      setBusy(false);
+      if (res.ok) return;
+      if (retryable(res)) {
+        showError(problem(res) + ' Your message \u201c' + clip(text) + '\u201d has not been sent yet.', function () { send(text); });
+      } else {
+        showError(problem(res));
+        if (!ui.input.value) ui.input.value = text; // let the resident change it
+      }
+    });
+  }
+  function post(text, again) {
+    return api('POST', '/' + encodeURIComponent(conv.id) + '/messages', { text: text }).then(function (res) {
+      if (gone(res) && again) { // erased or expired: begin anew and send it there
+        return startConversation().then(function (r) {
+          if (!r.ok) return r;
+          appendMessages([{ role: 'system', text: 'Your earlier conversation had ended, so a new one has started.' }]);
+          return post(text, false);
+        });
+      }
+      if (res.ok && res.data) {
+        handleState(res.data.state);
+        appendMessages(res.data.messages || []);
+      }
+      return res;
+    });
+  }
+  function clip(text) { return text.length > 60 ? text.slice(0, 57) + '\u2026' : text; }
+
+  function sendFeedback(messageId, helpful, box) {
+    var buttons = box.querySelectorAll('button');
+    Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
+    api('POST', '/' + encodeURIComponent(conv.id) + '/feedback', { message_id: messageId, helpful: helpful }).then(function (res) {
+      if (res.ok) {
+        conv.feedback = (conv.feedback || []).concat(messageId);
+        saveConv();
+        var thanks = el('p', { class: 'ha-thanks', tabindex: '-1', text: 'Thank you for your feedback' });
+        box.replaceWith(thanks);
+        thanks.focus();
+      } else {
+        Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+        showError(gone(res) ? 'This conversation has ended. Choose \u201cStart again\u201d to ask something else.' : problem(res),
+          retryable(res) ? function () { clearError(); sendFeedback(messageId, helpful, box); } : null);
+      }
+    });
+  }
+
+  function startAgain() {
+    if (busy) return;
+    clearError();
+    setBusy(true);
+    var old = conv || loadConv();
+    var erase = old ? (conv = old, api('DELETE', '/' + encodeURIComponent(old.id))) : Promise.resolve({ ok: true, status: 204 });
+    erase.then(function (res) {
+      if (!res.ok && !gone(res)) return res;
+      loaded = false;
+      return startConversation();
+    }).then(function (res) {
+      setBusy(false);
+      if (!res.ok) showError(problem(res), startAgain);
+      ui.input.value = '';
+      ui.input.focus();
+    });
+  }
+  function clearLog() {
+    Array.prototype.forEach.call(ui.log.querySelectorAll('.ha-msg'), function (m) { m.remove(); });
+  }
+
+  // ---------- open / close ----------
+  function isOpen() { return !ui.panel.hidden; }
+  function open() {
+    if (!ui.panel) return;
+    ui.panel.hidden = false;
+    ui.launcher.setAttribute('aria-expanded', 'true');
+    ui.root.classList.add('ha-open');
+    ui.input.focus();
+    reveal();
+    ensureLoaded();
+  }
+  function close() {
+    if (!ui.panel || !isOpen()) return;
+    ui.panel.hidden = true;
+    ui.launcher.setAttribute('aria-expanded', 'false');
+    ui.root.classList.remove('ha-open');
+    ui.launcher.focus();
+  }
+  function toggle() { if (ui.panel && isOpen()) close(); else open(); }
+
+  // ---------- build ----------
+  function build() {
+    if (document.querySelector('herts-assistant')) return;
+    var host = document.createElement('herts-assistant');
+    var shadow = host.attachShadow({ mode: 'open' });
+    var css = el('link', { rel: 'stylesheet', href: new URL('widget.css', scriptUrl).href });
+    var root = ui.root = el('div', { class: 'ha-root', hidden: true });
+    var reveal = function () { root.hidden = false; };
+    css.addEventListener('load', reveal);
+    css.addEventListener('error', reveal);
+    shadow.appendChild(css);
+    shadow.appendChild(root);
+
+    ui.close = el('button', { type: 'button', class: 'ha-icon-btn', 'aria-label': 'Close chat' },
+      [icon('M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z')]);
+    ui.restart = el('button', { type: 'button', class: 'ha-head-btn', text: 'Start again' });
+    ui.typing = el('div', { class: 'ha-typing', hidden: true }, [
+      el('span', { class: 'ha-dot' }), el('span', { class: 'ha-dot' }), el('span', { class: 'ha-dot' }),
+      srOnly('The assistant is typing')]);
+    ui.log = el('div', { class: 'ha-log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation', tabindex: '0' }, [ui.typing]);
+    ui.state = el('p', { class: 'ha-state', role: 'status' });
+    ui.errorText = el('p', { class: 'ha-error-text' });
+    ui.retry = el('button', { type: 'button', class: 'ha-small ha-retry', text: 'Retry' });
+    ui.error = el('div', { class: 'ha-error', hidden: true }, [ui.errorText, ui.retry]);
+    ui.person = el('button', { type: 'button', class: 'ha-person', text: 'Talk to a person' });
+    ui.input = el('input', { type: 'text', id: 'ha-input', class: 'ha-input', autocomplete: 'off', enterkeyhint: 'send', placeholder: 'Type your question' });
+    ui.sendBtn = el('button', { type: 'submit', class: 'ha-send' }, [icon('M3 20.5 21 12 3 3.5v6.6l12 1.9-12 1.9z'), el('span', { text: 'Send' })]);
+    ui.form = el('form', { class: 'ha-form' }, [el('label', { for: 'ha-input', class: 'ha-sr', text: 'Type your question' }), ui.input, ui.sendBtn]);
+    ui.panel = el('div', { class: 'ha-panel', id: 'ha-panel', role: 'dialog', 'aria-label': title, hidden: true }, [
+      el('div', { class: 'ha-header' }, [
+        el('div', { class: 'ha-heading' }, [el('h2', { text: title }), el('p', { text: 'Automated assistant' })]),
+        ui.restart, ui.close]),
+      ui.log,
+      el('div', { class: 'ha-alerts', role: 'alert' }, [ui.error]),
+      ui.state,
+      el('div', { class: 'ha-footer' }, [
+        ui.person,
+        ui.form,
+        el('p', { class: 'ha-privacy' }, [
+          el('span', { text: 'An automated assistant: please don\u2019t share bank details or passwords.' }), ' ',
+          link('How we use your information', PRIVACY_URL)])])]);
+    ui.launcher = el('button', { type: 'button', class: 'ha-launcher', 'aria-expanded': 'false', 'aria-controls': 'ha-panel', 'aria-haspopup': 'dialog' },
+      [icon('M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8.4L4 21.6V18a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01z'),
+        el('span', { class: 'ha-launcher-text', text: title })]);
+    root.appendChild(ui.panel);
+    root.appendChild(ui.launcher);
+
+    ui.launcher.addEventListener('click', toggle);
+    ui.close.addEventListener('click', close);
+    ui.restart.addEventListener('click', startAgain);
+    ui.retry.addEventListener('click', function () { if (retryAction) retryAction(); });
+    ui.person.addEventListener('click', function () { send('Talk to a person'); ui.input.focus(); });
+    ui.form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var text = ui.input.value.trim();
+      if (!text || busy) return;
+      ui.input.value = '';
+      send(text);
+    });
+    root.addEventListener('keydown', function (e) {
+      if ((e.key === 'Escape' || e.key === 'Esc') && isOpen()) { e.stopPropagation(); close(); }
+    });
+    document.body.appendChild(host);
+  }
+
+  window.HertsAssistant = { open: open, close: close, toggle: toggle };
+  if (document.body) build(); else document.addEventListener('DOMContentLoaded', build);
+})();
