@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group};
 use herts_assistant::config::Settings;
-use herts_assistant::engine::ConversationState;
 use herts_assistant::engine::matcher::{Example, MatchSettings, Matcher};
 use herts_assistant::engine::normalise::Normaliser;
+use herts_assistant::engine::{Context, ConversationState};
 use herts_assistant::{eval, startup};
 
 const QUESTIONS: &[&str] = &[
@@ -82,15 +82,16 @@ fn benches(c: &mut Criterion) {
         started.elapsed().as_secs_f64()
     );
     let state = ConversationState::default();
+    let context = Context::default();
     c.bench_function("engine reply, shipped content", |b| {
         let mut i = 0;
         b.iter(|| {
             i += 1;
-            black_box(engine.reply(&state, QUESTIONS[i % QUESTIONS.len()]))
+            black_box(engine.reply(&state, QUESTIONS[i % QUESTIONS.len()], &context))
         })
     });
     percentiles("engine reply, shipped content", |i| {
-        black_box(engine.reply(&state, QUESTIONS[i % QUESTIONS.len()]));
+        black_box(engine.reply(&state, QUESTIONS[i % QUESTIONS.len()], &context));
     });
     if let Some((matcher, questions)) = clinc_matcher() {
         c.bench_function("classify, CLINC150 model", |b| {

@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use chrono::NaiveDate;
 use serde::Deserialize;
+
+use crate::handoff::hours::{Team, default_bank_holidays, default_teams};
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -30,6 +33,89 @@ pub struct Settings {
     pub workers: usize,
     /// `HA_LOG`: log filter, e.g. `info` or `herts_assistant=debug`.
     pub log: String,
+    /// `HA_AGENTS`: agents and editors, `name:role+role:sha256-of-token;...`; in the file,
+    /// `[[agents]]` tables. Tokens are never configured in clear.
+    pub agents: Vec<AgentConfig>,
+    /// Teams that take handed-off conversations, with opening hours (file only).
+    pub teams: Vec<Team>,
+    /// England's bank holidays: no team is open (file only; defaults to the published dates).
+    pub bank_holidays: Vec<NaiveDate>,
+    /// `HA_CLOSURES`: other dates the contact centre is closed, `2026-12-24,2026-12-31`.
+    pub closures: Vec<NaiveDate>,
+    /// `HA_TEAMS_ALWAYS_OPEN`: ignore opening hours (demos and tests).
+    pub teams_always_open: bool,
+    /// `HA_HANDLING_MINUTES`: average minutes an agent spends on a conversation, for wait estimates.
+    pub handling_minutes: u32,
+    /// Canned replies offered in the agent console (file only).
+    pub canned_replies: Vec<CannedReply>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    pub name: String,
+    pub roles: Vec<String>,
+    /// Lowercase hex SHA-256 of the agent's bearer token (`herts-assistant hash-token`).
+    pub token_sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CannedReply {
+    pub label: String,
+    pub text: String,
+}
+
+fn default_canned_replies() -> Vec<CannedReply> {
+    let reply = |label: &str, text: &str| CannedReply {
+        label: label.into(),
+        text: text.into(),
+    };
+    vec![
+        reply(
+            "Greeting",
+            "Hello, thank you for waiting. I've read what you told the assistant. How can I help?",
+        ),
+        reply(
+            "One moment",
+            "Thank you. Please give me a moment while I look into this.",
+        ),
+        reply(
+            "Anything else",
+            "Is there anything else I can help you with today?",
+        ),
+        reply(
+            "Goodbye",
+            "Thank you for contacting Hertfordshire County Council. Goodbye.",
+        ),
+    ]
+}
+
+/// Parses `name:role+role:sha256;...`.
+fn parse_agents(value: &str) -> Option<Vec<AgentConfig>> {
+    value
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|entry| {
+            let mut parts = entry.splitn(3, ':');
+            let name = parts.next()?.trim().to_string();
+            let roles = parts
+                .next()?
+                .split('+')
+                .map(|r| r.trim().to_string())
+                .collect();
+            let token_sha256 = parts.next()?.trim().to_lowercase();
+            (!name.is_empty()
+                && token_sha256.len() == 64
+                && token_sha256.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then_some(AgentConfig {
+                name,
+                roles,
+                token_sha256,
+            })
+        })
+        .collect()
 }
 
 impl Default for Settings {
@@ -46,6 +132,13 @@ impl Default for Settings {
             threshold: crate::engine::matcher::MatchSettings::default().threshold,
             workers: 0,
             log: "info".into(),
+            agents: Vec::new(),
+            teams: default_teams(),
+            bank_holidays: default_bank_holidays(),
+            closures: Vec::new(),
+            teams_always_open: false,
+            handling_minutes: 6,
+            canned_replies: default_canned_replies(),
         }
     }
 }
@@ -122,6 +215,28 @@ impl Settings {
         if let Some(v) = var("HA_LOG") {
             settings.log = v;
         }
+        if let Some(v) = var("HA_AGENTS") {
+            settings.agents = parse_agents(&v).ok_or(ConfigError::Env(
+                "HA_AGENTS",
+                "name:roles:sha256;...".into(),
+            ))?;
+        }
+        if let Some(v) = var("HA_CLOSURES") {
+            settings.closures = v
+                .split(',')
+                .filter(|d| !d.trim().is_empty())
+                .map(|d| {
+                    NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+                        .map_err(|_| ConfigError::Env("HA_CLOSURES", v.clone()))
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(v) = var("HA_TEAMS_ALWAYS_OPEN") {
+            settings.teams_always_open = matches!(v.trim(), "1" | "true" | "yes");
+        }
+        if let Some(v) = var("HA_HANDLING_MINUTES") {
+            settings.handling_minutes = parse("HA_HANDLING_MINUTES", v)?;
+        }
         Ok(settings)
     }
 }
@@ -146,6 +261,21 @@ mod tests {
         );
         assert_eq!(settings.max_text_chars, 200);
         assert_eq!(settings.retention_days, 30);
+    }
+
+    #[test]
+    fn agents_from_the_environment() {
+        let hash = "a".repeat(64);
+        let settings = Settings::from_lookup(|n| {
+            (n == "HA_AGENTS").then(|| format!("Alex:agent:{hash}; Sam:agent+editor:{hash}"))
+        })
+        .unwrap();
+        assert_eq!(settings.agents.len(), 2);
+        assert_eq!(settings.agents[1].roles, ["agent", "editor"]);
+        assert!(
+            Settings::from_lookup(|n| (n == "HA_AGENTS").then(|| "Alex:agent:short".into()))
+                .is_err()
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::matcher::{Decision, Example, MatchSettings, Matcher, OUT_OF_SCOPE};
 use crate::engine::normalise::Normaliser;
-use crate::engine::{ConversationState, Engine, MatchKind, Matched};
+use crate::engine::{Context, ConversationState, Engine, MatchKind, Matched};
 
 /// One labelled line: test files say `expected`, training files say `intent`.
 #[derive(Debug, Clone, Deserialize)]
@@ -227,7 +227,12 @@ pub fn run_content(
     let started = Instant::now();
     let results: Vec<(String, Matched)> = test
         .iter()
-        .map(|l| (l.expected.clone(), engine.reply(&fresh, &l.text).matched))
+        .map(|l| {
+            (
+                l.expected.clone(),
+                engine.reply(&fresh, &l.text, &Context::default()).matched,
+            )
+        })
         .collect();
     let mean_reply_micros = started.elapsed().as_secs_f64() * 1e6 / test.len() as f64;
     Report {

@@ -9,6 +9,7 @@ pub mod content;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod handoff;
 pub mod http;
 pub mod markup;
 pub mod startup;

@@ -152,7 +152,7 @@ fn run_eval(
 fn ask(settings: &Settings, question: &str) -> Result<(), String> {
     let engine = startup::build_engine(settings).map_err(|e| e.to_string())?;
     let found = engine.explain(question);
-    let turn = engine.reply(&Default::default(), question);
+    let turn = engine.reply(&Default::default(), question, &Default::default());
     println!("normalised: {}", found.normalised);
     println!(
         "decision:   {}",

@@ -2,7 +2,8 @@
 
 use super::matcher::Decision;
 use super::state::{
-    ConversationState, HandoffReason, HandoffRequest, MatchKind, Matched, Mode, Offer, Reply, Turn,
+    Context, ConversationState, HandoffReason, HandoffRequest, MatchKind, Matched, Mode, Offer,
+    Reply, Turn,
 };
 use super::{DEFAULT_TEAM, Engine};
 use crate::content::{Intent, Link, Scope, Slot};
@@ -10,20 +11,25 @@ use crate::content::{Intent, Link, Scope, Slot};
 /// The quick reply that hands to a person, offered wherever the assistant falls short.
 pub const TALK_TO_PERSON: &str = "Talk to a person";
 const NONE_OF_THESE: &str = "None of these";
+const LEAVE_MESSAGE: &str = "Leave a message";
+/// The form the widget shows for a message left out of hours.
+pub const OFFLINE_FORM: &str = "offline_message";
 /// The topic that means "a person, please".
 const PERSON_TOPIC: &str = "talk-to-person";
 
 pub struct Dialogue<'a> {
     engine: &'a Engine,
+    context: &'a Context,
     state: ConversationState,
     replies: Vec<Reply>,
     handoff: Option<HandoffRequest>,
 }
 
 impl<'a> Dialogue<'a> {
-    pub fn new(engine: &'a Engine, state: ConversationState) -> Self {
+    pub fn new(engine: &'a Engine, state: ConversationState, context: &'a Context) -> Self {
         Self {
             engine,
+            context,
             state,
             replies: Vec::new(),
             handoff: None,
@@ -31,6 +37,11 @@ impl<'a> Dialogue<'a> {
     }
 
     pub fn respond(mut self, text: &str) -> Turn {
+        // A closed conversation that the resident writes to again is the assistant's again.
+        if self.state.mode == Mode::Closed {
+            self.state.mode = Mode::Bot;
+            self.state.agent = None;
+        }
         // While a person holds the conversation, or it waits for one, the assistant is silent.
         if self.state.mode != Mode::Bot {
             return self.finish(Matched::none(0.0));
@@ -110,6 +121,16 @@ impl<'a> Dialogue<'a> {
             Offer::NoneOfThese { .. } => {
                 self.hand_off(HandoffReason::RejectedSuggestions, None, 1.0)
             }
+            Offer::LeaveMessage { .. } => {
+                self.replies.push(Reply {
+                    text:
+                        "Please fill in the form: your name, how to contact you, and your question."
+                            .into(),
+                    form: Some(OFFLINE_FORM.into()),
+                    ..Reply::default()
+                });
+                self.finish(Matched::none(1.0))
+            }
         }
     }
 
@@ -130,6 +151,12 @@ impl<'a> Dialogue<'a> {
         }
         self.state.unanswered = 0;
         self.state.last_topic = Some(id.to_string());
+        if self.state.topics.last().is_none_or(|last| last != id) {
+            self.state.topics.push(id.to_string());
+            if self.state.topics.len() > super::TOPIC_HISTORY {
+                self.state.topics.remove(0);
+            }
+        }
         if let Some(team) = intent.and_then(|i| i.team.clone()) {
             self.state.team = Some(team);
         }
@@ -190,6 +217,7 @@ impl<'a> Dialogue<'a> {
             quick_replies: offers.iter().map(|o| o.label().to_string()).collect(),
             links,
             answer: is_answer,
+            form: None,
         });
         self.state.offers = offers;
         self.finish(matched)
@@ -241,6 +269,7 @@ impl<'a> Dialogue<'a> {
             quick_replies: offers.iter().map(|o| o.label().to_string()).collect(),
             links,
             answer: false,
+            form: None,
         });
         self.state.offers = offers;
         self.finish(Matched::none(confidence))
@@ -253,14 +282,44 @@ impl<'a> Dialogue<'a> {
             .team
             .clone()
             .unwrap_or_else(|| DEFAULT_TEAM.to_string());
-        self.state.mode = Mode::Queued;
         self.state.unanswered = 0;
         self.state.pending_topic = None;
-        self.replies.push(Reply {
-            text: self.engine.content.messages.handoff.clone(),
-            ..Reply::default()
+        let closed = self.context.teams.get(&team).and_then(|t| {
+            t.closed_until
+                .as_ref()
+                .map(|opens| (t.name.clone(), opens.clone()))
         });
-        self.handoff = Some(HandoffRequest { team, reason });
+        match closed {
+            // Outside hours there is no dead end: say when the team opens, offer a message.
+            Some((name, opens)) => {
+                let when = if opens.is_empty() {
+                    String::new()
+                } else {
+                    format!(" It opens {opens}.")
+                };
+                let offers = vec![Offer::LeaveMessage {
+                    label: LEAVE_MESSAGE.into(),
+                }];
+                self.replies.push(Reply {
+                    text: format!(
+                        "Our {name} team is closed at the moment.{when} You can leave a message with your name, how to contact you and your question, and they will get back to you."
+                    ),
+                    quick_replies: offers.iter().map(|o| o.label().to_string()).collect(),
+                    form: Some(OFFLINE_FORM.into()),
+                    ..Reply::default()
+                });
+                self.state.offers = offers;
+            }
+            None => {
+                self.state.mode = Mode::Queued;
+                self.state.team = Some(team.clone());
+                self.replies.push(Reply {
+                    text: self.engine.content.messages.handoff.clone(),
+                    ..Reply::default()
+                });
+                self.handoff = Some(HandoffRequest { team, reason });
+            }
+        }
         let matched = match topic {
             Some(id) => Matched {
                 kind: self.kind_of(&id),
@@ -290,12 +349,7 @@ impl<'a> Dialogue<'a> {
     }
 
     fn title_of(&self, id: &str) -> String {
-        let content = &self.engine.content;
-        content
-            .intent(id)
-            .map(|i| i.title.clone())
-            .or_else(|| content.article(id).map(|a| a.title.clone()))
-            .unwrap_or_else(|| id.to_string())
+        self.engine.title_of(id)
     }
 
     fn district_of_place(&self) -> Option<&'a crate::content::District> {

@@ -19,8 +19,18 @@ use knowledge::Knowledge;
 use matcher::{Example, Match, MatchSettings, Matcher};
 use normalise::Normaliser;
 pub use state::{
-    ConversationState, HandoffReason, HandoffRequest, MatchKind, Matched, Mode, Offer, Reply, Turn,
+    Context, ConversationState, HandoffReason, HandoffRequest, MatchKind, Matched, Mode, Offer,
+    Reply, TOPIC_HISTORY, TeamStatus, Turn,
 };
+
+/// A topic suggested to an agent.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Suggestion {
+    pub id: String,
+    pub title: String,
+    pub url: String,
+    pub text: String,
+}
 
 /// The team a conversation goes to when its topic names none.
 pub const DEFAULT_TEAM: &str = "customer-service";
@@ -78,6 +88,7 @@ impl Engine {
             quick_replies: Vec::new(),
             links: Vec::new(),
             answer: false,
+            form: None,
         }
     }
 
@@ -87,8 +98,56 @@ impl Engine {
     }
 
     /// Answers one resident message.
-    pub fn reply(&self, state: &ConversationState, text: &str) -> Turn {
-        dialogue::Dialogue::new(self, state.clone()).respond(text)
+    pub fn reply(&self, state: &ConversationState, text: &str, context: &Context) -> Turn {
+        dialogue::Dialogue::new(self, state.clone(), context).respond(text)
+    }
+
+    /// A topic's title, for buttons and the agent console.
+    pub fn title_of(&self, id: &str) -> String {
+        let content = &self.content;
+        content
+            .intent(id)
+            .map(|i| i.title.clone())
+            .or_else(|| content.article(id).map(|a| a.title.clone()))
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    pub fn district_name(&self, district_id: &str) -> Option<String> {
+        self.content
+            .districts
+            .iter()
+            .find(|d| d.id == district_id)
+            .map(|d| d.name.clone())
+    }
+
+    /// Topics that may answer `text`, for an agent to pass on: title, link and a short text.
+    pub fn suggestions(&self, text: &str, limit: usize) -> Vec<Suggestion> {
+        let (_, candidates) = self.matcher.candidates(text);
+        candidates
+            .into_iter()
+            .filter(|c| !self.matcher.is_decline_label(&c.id) && c.confidence >= 0.05)
+            .filter_map(|c| {
+                let intent = self.content.intent(&c.id);
+                if intent.is_some_and(|i| i.scope == Scope::Conversation) {
+                    return None;
+                }
+                let article = self.content.article(&c.id);
+                let url = article
+                    .map(|a| a.url.clone())
+                    .or_else(|| intent.and_then(|i| i.links.first().map(|l| l.url.clone())))?;
+                let body = intent
+                    .and_then(|i| i.answer.clone())
+                    .or_else(|| article.map(|a| a.body.clone()))?;
+                let first_paragraph = body.split("\n\n").next().unwrap_or_default().to_string();
+                Some(Suggestion {
+                    id: c.id.clone(),
+                    title: self.title_of(&c.id),
+                    url,
+                    text: first_paragraph,
+                })
+            })
+            .take(limit)
+            .collect()
     }
 
     pub fn gazetteer(&self) -> &Gazetteer {

@@ -34,6 +34,8 @@ impl Mode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "do", rename_all = "snake_case")]
 pub enum Offer {
+    /// Show the leave-a-message form (the team is closed).
+    LeaveMessage { label: String },
     /// Answer follow-up number `index` of `topic`.
     FollowUp {
         label: String,
@@ -52,6 +54,7 @@ impl Offer {
     pub fn label(&self) -> &str {
         match self {
             Offer::FollowUp { label, .. }
+            | Offer::LeaveMessage { label }
             | Offer::Topic { label, .. }
             | Offer::Person { label }
             | Offer::NoneOfThese { label } => label,
@@ -77,6 +80,29 @@ pub struct ConversationState {
     pub last_topic: Option<String>,
     /// The team a handoff goes to.
     pub team: Option<String>,
+    /// Topics answered so far, oldest first (at most [`TOPIC_HISTORY`]): shown to an agent.
+    pub topics: Vec<String>,
+    /// The agent holding the conversation.
+    pub agent: Option<String>,
+    /// How an agent closed it.
+    pub outcome: Option<String>,
+}
+
+/// How many answered topics a conversation remembers for the agent.
+pub const TOPIC_HISTORY: usize = 10;
+
+/// Facts from outside the engine that a reply depends on, passed in so the engine stays pure.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Context {
+    /// Teams by id.
+    pub teams: std::collections::HashMap<String, TeamStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamStatus {
+    pub name: String,
+    /// None when open now; otherwise when it opens, in words ("tomorrow at 9am").
+    pub closed_until: Option<String>,
 }
 
 /// One message from the assistant.
@@ -87,6 +113,9 @@ pub struct Reply {
     pub links: Vec<Link>,
     /// A topic answer, on which the resident can give feedback.
     pub answer: bool,
+    /// A form the widget shows under the message: `offline_message` (leave a message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,14 +4,19 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
+use super::change::{MAX_COMMIT_ATTEMPTS, change_conversation, now, system_message};
+use super::live::{self, After};
 use super::wire::{Created, Message, PostFeedback, PostMessage, Transcript, TurnReply};
 use super::{AppState, method_not_allowed};
 use crate::engine::entities::redact;
-use crate::engine::{ConversationState, Reply};
+use crate::engine::{ConversationState, Mode, Reply};
 use crate::error::{ApiError, ErrorCode};
-use crate::store::{CommitOutcome, ConversationStore, Feedback, NewMessage, Role, Snapshot};
+use crate::handoff::hash_token;
+use crate::store::{
+    CommitOutcome, ConversationStore, Feedback, HandoffStore, NewMessage, OfflineMessage, Role,
+    Snapshot,
+};
 
 pub fn routes(config: &mut web::ServiceConfig) {
     config
@@ -35,24 +40,33 @@ pub fn routes(config: &mut web::ServiceConfig) {
             web::resource("/api/v1/conversations/{id}/feedback")
                 .route(web::post().to(feedback))
                 .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/api/v1/conversations/{id}/events")
+                .route(web::get().to(events))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/api/v1/conversations/{id}/typing")
+                .route(web::post().to(typing))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/api/v1/conversations/{id}/leave-queue")
+                .route(web::post().to(leave_queue))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            web::resource("/api/v1/conversations/{id}/offline-message")
+                .route(web::post().to(offline_message))
+                .default_service(web::to(method_not_allowed)),
         );
-}
-
-/// How many times a message is re-answered when another writer got in first.
-const MAX_COMMIT_ATTEMPTS: usize = 64;
-
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 fn random_hex(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buffer);
     hex::encode(buffer)
-}
-
-pub fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 fn bot_message(reply: Reply, at: &str) -> NewMessage {
@@ -63,6 +77,7 @@ fn bot_message(reply: Reply, at: &str) -> NewMessage {
         links: reply.links,
         at: at.to_string(),
         answer: reply.answer,
+        form: reply.form,
     }
 }
 
@@ -166,7 +181,8 @@ async fn post_message(
                 .await?
                 .ok_or_else(ApiError::conversation_not_found)?;
         }
-        let turn = engine.reply(&snapshot.state, trimmed);
+        let context = state.handoff.context(chrono::Utc::now());
+        let turn = engine.reply(&snapshot.state, trimmed, &context);
         let at = now();
         let mut messages = vec![NewMessage {
             role: Role::Resident,
@@ -175,6 +191,7 @@ async fn post_message(
             links: Vec::new(),
             at: at.clone(),
             answer: false,
+            form: None,
         }];
         messages.extend(turn.replies.into_iter().map(|r| bot_message(r, &at)));
         match state
@@ -190,10 +207,18 @@ async fn post_message(
                     confidence = turn.matched.confidence,
                     "answered"
                 );
+                let mut queue = None;
+                if let Some(handoff) = &turn.handoff {
+                    let at = chrono::Utc::now().timestamp_millis();
+                    state.store.enqueue(&handoff.team, &id, at).await?;
+                    queue = live::queue_status(&state, &handoff.team, &id).await;
+                    tracing::info!(conversation = %id, team = %handoff.team, reason = ?handoff.reason, "handed to a person");
+                }
                 return Ok(HttpResponse::Ok().json(TurnReply {
                     messages: stored.into_iter().map(Message::from).collect(),
                     matched: turn.matched,
                     state: turn.state.mode.as_str().to_string(),
+                    queue,
                 }));
             }
             CommitOutcome::Conflict => continue,
@@ -272,4 +297,118 @@ async fn feedback(
         )
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+async fn events(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+    after: web::Query<After>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    authorised(&state, &request, &id).await?;
+    Ok(live::respond(state, id, after.after))
+}
+
+async fn typing(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<super::agent::TypingBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    authorised(&state, &request, &id).await?;
+    state.store.set_typing(&id, false, body.typing).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn leave_queue(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    authorised(&state, &request, &id).await?;
+    let (conversation, stored) = change_conversation(&state, &id, |conversation| {
+        if conversation.mode != Mode::Queued {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "You are not waiting in a queue.",
+            ));
+        }
+        conversation.mode = Mode::Bot;
+        Ok(vec![system_message(
+            "You have left the queue. I'm here if you need anything else.",
+        )])
+    })
+    .await?;
+    live::leave_queues(&state, conversation.team.as_deref(), &id).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "state": conversation.mode.as_str(),
+        "messages": stored.into_iter().map(Message::from).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(serde::Deserialize)]
+struct LeaveMessage {
+    name: String,
+    contact: String,
+    question: String,
+}
+
+async fn offline_message(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<LeaveMessage>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let snapshot = authorised(&state, &request, &id).await?;
+    let body = body.into_inner();
+    let fields = [
+        ("name", &body.name, 200),
+        ("contact", &body.contact, 200),
+        ("question", &body.question, 2000),
+    ];
+    for (field, value, limit) in fields {
+        if value.trim().is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("Please give your {field}."),
+            ));
+        }
+        if value.chars().count() > limit {
+            return Err(ApiError::new(
+                ErrorCode::TextTooLong,
+                format!("The {field} is longer than {limit} characters."),
+            ));
+        }
+    }
+    let team = snapshot
+        .state
+        .team
+        .clone()
+        .unwrap_or_else(|| crate::engine::DEFAULT_TEAM.to_string());
+    let message = OfflineMessage {
+        id: random_hex(8),
+        conversation: Some(id.clone()),
+        name: body.name.trim().to_string(),
+        contact: body.contact.trim().to_string(),
+        question: body.question.trim().to_string(),
+        team: team.clone(),
+        at: now(),
+        done: false,
+    };
+    state.store.add_offline(message.clone()).await?;
+    let team_name = state.handoff.team_name(&team);
+    let (_, stored) = change_conversation(&state, &id, |_| {
+        Ok(vec![system_message(format!(
+            "Thank you. Your message has been passed to our {team_name} team. They will contact you when they are open."
+        ))])
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "id": message.id,
+        "messages": stored.into_iter().map(Message::from).collect::<Vec<_>>(),
+    })))
 }

@@ -1,6 +1,9 @@
 //! The HTTP edge: actix-web routes, JSON errors, static pages. Only this module knows actix.
 
+mod agent;
+mod change;
 mod conversations;
+pub mod live;
 mod pages;
 pub mod wire;
 
@@ -13,6 +16,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use crate::config::Settings;
 use crate::engine::Engine;
 use crate::error::{ApiError, ErrorCode};
+use crate::handoff::Handoff;
 use crate::store::{ConversationStore, Store};
 
 /// What every request handler shares.
@@ -20,6 +24,7 @@ pub struct AppState {
     engine: RwLock<Arc<Engine>>,
     pub store: Store,
     pub settings: Settings,
+    pub handoff: Handoff,
     /// Serialises writers to one conversation within this instance (striped by id), so that
     /// optimistic commits rarely conflict; across instances the store's version check decides.
     locks: Vec<tokio::sync::Mutex<()>>,
@@ -32,6 +37,7 @@ impl AppState {
         Self {
             engine: RwLock::new(engine),
             store,
+            handoff: Handoff::new(&settings),
             settings,
             locks: (0..LOCK_STRIPES)
                 .map(|_| tokio::sync::Mutex::new(()))
@@ -51,7 +57,7 @@ impl AppState {
         *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(engine);
     }
 
-    fn lock_for(&self, id: &str) -> &tokio::sync::Mutex<()> {
+    pub(crate) fn lock_for(&self, id: &str) -> &tokio::sync::Mutex<()> {
         let hash = id
             .bytes()
             .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
@@ -108,7 +114,8 @@ fn routes(config: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .configure(pages::routes)
-        .configure(conversations::routes);
+        .configure(conversations::routes)
+        .configure(agent::routes);
 }
 
 fn json_config(limit: usize) -> web::JsonConfig {

@@ -15,6 +15,8 @@ pub struct Message {
     pub links: Vec<Link>,
     pub at: String,
     pub answer: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
 }
 
 impl From<StoredMessage> for Message {
@@ -28,6 +30,7 @@ impl From<StoredMessage> for Message {
             links: m.links,
             at: m.at,
             answer: m.answer,
+            form: m.form,
         }
     }
 }
@@ -50,6 +53,9 @@ pub struct TurnReply {
     pub messages: Vec<Message>,
     pub matched: Matched,
     pub state: String,
+    /// The resident's place in the queue, when this turn handed them to a person.
+    #[serde(default)]
+    pub queue: Option<crate::handoff::QueueStatus>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::{
-    CommitOutcome, ConversationStore, Feedback, NewMessage, Snapshot, StoreError, StoredMessage,
+    ClaimOutcome, CommitOutcome, ConversationStore, Feedback, HandoffStore, NewMessage,
+    OfflineMessage, Snapshot, StoreError, StoredMessage, TYPING_TTL, Typing, Waiters,
 };
 use crate::engine::ConversationState;
 
@@ -22,11 +23,23 @@ struct Record {
 pub struct MemoryStore {
     inner: Arc<Mutex<Inner>>,
     retention: Duration,
+    /// Rung on every write to a conversation.
+    waiters: Waiters,
+}
+
+#[derive(Default)]
+struct Handoff {
+    queues: HashMap<String, Vec<(String, i64)>>,
+    claims: HashMap<String, String>,
+    presence: HashMap<String, (String, Instant)>,
+    typing: HashMap<(String, bool), Instant>,
+    offline: Vec<OfflineMessage>,
 }
 
 struct Inner {
     records: HashMap<String, Record>,
     last_sweep: Instant,
+    handoff: Handoff,
 }
 
 impl MemoryStore {
@@ -35,8 +48,10 @@ impl MemoryStore {
             inner: Arc::new(Mutex::new(Inner {
                 records: HashMap::new(),
                 last_sweep: Instant::now(),
+                handoff: Handoff::default(),
             })),
             retention,
+            waiters: Waiters::default(),
         }
     }
 
@@ -92,6 +107,8 @@ impl ConversationStore for MemoryStore {
         };
         let stored = append(&mut record, messages);
         inner.records.insert(id.to_string(), record);
+        drop(inner);
+        self.waiters.ring(id);
         Ok(stored)
     }
 
@@ -119,6 +136,7 @@ impl ConversationStore for MemoryStore {
             r.expires = Instant::now() + retention;
             CommitOutcome::Committed(append(r, messages))
         });
+        self.waiters.ring(id);
         Ok(outcome.unwrap_or(CommitOutcome::Gone))
     }
 
@@ -136,7 +154,11 @@ impl ConversationStore for MemoryStore {
 
     async fn delete(&self, id: &str) -> Result<bool, StoreError> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(inner.records.remove(id).is_some())
+        inner.handoff.claims.remove(id);
+        let removed = inner.records.remove(id).is_some();
+        drop(inner);
+        self.waiters.ring(id);
+        Ok(removed)
     }
 
     async fn add_feedback(&self, id: &str, feedback: Feedback) -> Result<(), StoreError> {
@@ -152,5 +174,136 @@ impl ConversationStore for MemoryStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+}
+
+impl MemoryStore {
+    fn handoff<T>(&self, f: impl FnOnce(&mut Handoff) -> T) -> T {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut inner.handoff)
+    }
+}
+
+impl HandoffStore for MemoryStore {
+    async fn enqueue(&self, team: &str, id: &str, at_millis: i64) -> Result<(), StoreError> {
+        self.handoff(|h| {
+            let queue = h.queues.entry(team.to_string()).or_default();
+            if !queue.iter().any(|(q, _)| q == id) {
+                queue.push((id.to_string(), at_millis));
+                queue.sort_by_key(|(_, at)| *at);
+            }
+        });
+        self.waiters.ring_all();
+        Ok(())
+    }
+
+    async fn dequeue(&self, team: &str, id: &str) -> Result<(), StoreError> {
+        self.handoff(|h| {
+            h.queues
+                .entry(team.to_string())
+                .or_default()
+                .retain(|(q, _)| q != id)
+        });
+        self.waiters.ring_all();
+        Ok(())
+    }
+
+    async fn queue(&self, team: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(self.handoff(|h| h.queues.get(team).cloned().unwrap_or_default()))
+    }
+
+    async fn claim(&self, id: &str, agent: &str) -> Result<ClaimOutcome, StoreError> {
+        Ok(self.handoff(|h| match h.claims.get(id) {
+            Some(holder) if holder != agent => ClaimOutcome::AlreadyClaimed(holder.clone()),
+            _ => {
+                h.claims.insert(id.to_string(), agent.to_string());
+                ClaimOutcome::Claimed
+            }
+        }))
+    }
+
+    async fn release(&self, id: &str) -> Result<(), StoreError> {
+        self.handoff(|h| h.claims.remove(id));
+        Ok(())
+    }
+
+    async fn set_presence(
+        &self,
+        agent: &str,
+        status: &str,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.handoff(|h| {
+            h.presence.insert(
+                agent.to_string(),
+                (status.to_string(), Instant::now() + ttl),
+            )
+        });
+        Ok(())
+    }
+
+    async fn presence(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let now = Instant::now();
+        Ok(self.handoff(|h| {
+            h.presence.retain(|_, (_, expires)| *expires > now);
+            let mut agents: Vec<(String, String)> = h
+                .presence
+                .iter()
+                .map(|(a, (s, _))| (a.clone(), s.clone()))
+                .collect();
+            agents.sort();
+            agents
+        }))
+    }
+
+    async fn set_typing(&self, id: &str, agent_side: bool, typing: bool) -> Result<(), StoreError> {
+        self.handoff(|h| {
+            let key = (id.to_string(), agent_side);
+            if typing {
+                h.typing.insert(key, Instant::now() + TYPING_TTL);
+            } else {
+                h.typing.remove(&key);
+            }
+        });
+        self.waiters.ring(id);
+        Ok(())
+    }
+
+    async fn typing(&self, id: &str) -> Result<Typing, StoreError> {
+        let now = Instant::now();
+        Ok(self.handoff(|h| {
+            let on = |agent_side: bool| {
+                h.typing
+                    .get(&(id.to_string(), agent_side))
+                    .is_some_and(|t| *t > now)
+            };
+            Typing {
+                resident: on(false),
+                agent: on(true),
+            }
+        }))
+    }
+
+    async fn add_offline(&self, message: OfflineMessage) -> Result<(), StoreError> {
+        self.handoff(|h| h.offline.push(message));
+        Ok(())
+    }
+
+    async fn offline(&self) -> Result<Vec<OfflineMessage>, StoreError> {
+        Ok(self.handoff(|h| h.offline.clone()))
+    }
+
+    async fn mark_offline_done(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(self.handoff(|h| {
+            h.offline
+                .iter_mut()
+                .find(|m| m.id == id)
+                .map(|m| m.done = true)
+                .is_some()
+        }))
+    }
+
+    fn watch(&self, id: &str) -> Arc<tokio::sync::Notify> {
+        self.waiters.register(id)
     }
 }

@@ -8,7 +8,11 @@
 mod memory;
 mod redis;
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::{Arc, Mutex, Weak};
+
+use tokio::sync::Notify;
 
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +44,9 @@ pub struct NewMessage {
     /// A topic answer the resident can give feedback on.
     #[serde(default)]
     pub answer: bool,
+    /// A form to show under the message (`offline_message`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
 }
 
 /// A message in a conversation's log. Ids rise by one per message, from 1.
@@ -126,6 +133,119 @@ pub trait ConversationStore: Send + Sync {
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// A message a resident left while their team was closed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OfflineMessage {
+    pub id: String,
+    pub conversation: Option<String>,
+    pub name: String,
+    pub contact: String,
+    pub question: String,
+    pub team: String,
+    pub at: String,
+    pub done: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    Claimed,
+    /// Another agent holds it.
+    AlreadyClaimed(String),
+}
+
+/// Who is typing in a conversation right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Typing {
+    pub resident: bool,
+    pub agent: bool,
+}
+
+/// How long a typing signal lasts unless renewed.
+pub const TYPING_TTL: std::time::Duration = std::time::Duration::from_secs(4);
+
+/// The handoff's shared state: queues per team (first come, first served), claims, agents'
+/// presence, typing, messages left out of hours, and waiting for new messages (live delivery).
+pub trait HandoffStore: Send + Sync {
+    fn enqueue(
+        &self,
+        team: &str,
+        id: &str,
+        at_millis: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn dequeue(&self, team: &str, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The team's queue, oldest first, with the time each joined (ms since the epoch).
+    fn queue(
+        &self,
+        team: &str,
+    ) -> impl Future<Output = Result<Vec<(String, i64)>, StoreError>> + Send;
+    /// Takes the conversation for `agent`, atomically: of two agents claiming at once, one wins.
+    fn claim(
+        &self,
+        id: &str,
+        agent: &str,
+    ) -> impl Future<Output = Result<ClaimOutcome, StoreError>> + Send;
+    fn release(&self, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn set_presence(
+        &self,
+        agent: &str,
+        status: &str,
+        ttl: std::time::Duration,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Agents whose heartbeat has not expired, with their status.
+    fn presence(&self) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
+    fn set_typing(
+        &self,
+        id: &str,
+        agent_side: bool,
+        typing: bool,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn typing(&self, id: &str) -> impl Future<Output = Result<Typing, StoreError>> + Send;
+    fn add_offline(
+        &self,
+        message: OfflineMessage,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn offline(&self) -> impl Future<Output = Result<Vec<OfflineMessage>, StoreError>> + Send;
+    fn mark_offline_done(&self, id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// A bell that rings when the conversation may have news (a message, typing, a queue
+    /// move). Take it before reading, then wait on it: a ring in between is kept, not lost.
+    /// A ring is a hint, not a promise: callers read the log after it either way.
+    fn watch(&self, id: &str) -> Arc<Notify>;
+}
+
+/// Bells by conversation id, rung by whoever learns of news: the memory store on each write,
+/// the Redis listener on each published event.
+#[derive(Clone, Default)]
+pub struct Waiters(Arc<Mutex<HashMap<String, Vec<Weak<Notify>>>>>);
+
+impl Waiters {
+    pub fn register(&self, id: &str) -> Arc<Notify> {
+        let bell = Arc::new(Notify::new());
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let bells = map.entry(id.to_string()).or_default();
+        bells.retain(|b| b.strong_count() > 0);
+        bells.push(Arc::downgrade(&bell));
+        bell
+    }
+
+    pub fn ring(&self, id: &str) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(bells) = map.get_mut(id) {
+            bells.retain(|b| b.upgrade().map(|bell| bell.notify_one()).is_some());
+            if bells.is_empty() {
+                map.remove(id);
+            }
+        }
+    }
+
+    pub fn ring_all(&self) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, bells| {
+            bells.retain(|b| b.upgrade().map(|bell| bell.notify_one()).is_some());
+            !bells.is_empty()
+        });
+    }
+}
+
 /// The store the service was configured with.
 #[derive(Clone)]
 pub enum Store {
@@ -178,5 +298,55 @@ impl ConversationStore for Store {
     }
     async fn ping(&self) -> Result<(), StoreError> {
         delegate!(self, s => s.ping())
+    }
+}
+
+impl HandoffStore for Store {
+    async fn enqueue(&self, team: &str, id: &str, at_millis: i64) -> Result<(), StoreError> {
+        delegate!(self, s => s.enqueue(team, id, at_millis))
+    }
+    async fn dequeue(&self, team: &str, id: &str) -> Result<(), StoreError> {
+        delegate!(self, s => s.dequeue(team, id))
+    }
+    async fn queue(&self, team: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        delegate!(self, s => s.queue(team))
+    }
+    async fn claim(&self, id: &str, agent: &str) -> Result<ClaimOutcome, StoreError> {
+        delegate!(self, s => s.claim(id, agent))
+    }
+    async fn release(&self, id: &str) -> Result<(), StoreError> {
+        delegate!(self, s => s.release(id))
+    }
+    async fn set_presence(
+        &self,
+        agent: &str,
+        status: &str,
+        ttl: std::time::Duration,
+    ) -> Result<(), StoreError> {
+        delegate!(self, s => s.set_presence(agent, status, ttl))
+    }
+    async fn presence(&self) -> Result<Vec<(String, String)>, StoreError> {
+        delegate!(self, s => s.presence())
+    }
+    async fn set_typing(&self, id: &str, agent_side: bool, typing: bool) -> Result<(), StoreError> {
+        delegate!(self, s => s.set_typing(id, agent_side, typing))
+    }
+    async fn typing(&self, id: &str) -> Result<Typing, StoreError> {
+        delegate!(self, s => s.typing(id))
+    }
+    async fn add_offline(&self, message: OfflineMessage) -> Result<(), StoreError> {
+        delegate!(self, s => s.add_offline(message))
+    }
+    async fn offline(&self) -> Result<Vec<OfflineMessage>, StoreError> {
+        delegate!(self, s => s.offline())
+    }
+    async fn mark_offline_done(&self, id: &str) -> Result<bool, StoreError> {
+        delegate!(self, s => s.mark_offline_done(id))
+    }
+    fn watch(&self, id: &str) -> Arc<Notify> {
+        match self {
+            Store::Memory(s) => s.watch(id),
+            Store::Redis(s) => s.watch(id),
+        }
     }
 }

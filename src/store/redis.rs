@@ -5,12 +5,15 @@
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::StreamRangeReply;
 use redis::{AsyncCommands, Script};
+use std::sync::{Arc, OnceLock};
 
 use super::{
-    CommitOutcome, ConversationStore, Feedback, NewMessage, Snapshot, StoreError, StoredMessage,
+    ClaimOutcome, CommitOutcome, ConversationStore, Feedback, HandoffStore, NewMessage,
+    OfflineMessage, Snapshot, StoreError, StoredMessage, TYPING_TTL, Typing, Waiters,
 };
 use crate::engine::ConversationState;
 
@@ -18,13 +21,14 @@ use crate::engine::ConversationState;
 const CREATE: &str = r"
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 local seq = 0
-for i = 4, #ARGV do
+for i = 5, #ARGV do
   seq = seq + 1
   redis.call('XADD', KEYS[2], '0-' .. seq, 'm', ARGV[i])
 end
 redis.call('HSET', KEYS[1], 'token', ARGV[1], 'state', ARGV[2], 'version', 0, 'seq', seq)
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 if seq > 0 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
+redis.call('PUBLISH', ARGV[4], KEYS[1])
 return seq
 ";
 
@@ -36,7 +40,7 @@ if not version then return {-1} end
 if tonumber(version) ~= tonumber(ARGV[1]) then return {-2} end
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
 local ids = {}
-for i = 4, #ARGV do
+for i = 5, #ARGV do
   seq = seq + 1
   redis.call('XADD', KEYS[2], '0-' .. seq, 'm', ARGV[i])
   ids[#ids + 1] = seq
@@ -45,6 +49,7 @@ redis.call('HSET', KEYS[1], 'version', tonumber(version) + 1, 'state', ARGV[2], 
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 if seq > 0 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
 if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[3]) end
+if #ids > 0 then redis.call('PUBLISH', ARGV[4], KEYS[1]) end
 return ids
 ";
 
@@ -58,9 +63,13 @@ return 1
 
 #[derive(Clone)]
 pub struct RedisStore {
+    client: redis::Client,
     connection: ConnectionManager,
     prefix: String,
     retention: Duration,
+    waiters: Waiters,
+    /// The task that turns published events into rung bells, started on first use.
+    listener: Arc<OnceLock<()>>,
 }
 
 fn unavailable(e: redis::RedisError) -> StoreError {
@@ -82,11 +91,14 @@ impl RedisStore {
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(500));
         let connection =
-            ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
+            ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(unavailable)?;
         Ok(Self {
+            client,
             connection,
             prefix: prefix.to_string(),
             retention,
+            waiters: Waiters::default(),
+            listener: Arc::new(OnceLock::new()),
         })
     }
 
@@ -111,9 +123,73 @@ impl RedisStore {
         ]
     }
 
+    /// Where every write announces the conversation it touched (its meta key, or `*` for news
+    /// that concerns every waiter, such as a queue moving).
+    fn channel(&self) -> String {
+        format!("{}events", self.prefix)
+    }
+
+    fn global(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
+    async fn publish(&self, what: &str) -> Result<(), StoreError> {
+        let mut connection = self.connection.clone();
+        let _: i64 = connection
+            .publish(self.channel(), what)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// Subscribes and rings bells for as long as the store lives. When the subscription drops
+    /// (Redis restarted, network), it subscribes again and rings every bell, so that waiters
+    /// re-read the log and nothing published in the gap is missed.
+    fn start_listener(&self) {
+        let client = self.client.clone();
+        let channel = self.channel();
+        let waiters = self.waiters.clone();
+        tokio::spawn(async move {
+            let mut delay = Duration::from_millis(100);
+            loop {
+                let subscribed = match client.get_async_pubsub().await {
+                    Ok(mut pubsub) => pubsub.subscribe(&channel).await.is_ok().then_some(pubsub),
+                    Err(_) => None,
+                };
+                match subscribed {
+                    Some(mut pubsub) => {
+                        delay = Duration::from_millis(100);
+                        waiters.ring_all();
+                        let mut messages = pubsub.on_message();
+                        while let Some(message) = messages.next().await {
+                            let payload: String = message.get_payload().unwrap_or_default();
+                            match conversation_of(&payload) {
+                                Some(id) => waiters.ring(id),
+                                None => waiters.ring_all(),
+                            }
+                        }
+                        tracing::warn!("event subscription lost; subscribing again");
+                    }
+                    None => {
+                        tokio::time::sleep(delay).await;
+                        delay = (delay * 2).min(Duration::from_secs(2));
+                    }
+                }
+                waiters.ring_all();
+            }
+        });
+    }
+
     fn ttl(&self) -> u64 {
         self.retention.as_secs().max(1)
     }
+}
+
+/// The conversation id inside a key like `prefix:conv:{<id>}:meta`.
+fn conversation_of(key: &str) -> Option<&str> {
+    let start = key.find('{')? + 1;
+    let end = start + key[start..].find('}')?;
+    Some(&key[start..end])
 }
 
 fn encode(messages: &[NewMessage]) -> Result<Vec<String>, StoreError> {
@@ -151,7 +227,8 @@ impl ConversationStore for RedisStore {
             .key(&feedback)
             .arg(token_hash)
             .arg(&state)
-            .arg(self.ttl());
+            .arg(self.ttl())
+            .arg(self.channel());
         for message in encode(&messages)? {
             invocation.arg(message);
         }
@@ -201,7 +278,8 @@ impl ConversationStore for RedisStore {
             .key(&feedback)
             .arg(expected_version)
             .arg(&state)
-            .arg(self.ttl());
+            .arg(self.ttl())
+            .arg(self.channel());
         for message in encode(&messages)? {
             invocation.arg(message);
         }
@@ -243,7 +321,11 @@ impl ConversationStore for RedisStore {
 
     async fn delete(&self, id: &str) -> Result<bool, StoreError> {
         let mut connection = self.connection.clone();
-        let removed: u64 = connection.del(&self.keys(id)).await.map_err(unavailable)?;
+        let [meta, log, feedback] = self.keys(id);
+        let removed: u64 = connection
+            .del(&[meta, log, feedback, self.key(id, "agent")])
+            .await
+            .map_err(unavailable)?;
         Ok(removed > 0)
     }
 
@@ -280,5 +362,195 @@ impl ConversationStore for RedisStore {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+}
+
+/// Claims a conversation for one agent: set only if unset (or already theirs).
+const CLAIM: &str = r"
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return holder end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return false
+";
+
+impl HandoffStore for RedisStore {
+    async fn enqueue(&self, team: &str, id: &str, at_millis: i64) -> Result<(), StoreError> {
+        let mut connection = self.connection.clone();
+        let queue = self.global(&format!("queue:{team}"));
+        let _: () = redis::pipe()
+            .cmd("ZADD")
+            .arg(&queue)
+            .arg("NX")
+            .arg(at_millis)
+            .arg(id)
+            .ignore()
+            .expire(&queue, self.ttl() as i64)
+            .ignore()
+            .query_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        self.publish("*").await
+    }
+
+    async fn dequeue(&self, team: &str, id: &str) -> Result<(), StoreError> {
+        let mut connection = self.connection.clone();
+        let _: i64 = connection
+            .zrem(self.global(&format!("queue:{team}")), id)
+            .await
+            .map_err(unavailable)?;
+        self.publish("*").await
+    }
+
+    async fn queue(&self, team: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut connection = self.connection.clone();
+        let entries: Vec<(String, f64)> = connection
+            .zrange_withscores(self.global(&format!("queue:{team}")), 0, -1)
+            .await
+            .map_err(unavailable)?;
+        Ok(entries
+            .into_iter()
+            .map(|(id, at)| (id, at as i64))
+            .collect())
+    }
+
+    async fn claim(&self, id: &str, agent: &str) -> Result<ClaimOutcome, StoreError> {
+        let mut connection = self.connection.clone();
+        let holder: Option<String> = Script::new(CLAIM)
+            .key(self.key(id, "agent"))
+            .arg(agent)
+            .arg(self.ttl())
+            .invoke_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        Ok(holder.map_or(ClaimOutcome::Claimed, ClaimOutcome::AlreadyClaimed))
+    }
+
+    async fn release(&self, id: &str) -> Result<(), StoreError> {
+        let mut connection = self.connection.clone();
+        let _: i64 = connection
+            .del(self.key(id, "agent"))
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn set_presence(
+        &self,
+        agent: &str,
+        status: &str,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let expires = chrono::Utc::now().timestamp_millis() + ttl.as_millis() as i64;
+        let mut connection = self.connection.clone();
+        let _: i64 = connection
+            .hset(
+                self.global("presence"),
+                agent,
+                format!("{expires}|{status}"),
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn presence(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let mut connection = self.connection.clone();
+        let all: std::collections::HashMap<String, String> = connection
+            .hgetall(self.global("presence"))
+            .await
+            .map_err(unavailable)?;
+        let now = chrono::Utc::now().timestamp_millis();
+        let mut agents: Vec<(String, String)> = all
+            .into_iter()
+            .filter_map(|(agent, value)| {
+                let (expires, status) = value.split_once('|')?;
+                (expires.parse::<i64>().ok()? > now).then(|| (agent, status.to_string()))
+            })
+            .collect();
+        agents.sort();
+        Ok(agents)
+    }
+
+    async fn set_typing(&self, id: &str, agent_side: bool, typing: bool) -> Result<(), StoreError> {
+        let key = self.key(
+            id,
+            if agent_side {
+                "typing:agent"
+            } else {
+                "typing:resident"
+            },
+        );
+        let mut connection = self.connection.clone();
+        if typing {
+            let _: () = connection
+                .set_ex(&key, 1, TYPING_TTL.as_secs())
+                .await
+                .map_err(unavailable)?;
+        } else {
+            let _: i64 = connection.del(&key).await.map_err(unavailable)?;
+        }
+        self.publish(&self.key(id, "typing")).await
+    }
+
+    async fn typing(&self, id: &str) -> Result<Typing, StoreError> {
+        let mut connection = self.connection.clone();
+        let (resident, agent): (Option<i64>, Option<i64>) = redis::cmd("MGET")
+            .arg(self.key(id, "typing:resident"))
+            .arg(self.key(id, "typing:agent"))
+            .query_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        Ok(Typing {
+            resident: resident.is_some(),
+            agent: agent.is_some(),
+        })
+    }
+
+    async fn add_offline(&self, message: OfflineMessage) -> Result<(), StoreError> {
+        let json = serde_json::to_string(&message).map_err(corrupt)?;
+        let key = self.global("offline");
+        let mut connection = self.connection.clone();
+        let _: () = redis::pipe()
+            .hset(&key, &message.id, json)
+            .ignore()
+            .expire(&key, self.ttl() as i64)
+            .ignore()
+            .query_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn offline(&self) -> Result<Vec<OfflineMessage>, StoreError> {
+        let mut connection = self.connection.clone();
+        let all: std::collections::HashMap<String, String> = connection
+            .hgetall(self.global("offline"))
+            .await
+            .map_err(unavailable)?;
+        let mut messages: Vec<OfflineMessage> = all
+            .values()
+            .map(|json| serde_json::from_str(json).map_err(corrupt))
+            .collect::<Result<_, _>>()?;
+        messages.sort_by(|a, b| a.at.cmp(&b.at));
+        Ok(messages)
+    }
+
+    async fn mark_offline_done(&self, id: &str) -> Result<bool, StoreError> {
+        let key = self.global("offline");
+        let mut connection = self.connection.clone();
+        let json: Option<String> = connection.hget(&key, id).await.map_err(unavailable)?;
+        let Some(json) = json else { return Ok(false) };
+        let mut message: OfflineMessage = serde_json::from_str(&json).map_err(corrupt)?;
+        message.done = true;
+        let json = serde_json::to_string(&message).map_err(corrupt)?;
+        let _: i64 = connection.hset(&key, id, json).await.map_err(unavailable)?;
+        Ok(true)
+    }
+
+    fn watch(&self, id: &str) -> Arc<tokio::sync::Notify> {
+        if self.listener.set(()).is_ok() {
+            self.start_listener();
+        }
+        self.waiters.register(id)
     }
 }

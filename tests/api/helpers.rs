@@ -2,13 +2,18 @@
 
 use std::sync::{Arc, LazyLock};
 
-use herts_assistant::config::Settings;
+use herts_assistant::config::{AgentConfig, Settings};
 use herts_assistant::engine::Engine;
+use herts_assistant::handoff::hash_token;
 use herts_assistant::http::wire::{Created, TurnReply};
 use herts_assistant::http::{AppState, Application};
 use herts_assistant::startup;
 use herts_assistant::store::{MemoryStore, RedisStore, Store};
 use serde_json::Value;
+
+pub const AGENT_TOKEN: &str = "alex-secret-token";
+pub const OTHER_AGENT_TOKEN: &str = "sam-secret-token";
+pub const EDITOR_TOKEN: &str = "eve-secret-token";
 
 /// The shipped content, trained once for the whole test binary.
 static ENGINE: LazyLock<Arc<Engine>> = LazyLock::new(|| {
@@ -54,6 +59,25 @@ pub async fn spawn_app_with(kind: StoreKind, adjust: impl FnOnce(&mut Settings))
     let prefix = unique_prefix();
     let mut settings = content_settings();
     settings.workers = 2;
+    // Handoff tests must not depend on the hour they run at; office hours have their own tests.
+    settings.teams_always_open = true;
+    settings.agents = vec![
+        AgentConfig {
+            name: "Alex".into(),
+            roles: vec!["agent".into()],
+            token_sha256: hash_token(AGENT_TOKEN),
+        },
+        AgentConfig {
+            name: "Sam".into(),
+            roles: vec!["agent".into()],
+            token_sha256: hash_token(OTHER_AGENT_TOKEN),
+        },
+        AgentConfig {
+            name: "Eve".into(),
+            roles: vec!["editor".into()],
+            token_sha256: hash_token(EDITOR_TOKEN),
+        },
+    ];
     if let StoreKind::Redis = kind {
         settings.redis_url = Some(redis_url());
         settings.redis_prefix = prefix.clone();
@@ -158,4 +182,85 @@ pub fn bot_text(turn: &TurnReply) -> String {
         .map(|m| m.text.as_str())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+impl TestApp {
+    /// A request as an agent (or editor) with `token`.
+    pub fn agent(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+    }
+}
+
+/// One server-sent event.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub kind: String,
+    pub id: Option<u64>,
+    pub data: Value,
+}
+
+/// Reads an event stream in the background; events arrive on the returned channel.
+pub async fn subscribe(
+    request: reqwest::RequestBuilder,
+) -> tokio::sync::mpsc::UnboundedReceiver<Event> {
+    use futures_util::StreamExt;
+    let response = request.send().await.expect("event stream opens");
+    assert_eq!(response.status(), 200);
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut buffer = String::new();
+        let mut stream = response.bytes_stream();
+        while let Some(Ok(chunk)) = stream.next().await {
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buffer.find("\n\n") {
+                let block: String = buffer.drain(..end + 2).collect();
+                let mut event = Event {
+                    kind: String::new(),
+                    id: None,
+                    data: Value::Null,
+                };
+                for line in block.lines() {
+                    if let Some(kind) = line.strip_prefix("event: ") {
+                        event.kind = kind.to_string();
+                    } else if let Some(id) = line.strip_prefix("id: ") {
+                        event.id = id.parse().ok();
+                    } else if let Some(data) = line.strip_prefix("data: ") {
+                        event.data = serde_json::from_str(data).unwrap_or(Value::Null);
+                    }
+                }
+                if !event.kind.is_empty() && sender.send(event).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    receiver
+}
+
+/// Waits (up to 10 s) for an event that `matches`.
+pub async fn next_matching(
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
+    what: &str,
+    matches: impl Fn(&Event) -> bool,
+) -> Event {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Some(event)) if matches(&event) => return event,
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("the stream ended before {what}"),
+            Err(_) => panic!("timed out waiting for {what}"),
+        }
+    }
+}
+
+pub fn is_message_with(text: &str) -> impl Fn(&Event) -> bool + '_ {
+    move |e| e.kind == "message" && e.data["text"].as_str().is_some_and(|t| t.contains(text))
 }

@@ -3,5 +3,6 @@
 mod conversations;
 mod dialogue;
 mod errors;
+mod handoff;
 mod helpers;
 mod store;

@@ -16,6 +16,7 @@ fn message(text: &str) -> NewMessage {
         links: vec![],
         at: "2026-11-26T12:00:00.000Z".into(),
         answer: false,
+        form: None,
     }
 }
 

@@ -1,0 +1,189 @@
+//! Live delivery as server-sent events, for the widget and the agent console alike. A stream
+//! starts after the last message id the client saw (`?after=N`), so a reconnecting client
+//! misses nothing and sees nothing twice. It works across instances: messages are read from
+//! the store, and the store's bell (Redis pub/sub, re-subscribed after a restart) only says
+//! when to read; a quiet period re-reads anyway.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpResponse, http::header};
+use futures_util::stream::{self, Stream};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::wire::Message;
+use crate::engine::Mode;
+use crate::handoff::{ACTIVE_QUEUE, QueueStatus};
+use crate::store::{ConversationStore, HandoffStore, Typing};
+
+#[derive(Debug, Deserialize)]
+pub struct After {
+    #[serde(default)]
+    pub after: u64,
+}
+
+/// The `status` event: who holds the conversation, the queue place, who is typing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Status {
+    pub state: &'static str,
+    pub queue: Option<QueueStatus>,
+    pub agent: Option<String>,
+    pub resident_typing: bool,
+    pub agent_typing: bool,
+}
+
+/// How long a stream waits before re-reading when nothing rang: short while someone may be
+/// typing or the queue may move, long otherwise.
+const QUICK: Duration = Duration::from_millis(1500);
+const QUIET: Duration = Duration::from_secs(15);
+
+/// The resident's place in their team's queue, if they are waiting.
+pub async fn queue_status(state: &AppState, team: &str, id: &str) -> Option<QueueStatus> {
+    let queue = state.store.queue(team).await.ok()?;
+    let index = queue.iter().position(|(q, _)| q == id)?;
+    let online = state.store.presence().await.map(|p| p.len()).unwrap_or(0);
+    Some(state.handoff.status(team, index, online))
+}
+
+pub async fn status_of(state: &AppState, id: &str) -> Option<Status> {
+    let snapshot = state.store.load(id).await.ok()??;
+    let conversation = snapshot.state;
+    let queue = match (conversation.mode, &conversation.team) {
+        (Mode::Queued, Some(team)) => queue_status(state, team, id).await,
+        _ => None,
+    };
+    let typing = state.store.typing(id).await.unwrap_or(Typing::default());
+    Some(Status {
+        state: conversation.mode.as_str(),
+        queue,
+        agent: conversation.agent,
+        resident_typing: typing.resident,
+        agent_typing: typing.agent,
+    })
+}
+
+struct Feed {
+    state: web::Data<AppState>,
+    id: String,
+    after: u64,
+    bell: std::sync::Arc<tokio::sync::Notify>,
+    last_status: Option<Status>,
+    pending: VecDeque<Bytes>,
+    finished: bool,
+}
+
+fn event(kind: &str, id: Option<u64>, data: &impl Serialize) -> Bytes {
+    let json = serde_json::to_string(data).unwrap_or_else(|_| "null".into());
+    let id_line = id.map(|n| format!("id: {n}\n")).unwrap_or_default();
+    Bytes::from(format!("{id_line}event: {kind}\ndata: {json}\n\n"))
+}
+
+impl Feed {
+    /// Reads what is new and queues it as events; false when the conversation is gone.
+    async fn refresh(&mut self) -> bool {
+        match self.state.store.messages(&self.id, self.after).await {
+            Ok(messages) => {
+                for stored in messages {
+                    self.after = stored.id;
+                    self.pending.push_back(event(
+                        "message",
+                        Some(stored.id),
+                        &Message::from(stored),
+                    ));
+                }
+            }
+            Err(_) => {
+                self.pending
+                    .push_back(Bytes::from_static(b": store unavailable, retrying\n\n"));
+                return true;
+            }
+        }
+        match status_of(&self.state, &self.id).await {
+            Some(status) => {
+                if self.last_status.as_ref() != Some(&status) {
+                    self.pending.push_back(event("status", None, &status));
+                    self.last_status = Some(status);
+                }
+                true
+            }
+            None => {
+                let ended = self.state.store.load(&self.id).await.is_ok();
+                if ended {
+                    self.pending
+                        .push_back(event("gone", None, &serde_json::json!({})));
+                }
+                !ended
+            }
+        }
+    }
+
+    fn poll_interval(&self) -> Duration {
+        match self.last_status.as_ref().map(|s| s.state) {
+            Some("queued" | "agent") => QUICK,
+            _ => QUIET,
+        }
+    }
+}
+
+fn feed(
+    state: web::Data<AppState>,
+    id: String,
+    after: u64,
+) -> impl Stream<Item = Result<Bytes, actix_web::Error>> {
+    let bell = state.store.watch(&id);
+    let start = Feed {
+        state,
+        id,
+        after,
+        bell,
+        last_status: None,
+        pending: VecDeque::new(),
+        finished: false,
+    };
+    stream::unfold(start, |mut feed| async move {
+        loop {
+            if let Some(chunk) = feed.pending.pop_front() {
+                return Some((Ok(chunk), feed));
+            }
+            if feed.finished {
+                return None;
+            }
+            if !feed.refresh().await {
+                feed.finished = true;
+                continue;
+            }
+            if feed.pending.is_empty() {
+                let rang = tokio::time::timeout(feed.poll_interval(), feed.bell.notified())
+                    .await
+                    .is_ok();
+                if !rang {
+                    feed.pending
+                        .push_back(Bytes::from_static(b": keepalive\n\n"));
+                }
+            }
+        }
+    })
+}
+
+/// The response for an authorised client: an event stream from `after`.
+pub fn respond(state: web::Data<AppState>, id: String, after: u64) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/event-stream"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(feed(state, id, after))
+}
+
+/// Removes a conversation from every queue it might be in.
+pub async fn leave_queues(
+    state: &AppState,
+    team: Option<&str>,
+    id: &str,
+) -> Result<(), crate::store::StoreError> {
+    if let Some(team) = team {
+        state.store.dequeue(team, id).await?;
+    }
+    state.store.dequeue(ACTIVE_QUEUE, id).await
+}
