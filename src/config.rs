@@ -48,6 +48,10 @@ pub struct Settings {
     pub handling_minutes: u32,
     /// Canned replies offered in the agent console (file only).
     pub canned_replies: Vec<CannedReply>,
+    /// `HA_ALLOWED_ORIGINS`: pages on other sites that may embed the widget, comma-separated
+    /// (`https://www.hertfordshire.gov.uk`), or `*` for any. Tokens travel in headers, never
+    /// cookies, so no origin gains ambient access.
+    pub allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
@@ -139,6 +143,7 @@ impl Default for Settings {
             teams_always_open: false,
             handling_minutes: 6,
             canned_replies: default_canned_replies(),
+            allowed_origins: vec!["*".into()],
         }
     }
 }
@@ -233,6 +238,13 @@ impl Settings {
         }
         if let Some(v) = var("HA_TEAMS_ALWAYS_OPEN") {
             settings.teams_always_open = matches!(v.trim(), "1" | "true" | "yes");
+        }
+        if let Some(v) = var("HA_ALLOWED_ORIGINS") {
+            settings.allowed_origins = v
+                .split(',')
+                .map(|o| o.trim().to_string())
+                .filter(|o| !o.is_empty())
+                .collect();
         }
         if let Some(v) = var("HA_HANDLING_MINUTES") {
             settings.handling_minutes = parse("HA_HANDLING_MINUTES", v)?;

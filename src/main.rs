@@ -42,6 +42,8 @@ enum Command {
     },
     /// Answer one question and say why: candidates, scores, the normalised text.
     Ask { question: String },
+    /// Print the SHA-256 of an agent's token, for HA_AGENTS or the config file.
+    HashToken { token: String },
 }
 
 fn main() -> ExitCode {
@@ -64,6 +66,10 @@ fn main() -> ExitCode {
             json,
         } => run_eval(&settings, &test, train.as_deref(), tune.as_deref(), json),
         Command::Ask { question } => ask(&settings, &question),
+        Command::HashToken { token } => {
+            println!("{}", herts_assistant::handoff::hash_token(&token));
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -89,12 +95,16 @@ fn serve(settings: Settings) -> Result<(), String> {
         .rsplit_once(':')
         .map_or("127.0.0.1", |(h, _)| h)
         .to_string();
-    let application = startup::build_application(settings).map_err(|e| e.to_string())?;
-    // Tests and scripts read this line to find the port when HA_LISTEN ends in :0.
-    println!("listening on http://{host}:{}", application.port());
-    actix_web::rt::System::new()
-        .block_on(application.run_until_stopped())
-        .map_err(|e| e.to_string())
+    // Built inside the runtime: the Redis connection manager needs one to exist.
+    actix_web::rt::System::new().block_on(async move {
+        let application = startup::build_application(settings).map_err(|e| e.to_string())?;
+        // Tests and scripts read this line to find the port when HA_LISTEN ends in :0.
+        println!("listening on http://{host}:{}", application.port());
+        application
+            .run_until_stopped()
+            .await
+            .map_err(|e| e.to_string())
+    })
 }
 
 fn check(settings: &Settings) -> Result<(), String> {

@@ -25,6 +25,7 @@
   var conv = null;           // the open conversation: {id, state, team, agent, lastId, seen:{}}
   var stream = null;         // AbortController of the open event stream
   var typingSentAt = 0, typingOn = false;
+  var stick = true;          // the transcript follows new messages unless the agent scrolled up
 
   // ---------- DOM helpers ----------
   function el(tag, attrs, children) {
@@ -69,6 +70,8 @@
     });
     return p;
   }
+  // Content Markdown as plain words: [text](url) -> text, **bold** -> bold.
+  function plain(text) { return String(text || '').replace(/\[([^\]\n]+)\]\([^()\s]*\)/g, '$1').replace(/\*\*(.+?)\*\*/g, '$1'); }
   function clip(text, n) { text = String(text || '').replace(/\s+/g, ' ').trim(); return text.length > n ? text.slice(0, n - 1) + '\u2026' : text; }
   function waited(secs) {
     secs = Math.max(0, Math.floor(secs));
@@ -104,9 +107,8 @@
       if (res.status === 401 && token) { signOut('Your sign-in is no longer accepted. Please sign in again.'); return res; }
       var busy = res.status === 429 || res.status === 503 || (res.status === 0 && method === 'GET');
       if (busy && attempt < 3 && token) {
-        var ms = retryMs(res);
-        showNotice(res.status === 0 ? 'The service cannot be reached. Trying again in ' + ms / 1000 + ' seconds\u2026'
-          : 'The service is busy. Trying again in ' + ms / 1000 + ' seconds\u2026');
+        var ms = retryMs(res), secs = ms / 1000 + (ms === 1000 ? ' second' : ' seconds');
+        showNotice((res.status === 0 ? 'The service cannot be reached.' : 'The service is busy.') + ' Trying again in ' + secs + '\u2026');
         return wait(ms).then(function () { return api(method, path, body, attempt + 1); });
       }
       if (res.ok || res.status < 500 && res.status !== 429 && res.status !== 0) hideNotice();
@@ -121,8 +123,15 @@
     return (e && e.message) || 'Something went wrong (' + res.status + '). Please try again.';
   }
   function errorCode(res) { return res.data && res.data.error && res.data.error.code; }
-  function showNotice(text) { $('notice-text').textContent = text; $('notice').hidden = false; }
-  function hideNotice() { if (!$('notice').hidden) { $('notice').hidden = true; $('notice-text').textContent = ''; } }
+  // Alerts: the live region stays in the page; a message is added to it, so it is read out.
+  function say(region, cls, text) {
+    var old = region.firstChild;
+    if (old && old.textContent === text) return;
+    clear(region);
+    if (text) region.appendChild(el('p', { class: cls, text: text }));
+  }
+  function showNotice(text) { say($('notice'), 'notice', text); }
+  function hideNotice() { say($('notice'), 'notice', ''); }
 
   // ---------- sign in / out ----------
   function signIn(candidate) {
@@ -156,8 +165,7 @@
     token = null; me = null; known = null;
     Object.keys(timers).forEach(function (k) { clearInterval(timers[k]); });
     timers = {};
-    closeStream();
-    conv = null;
+    forget(null);
     stopFlash();
     try { sessionStorage.removeItem(TOKEN_KEY); sessionStorage.removeItem(OPEN_KEY); } catch (e) { /* private mode */ }
     $('token').value = '';
@@ -348,6 +356,7 @@
       var log = $('transcript');
       log.setAttribute('aria-live', 'off');
       (c.messages || []).forEach(addMessage);
+      stick = true;
       log.scrollTop = log.scrollHeight;
       setTimeout(function () { log.setAttribute('aria-live', 'polite'); }, 100);
       setState({ state: c.state, team: c.team, agent: c.agent });
@@ -369,7 +378,7 @@
     $('articles-empty').hidden = false;
     if (text) announce(text);
   }
-  function convError(text) { var e = $('conv-error'); e.textContent = text || ''; e.hidden = !text; }
+  function convError(text) { say($('conv-alert'), 'error-text', text || ''); }
 
   function renderDetails(d) {
     var box = clear($('details'));
@@ -406,10 +415,9 @@
     var links = (m.links || []).filter(function (l) { return l && safeUrl(l.url); });
     if (links.length) item.appendChild(el('ul', { class: 'msg-links' }, links.map(function (l) { return el('li', null, [link(String(l.title || l.url), String(l.url))]); })));
     if (m.quick_replies && m.quick_replies.length) item.appendChild(el('p', { class: 'muted msg-offered', text: 'Offered: ' + m.quick_replies.join(' \u00b7 ') }));
-    var log = $('transcript');
-    var near = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
-    log.appendChild(item);
-    if (near || role === 'agent') log.scrollTop = log.scrollHeight;
+    $('transcript').appendChild(item);
+    if (role === 'agent') stick = true;
+    if (stick) $('transcript').scrollTop = $('transcript').scrollHeight;
     return true;
   }
 
@@ -422,7 +430,7 @@
     if (conv.team) text += ' \u00b7 ' + teamName(conv.team);
     if (s.queue) text += ' \u00b7 position ' + s.queue.position + ', about ' + s.queue.wait_minutes + ' min';
     $('conv-status').textContent = text;
-    $('claim').hidden = !(conv.state === 'queued' || conv.state === 'bot');
+    $('claim').hidden = conv.state !== 'queued';
     $('transfer-box').hidden = !mineNow;
     $('return').hidden = !mineNow;
     $('close-box').hidden = !mineNow;
@@ -479,7 +487,7 @@
     var payload;
     try { payload = JSON.parse(data.join('\n')); } catch (e) { return; }
     if (event === 'message') {
-      if (addMessage(payload) && payload.role === 'resident') { $('typing').hidden = true; loadSuggestions(); }
+      if (addMessage(payload) && payload.role === 'resident') { $('typing').hidden = true; residentSaid(); }
     } else if (event === 'status') {
       setState(payload);
     } else if (event === 'gone') {
@@ -554,6 +562,19 @@
   }
 
   // ---------- knowledge, canned replies, out-of-hours messages ----------
+  // The resident said more: fresh details (ask once) and fresh suggestions, at most every 2 s.
+  function residentSaid() {
+    if (timers.said) return;
+    timers.said = setTimeout(function () {
+      delete timers.said;
+      if (!conv) return;
+      var c = conv;
+      api('GET', '/conversations/' + encodeURIComponent(c.id)).then(function (res) {
+        if (conv === c && res.ok && res.data) renderDetails(res.data.details || {});
+      });
+      loadSuggestions();
+    }, 2000);
+  }
   function loadSuggestions() {
     if (!conv) return;
     var c = conv;
@@ -563,10 +584,10 @@
       list.forEach(function (a) {
         var url = safeUrl(a.url);
         var ins = el('button', { type: 'button', class: 'btn btn-small', text: 'Insert', 'aria-label': 'Insert \u201c' + a.title + '\u201d into the reply' });
-        ins.addEventListener('click', function () { insert(clip(a.text, 200) + (url ? ' ' + url : '')); });
+        ins.addEventListener('click', function () { insert(clip(plain(a.text), 200) + (url ? ' ' + url : '')); });
         ul.appendChild(el('li', { class: 'article' }, [
           el('h3', null, [url ? link(String(a.title), url) : document.createTextNode(String(a.title))]),
-          el('p', { text: clip(a.text, 200) }), ins]));
+          el('p', { text: clip(plain(a.text), 200) }), ins]));
       });
       $('articles-empty').hidden = list.length > 0;
     });
@@ -661,6 +682,9 @@
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendReply(); }
     });
     $('reply').addEventListener('input', typing);
+    var log = $('transcript');
+    log.addEventListener('scroll', function () { stick = log.scrollHeight - log.scrollTop - log.clientHeight < 40; });
+    if (window.ResizeObserver) new ResizeObserver(function () { if (stick) log.scrollTop = log.scrollHeight; }).observe(log);
     $('reply').addEventListener('blur', stopTyping);
     var tabs = [$('tab-conversation'), $('tab-offline')];
     tabs.forEach(function (tab, i) {

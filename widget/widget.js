@@ -2,7 +2,9 @@
  * Embed: <script src="https://HOST/widget.js" defer data-service="https://HOST"
  *                 data-title="Ask Hertfordshire"></script>
  * Public API: window.HertsAssistant = { open, close, toggle }.
- * Every piece of message text reaches the page through textContent: never innerHTML. */
+ * Every piece of message text reaches the page through textContent: never innerHTML.
+ * Handed to a person, the widget reads the conversation's event stream (fetch + ReadableStream,
+ * since EventSource cannot send the token) and resumes it after the last message id shown. */
 (function () {
   'use strict';
   if (window.HertsAssistant) return; // loaded twice: the first copy wins
@@ -29,6 +31,15 @@
   var busy = false;       // a request is in flight
   var retryAction = null; // what Retry does
   var state = 'bot';
+  var queue = null;       // { position, wait_minutes, team_name } while queued
+  var stream = null;      // the one open event stream: { id, ctrl }
+  var streamFails = 0;    // failed connections in a row, for the reconnect delay
+  var typedAt = 0;        // when the resident's typing was last told to the agent
+  var FIELDS = [ // the message left when the team is closed: name, label, element, autocomplete, max
+    ['name', 'Your name', 'input', 'name', 200],
+    ['contact', 'How we can contact you (email or phone)', 'input', 'off', 200],
+    ['question', 'Your question', 'textarea', 'off', 2000]];
+  var MISSING = { name: 'Please give your name.', contact: 'Please tell us how we can contact you.', question: 'Please type your question.' };
 
   // ---------- small DOM helpers ----------
   function el(tag, attrs, children) {
@@ -115,19 +126,31 @@
     });
     return frag;
   }
-  function plainText(text) { // what a resident typed: literal, line breaks kept
+  function plainText(text, links) { // what a person typed: literal, line breaks kept
     var p = el('p');
-    String(text || '').split('\n').forEach(function (line, i) { if (i) p.appendChild(el('br')); p.appendChild(document.createTextNode(line)); });
+    String(text || '').split('\n').forEach(function (line, i) {
+      if (i) p.appendChild(el('br'));
+      var re = /https:\/\/[^\s<>"]+[^\s<>".,;:!?)\]]/g, last = 0, m;
+      while (links && (m = re.exec(line))) { // an adviser's bare https address becomes a link
+        p.appendChild(document.createTextNode(line.slice(last, m.index)));
+        p.appendChild(safeUrl(m[0]) ? link(m[0], m[0]) : document.createTextNode(m[0]));
+        last = re.lastIndex;
+      }
+      p.appendChild(document.createTextNode(line.slice(last)));
+    });
     return p;
   }
+  function agentName() { return (conv && conv.agent) || ''; }
 
   // ---------- rendering ----------
   // One message -> one element. Extend here for new roles or message parts.
   function renderMessage(msg) {
     var role = ROLE_LABEL[msg.role] ? msg.role : 'system';
     var item = el('div', { class: 'ha-msg ha-msg--' + role, 'data-id': msg.id || '' });
-    var bubble = el('div', { class: 'ha-bubble' }, [srOnly(ROLE_LABEL[role] + ': ')]);
-    bubble.appendChild(role === 'resident' ? plainText(msg.text) : renderText(msg.text));
+    var who = role === 'agent' && agentName() ? agentName() : ROLE_LABEL[role];
+    var bubble = el('div', { class: 'ha-bubble' }, [srOnly(who + ': ')]);
+    if (role === 'agent') item.appendChild(el('p', { class: 'ha-from', 'aria-hidden': 'true', text: agentName() ? who + ', council adviser' : who }));
+    bubble.appendChild(role === 'resident' || role === 'agent' ? plainText(msg.text, role === 'agent') : renderText(msg.text));
     item.appendChild(bubble);
     var links = (msg.links || []).filter(function (l) { return l && safeUrl(String(l.url)); });
     if (links.length) {
@@ -147,7 +170,52 @@
       });
       item.appendChild(group);
     }
+    if (role === 'bot' && msg.form === 'offline_message' && conv && (conv.left || []).indexOf(msg.id) < 0) {
+      item.appendChild(renderOffline(msg.id));
+    }
     return item;
+  }
+  // The team is closed: a short form whose message the team answers later.
+  function renderOffline(messageId) {
+    var key = 'ha-of' + String(messageId).replace(/\W/g, '') + '-', inputs = {};
+    var form = el('form', { class: 'ha-offline', 'aria-label': 'Leave a message for the team', novalidate: '' });
+    FIELDS.forEach(function (f) {
+      var input = inputs[f[0]] = el(f[2], { id: key + f[0], name: f[0], class: 'ha-field', autocomplete: f[3], maxlength: f[4] });
+      if (f[2] === 'input') input.type = 'text'; else input.rows = 3;
+      form.appendChild(el('div', { class: 'ha-row' }, [el('label', { for: key + f[0], text: f[1] }), input]));
+    });
+    var err = el('p', { class: 'ha-form-err', id: key + 'err', role: 'alert' });
+    var btn = el('button', { type: 'submit', class: 'ha-send', text: 'Send' });
+    form.appendChild(err);
+    form.appendChild(btn);
+    function fail(text, field) {
+      err.textContent = text;
+      FIELDS.forEach(function (f) { inputs[f[0]].removeAttribute('aria-invalid'); inputs[f[0]].removeAttribute('aria-describedby'); });
+      if (field) { field.setAttribute('aria-invalid', 'true'); field.setAttribute('aria-describedby', err.id); field.focus(); }
+    }
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      if (btn.disabled) return;
+      var body = {};
+      FIELDS.forEach(function (f) { body[f[0]] = inputs[f[0]].value.trim(); });
+      var missing = FIELDS.filter(function (f) { return !body[f[0]]; })[0];
+      if (missing) return fail(MISSING[missing[0]], inputs[missing[0]]);
+      btn.disabled = true;
+      api('POST', '/' + encodeURIComponent(conv.id) + '/offline-message', body).then(function (res) {
+        btn.disabled = false;
+        if (res.ok && res.data) {
+          conv.left = (conv.left || []).concat(messageId);
+          saveConv();
+          form.remove();
+          appendMessages(res.data.messages || []);
+          ui.input.focus();
+          return;
+        }
+        var m = !gone(res) && res.status < 500 && res.data && res.data.error && /\b(name|contact|question)\b/.exec(res.data.error.message);
+        fail(gone(res) ? STATE_TEXT.closed : problem(res), m ? inputs[m[1]] : null);
+      });
+    });
+    return form;
   }
   function renderFeedback(messageId) {
     var box = el('div', { class: 'ha-feedback', role: 'group', 'aria-label': 'Was this helpful?' });
@@ -159,33 +227,153 @@
     });
     return box;
   }
-  function appendMessages(messages) {
+  function each(sel, fn) { Array.prototype.forEach.call(ui.log.querySelectorAll(sel), fn); }
+  // Messages come from replies and from the event stream, either first: each id is shown once,
+  // in id order.
+  function appendMessages(messages, live) {
+    var node = null;
     messages.forEach(function (msg) {
-      if (msg.role === 'resident') { // the resident moved on: old suggestions go
-        Array.prototype.forEach.call(ui.log.querySelectorAll('.ha-quick'), function (q) { q.remove(); });
-      }
-      ui.log.insertBefore(renderMessage(msg), ui.typing);
+      var id = +msg.id || 0, before = ui.typing;
+      if (id && ui.log.querySelector('.ha-msg[data-id="' + id + '"]')) return;
+      if (msg.role === 'resident') each('.ha-quick', function (q) { q.remove(); }); // the resident moved on: old suggestions go
+      if (msg.form) each('.ha-offline', function (f) { f.remove(); }); // one form at a time
+      if (id) each('.ha-msg[data-id]', function (m) { if (before === ui.typing && +m.getAttribute('data-id') > id) before = m; });
+      node = ui.log.insertBefore(renderMessage(msg), before);
     });
-    reveal();
+    if (!live) reveal(); else if (node) reveal(node); // a live message: show it from its start
+  }
+  function lastId() {
+    var n = 0;
+    each('.ha-msg[data-id]', function (m) { n = Math.max(n, +m.getAttribute('data-id') || 0); });
+    return n;
   }
   function scrollDown() { ui.log.scrollTop = ui.log.scrollHeight; }
   // Show the latest turn from its start: the resident's last message and the beginning of the
   // reply, rather than the end of a long answer. Short turns simply scroll to the bottom.
-  function reveal() {
+  function reveal(from) {
     var turn = ui.log.querySelectorAll('.ha-msg--resident');
-    var from = turn.length ? turn[turn.length - 1] : ui.log.querySelector('.ha-msg');
+    from = from || (turn.length ? turn[turn.length - 1] : ui.log.querySelector('.ha-msg'));
     if (from && ui.log.scrollHeight - from.offsetTop > ui.log.clientHeight) ui.log.scrollTop = from.offsetTop - 12;
     else scrollDown();
   }
 
-  // The conversation's state: extend here when the live agent part arrives.
+  // The conversation's state: bot, queued (waiting for a person), agent (a person holds it),
+  // closed. Live regions change only when their text does, so nothing is re-announced.
   function handleState(next) {
     state = next || 'bot';
+    if (state !== 'queued') queue = null;
+    if (state !== 'agent') agentTyping(false);
     ui.panel.setAttribute('data-state', state);
-    ui.state.textContent = STATE_TEXT[state] || '';
+    var text = STATE_TEXT[state] || '', m = queue && queue.wait_minutes;
+    if (queue) {
+      text = 'You are number ' + queue.position + ' in the queue for ' + (queue.team_name || 'Customer service') +
+        '. Estimated wait: about ' + m + (m === 1 ? ' minute.' : ' minutes.');
+    }
+    if (state === 'agent' && agentName()) text = 'You are chatting with ' + agentName() + '.';
+    if (ui.state.textContent !== text) ui.state.textContent = text;
+    ui.bar.classList.toggle('ha-on', !!text);
+    ui.leave.hidden = state !== 'queued';
+    if (ui.leave.hidden && ui.root.getRootNode().activeElement === ui.leave) ui.input.focus(); // don't drop focus
     ui.person.hidden = state !== 'bot';
     ui.input.disabled = state === 'closed';
     ui.sendBtn.disabled = state === 'closed';
+    var live = state === 'queued' || state === 'agent';
+    if (conv && !conv.live !== !live) { conv.live = live; saveConv(); }
+    syncStream();
+  }
+  function agentTyping(on) {
+    var text = on ? (agentName() || 'The adviser') + ' is typing\u2026' : '';
+    if (ui.agentTyping.textContent !== text) ui.agentTyping.textContent = text;
+  }
+  function handleStatus(s) {
+    if (s.agent && conv && conv.agent !== s.agent) { conv.agent = s.agent; saveConv(); }
+    queue = s.queue || null;
+    handleState(s.state);
+    agentTyping(s.state === 'agent' && !!s.agent_typing);
+  }
+
+  // ---------- the live event stream ----------
+  function syncStream() {
+    var live = conv && loaded && (state === 'queued' || state === 'agent');
+    if (!live) closeStream();
+    else if (!stream || stream.id !== conv.id) { closeStream(); openStream(); }
+  }
+  function closeStream() {
+    var s = stream;
+    stream = null;
+    if (s) s.ctrl.abort();
+  }
+  function openStream() {
+    var ctrl = new AbortController(), me = stream = { id: conv.id, ctrl: ctrl };
+    fetch(base + '/api/v1/conversations/' + encodeURIComponent(conv.id) + '/events?after=' + lastId(), {
+      headers: { Accept: 'text/event-stream', Authorization: 'Bearer ' + conv.token },
+      credentials: 'omit', cache: 'no-store', signal: ctrl.signal
+    }).then(function (res) {
+      if (gone(res)) { me.gone = true; return; }
+      if (!res.ok || !res.body) return;
+      streamFails = 0;
+      var reader = res.body.getReader(), dec = new TextDecoder(), buf = '';
+      return (function pump() {
+        return reader.read().then(function (r) {
+          if (r.done || stream !== me) return;
+          var parts = (buf + dec.decode(r.value, { stream: true })).replace(/\r\n?/g, '\n').split('\n\n');
+          buf = parts.pop();
+          parts.forEach(function (block) { if (stream === me) onEvent(block); });
+          return pump();
+        });
+      })();
+    }).catch(function () { /* dropped: reconnect below */ }).then(function () {
+      if (stream !== me) return; // closed on purpose
+      stream = null;
+      if (me.gone) return startAnew();
+      setTimeout(function () { if (!stream) syncStream(); }, Math.min(1500 * Math.pow(2, streamFails++), 15000));
+    });
+  }
+  function onEvent(block) {
+    var type = 'message', data = [], id = '', d;
+    block.split('\n').forEach(function (line) {
+      var i = line.indexOf(':');
+      if (i === 0) return; // a comment: keepalive
+      var k = i < 0 ? line : line.slice(0, i), v = i < 0 ? '' : line.slice(i + 1).replace(/^ /, '');
+      if (k === 'event') type = v; else if (k === 'data') data.push(v); else if (k === 'id') id = v;
+    });
+    if (!data.length) return;
+    try { d = JSON.parse(data.join('\n')); } catch (e) { return; }
+    if (type === 'gone') return startAnew();
+    if (!d) return;
+    if (type === 'status') return handleStatus(d);
+    if (type !== 'message') return;
+    if (!d.id) d.id = id;
+    if (!isOpen() && d.role !== 'resident') ui.badge.hidden = false;
+    appendMessages([d], true);
+  }
+  // The conversation was erased or has expired: begin a new one and say so.
+  function startAnew() {
+    closeStream();
+    loaded = false;
+    return startConversation().then(function (r) {
+      if (r.ok) appendMessages([{ role: 'system', text: 'Your earlier conversation had ended, so a new one has started.' }]);
+      else showError(problem(r), ensureLoaded);
+    });
+  }
+  function leaveQueue() {
+    if (busy) return;
+    clearError();
+    ui.leave.disabled = true;
+    api('POST', '/' + encodeURIComponent(conv.id) + '/leave-queue').then(function (res) {
+      ui.leave.disabled = false;
+      if (res.ok && res.data) {
+        appendMessages(res.data.messages || []);
+        handleState(res.data.state);
+        ui.input.focus();
+      } else if (gone(res)) startAnew();
+      else showError(problem(res), retryable(res) ? leaveQueue : null);
+    });
+  }
+  function tellTyping(on) {
+    if (state !== 'agent' || !conv) return;
+    typedAt = on ? Date.now() : 0;
+    api('POST', '/' + encodeURIComponent(conv.id) + '/typing', { typing: on });
   }
 
   function setBusy(on) {
@@ -245,9 +433,9 @@
       conv = { id: res.data.id, token: res.data.token, feedback: [] };
       saveConv();
       clearLog();
-      handleState(res.data.state);
       appendMessages(res.data.messages || []);
       loaded = true;
+      handleState(res.data.state);
       return res;
     });
   }
@@ -259,11 +447,11 @@
       var msgs = res.data.messages || [];
       var lastResident = -1;
       msgs.forEach(function (m, i) { if (m.role === 'resident') lastResident = i; });
-      handleState(res.data.state);
       appendMessages(msgs.map(function (m, i) { // only suggestions after the last resident turn stay
         return i < lastResident && m.quick_replies && m.quick_replies.length ? Object.assign({}, m, { quick_replies: [] }) : m;
       }));
       loaded = true;
+      handleState(res.data.state);
       return res;
     });
   }
@@ -308,8 +496,9 @@
         });
       }
       if (res.ok && res.data) {
-        handleState(res.data.state);
         appendMessages(res.data.messages || []);
+        queue = res.data.queue || queue;
+        handleState(res.data.state);
       }
       return res;
     });
@@ -336,6 +525,7 @@
 
   function startAgain() {
     if (busy) return;
+    closeStream();
     clearError();
     setBusy(true);
     var old = conv || loadConv();
@@ -362,6 +552,7 @@
     ui.panel.hidden = false;
     ui.launcher.setAttribute('aria-expanded', 'true');
     ui.root.classList.add('ha-open');
+    ui.badge.hidden = true;
     ui.input.focus();
     reveal();
     ensureLoaded();
@@ -396,6 +587,10 @@
       srOnly('The assistant is typing')]);
     ui.log = el('div', { class: 'ha-log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation', tabindex: '0' }, [ui.typing]);
     ui.state = el('p', { class: 'ha-state', role: 'status' });
+    ui.leave = el('button', { type: 'button', class: 'ha-small', text: 'Leave the queue', hidden: true });
+    ui.bar = el('div', { class: 'ha-bar' }, [ui.state, ui.leave]);
+    ui.agentTyping = el('p', { class: 'ha-agent-typing', 'aria-live': 'polite' });
+    ui.badge = el('span', { class: 'ha-badge', text: 'New', hidden: true });
     ui.errorText = el('p', { class: 'ha-error-text' });
     ui.retry = el('button', { type: 'button', class: 'ha-small ha-retry', text: 'Retry' });
     ui.error = el('div', { class: 'ha-error', hidden: true }, [ui.errorText, ui.retry]);
@@ -408,8 +603,9 @@
         el('div', { class: 'ha-heading' }, [el('h2', { text: title }), el('p', { text: 'Automated assistant' })]),
         ui.restart, ui.close]),
       ui.log,
+      ui.agentTyping,
       el('div', { class: 'ha-alerts', role: 'alert' }, [ui.error]),
-      ui.state,
+      ui.bar,
       el('div', { class: 'ha-footer' }, [
         ui.person,
         ui.form,
@@ -418,7 +614,7 @@
           link('How we use your information', PRIVACY_URL)])])]);
     ui.launcher = el('button', { type: 'button', class: 'ha-launcher', 'aria-expanded': 'false', 'aria-controls': 'ha-panel', 'aria-haspopup': 'dialog' },
       [icon('M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8.4L4 21.6V18a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01z'),
-        el('span', { class: 'ha-launcher-text', text: title })]);
+        el('span', { class: 'ha-launcher-text', text: title }), ui.badge]);
     root.appendChild(ui.panel);
     root.appendChild(ui.launcher);
 
@@ -427,17 +623,25 @@
     ui.restart.addEventListener('click', startAgain);
     ui.retry.addEventListener('click', function () { if (retryAction) retryAction(); });
     ui.person.addEventListener('click', function () { send('Talk to a person'); ui.input.focus(); });
+    ui.leave.addEventListener('click', leaveQueue);
+    ui.input.addEventListener('input', function () {
+      if (ui.input.value.trim() && Date.now() - typedAt >= 2000) tellTyping(true);
+    });
     ui.form.addEventListener('submit', function (e) {
       e.preventDefault();
       var text = ui.input.value.trim();
       if (!text || busy) return;
       ui.input.value = '';
+      if (typedAt) tellTyping(false);
       send(text);
     });
     root.addEventListener('keydown', function (e) {
       if ((e.key === 'Escape' || e.key === 'Esc') && isOpen()) { e.stopPropagation(); close(); }
     });
     document.body.appendChild(host);
+    // Waiting for or talking to a person on an earlier page: pick the conversation up again.
+    var saved = loadConv();
+    if (saved && saved.live) ensureLoaded();
   }
 
   window.HertsAssistant = { open: open, close: close, toggle: toggle };

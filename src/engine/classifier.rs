@@ -23,7 +23,7 @@ impl Default for TrainSettings {
     fn default() -> Self {
         Self {
             epochs: 12,
-            lambda: 1e-5,
+            lambda: 3e-6,
             learning_rate: 0.5,
             seed: 7,
         }

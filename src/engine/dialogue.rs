@@ -394,7 +394,7 @@ fn follow_up_offers(intent: &Intent) -> impl Iterator<Item = Offer> + '_ {
         })
 }
 
-fn fill_district(
+pub(super) fn fill_district(
     template: &str,
     place: Option<&str>,
     district: &crate::content::District,
@@ -404,4 +404,13 @@ fn fill_district(
         .replace("{district_url}", &district.website)
         .replace("{district_phone}", &district.phone)
         .replace("{place}", place.unwrap_or("Your area"))
+}
+
+/// A district template read without knowing the district: plain words and a finder link.
+pub(super) fn fill_any_district(template: &str) -> String {
+    template
+        .replace("{district}", "your district or borough council")
+        .replace("{district_url}", "https://www.gov.uk/find-local-council")
+        .replace("{district_phone}", "your district or borough council")
+        .replace("{place}", "Your area")
 }

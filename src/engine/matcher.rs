@@ -7,6 +7,9 @@ use super::features::{FeatureSettings, Vectoriser};
 use super::knowledge::Knowledge;
 use super::normalise::{Normalised, Normaliser};
 
+/// In-scope accuracy the tuned threshold may give up, as a fraction.
+pub const TUNE_ACCURACY_BUDGET: f32 = 0.01;
+
 /// The label of training lines that are out of scope.
 pub const OUT_OF_SCOPE: &str = "out_of_scope";
 
@@ -257,53 +260,45 @@ impl Matcher {
         }
     }
 
-    /// Chooses the out-of-scope threshold on held-out examples `(text, expected label)`: the one
-    /// that maximises in-scope accuracy plus out-of-scope recall, so that neither side is
-    /// bought with the other. Returns the threshold chosen.
+    /// Chooses the out-of-scope threshold on held-out examples `(text, expected label)`: the
+    /// highest threshold that costs at most [`TUNE_ACCURACY_BUDGET`] of in-scope accuracy
+    /// against the best the examples allow, so declines are bought with a known, small price
+    /// in answers. Returns the threshold chosen.
     pub fn tune(&mut self, examples: &[(String, String)]) -> f32 {
-        // (confidence of the best, best is right, best is a decline label, expected is out of scope)
-        let scored: Vec<(f32, bool, bool, bool)> = examples
+        // (confidence of the best, best is right, best is a decline label)
+        let in_scope: Vec<(f32, bool, bool)> = examples
             .iter()
+            .filter(|(_, expected)| expected != OUT_OF_SCOPE && !self.is_decline_label(expected))
             .map(|(text, expected)| {
                 let (_, candidates) = self.candidates(text);
                 let best = &candidates[0];
-                let expected_oos = expected == OUT_OF_SCOPE || self.is_decline_label(expected);
                 (
                     best.confidence,
                     best.id == *expected,
                     self.is_decline_label(&best.id),
-                    expected_oos,
                 )
             })
             .collect();
-        let in_scope = scored.iter().filter(|s| !s.3).count().max(1) as f32;
-        let out_of_scope = scored.iter().filter(|s| s.3).count() as f32;
-        let mut thresholds: Vec<f32> = scored.iter().map(|s| s.0).collect();
-        thresholds.push(0.0);
+        if in_scope.is_empty() {
+            return self.settings.threshold;
+        }
+        let accuracy = |t: f32| {
+            in_scope
+                .iter()
+                .filter(|(c, right, decline)| *right && !*decline && *c >= t)
+                .count() as f32
+                / in_scope.len() as f32
+        };
+        let best = accuracy(0.0);
+        let mut thresholds: Vec<f32> = in_scope.iter().map(|s| s.0).collect();
         thresholds.sort_by(f32::total_cmp);
         thresholds.dedup();
-        let objective = |t: f32| {
-            let right = scored
-                .iter()
-                .filter(|s| !s.3 && s.1 && !s.2 && s.0 >= t)
-                .count() as f32
-                / in_scope;
-            let declined = scored.iter().filter(|s| s.3 && (s.2 || s.0 < t)).count() as f32;
-            right
-                + if out_of_scope > 0.0 {
-                    declined / out_of_scope
-                } else {
-                    0.0
-                }
-        };
-        let mut best = (f32::NEG_INFINITY, self.settings.threshold);
-        for t in thresholds {
-            let value = objective(t);
-            if value > best.0 {
-                best = (value, t);
-            }
-        }
-        self.settings.threshold = best.1;
-        best.1
+        let chosen = thresholds
+            .into_iter()
+            .take_while(|&t| accuracy(t) >= best - TUNE_ACCURACY_BUDGET)
+            .last()
+            .unwrap_or(0.0);
+        self.settings.threshold = chosen;
+        chosen
     }
 }

@@ -121,7 +121,18 @@ impl Engine {
     }
 
     /// Topics that may answer `text`, for an agent to pass on: title, link and a short text.
-    pub fn suggestions(&self, text: &str, limit: usize) -> Vec<Suggestion> {
+    pub fn suggestions(
+        &self,
+        text: &str,
+        place: Option<&entities::PlaceMatch>,
+        limit: usize,
+    ) -> Vec<Suggestion> {
+        let district = place.and_then(|p| {
+            self.content
+                .districts
+                .iter()
+                .find(|d| d.id == p.district_id)
+        });
         let (_, candidates) = self.matcher.candidates(text);
         candidates
             .into_iter()
@@ -138,7 +149,14 @@ impl Engine {
                 let body = intent
                     .and_then(|i| i.answer.clone())
                     .or_else(|| article.map(|a| a.body.clone()))?;
-                let first_paragraph = body.split("\n\n").next().unwrap_or_default().to_string();
+                let first_paragraph = body.split("\n\n").next().unwrap_or_default();
+                // Templates are filled as the resident would read them, never shown raw.
+                let first_paragraph = match district {
+                    Some(d) => {
+                        dialogue::fill_district(first_paragraph, place.map(|p| p.name.as_str()), d)
+                    }
+                    None => dialogue::fill_any_district(first_paragraph),
+                };
                 Some(Suggestion {
                     id: c.id.clone(),
                     title: self.title_of(&c.id),

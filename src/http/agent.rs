@@ -152,9 +152,20 @@ async fn waiting(state: &AppState, id: &str, team: &str, since_millis: i64) -> O
     })
 }
 
+/// Agents whose heartbeat is live and who are not away.
+pub async fn online_agents(state: &AppState) -> Result<usize, crate::store::StoreError> {
+    Ok(state
+        .store
+        .presence()
+        .await?
+        .iter()
+        .filter(|(_, status)| status == "online")
+        .count())
+}
+
 async fn queue(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
     let me = agent(&state, &request)?;
-    let online = state.store.presence().await?.len();
+    let online = online_agents(&state).await?;
     let mut teams = Vec::new();
     for team in state.handoff.teams() {
         let mut entries = Vec::new();
@@ -212,7 +223,7 @@ async fn conversation(
     let answers: Vec<serde_json::Value> = messages
         .iter()
         .filter(|m| m.message.role == Role::Bot && m.message.answer)
-        .map(|m| serde_json::json!({"text": m.message.text.chars().take(280).collect::<String>()}))
+        .map(|m| serde_json::json!({"text": shorten(&m.message.text, 280)}))
         .collect();
     let topics: Vec<serde_json::Value> = conversation
         .topics
@@ -362,6 +373,7 @@ async fn send(
             at: now(),
             answer: false,
             form: None,
+            author: Some(me.name.clone()),
         }])
     })
     .await?;
@@ -502,7 +514,8 @@ async fn suggestions(
         return Ok(HttpResponse::Ok().json(serde_json::json!({"articles": []})));
     };
     let engine = state.engine();
-    let articles = engine.suggestions(&last.message.text, 3);
+    let place = state.store.load(&id).await?.and_then(|s| s.state.place);
+    let articles = engine.suggestions(&last.message.text, place.as_ref(), 3);
     Ok(HttpResponse::Ok().json(serde_json::json!({"articles": articles})))
 }
 
@@ -524,5 +537,26 @@ async fn offline_done(
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::new(ErrorCode::NotFound, "No such message."))
+    }
+}
+
+/// At most `limit` characters, cut at a word boundary, with an ellipsis when cut.
+fn shorten(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(limit).collect();
+    let at_word = cut
+        .rfind(char::is_whitespace)
+        .map_or(cut.as_str(), |i| &cut[..i]);
+    format!("{}…", at_word.trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shortens_at_a_word() {
+        assert_eq!(super::shorten("short", 10), "short");
+        assert_eq!(super::shorten("one two three four", 9), "one two…");
     }
 }

@@ -24,6 +24,7 @@ pub fn system_message(text: impl Into<String>) -> NewMessage {
         at: now(),
         answer: false,
         form: None,
+        author: None,
     }
 }
 

@@ -78,6 +78,7 @@ fn bot_message(reply: Reply, at: &str) -> NewMessage {
         at: at.to_string(),
         answer: reply.answer,
         form: reply.form,
+        author: None,
     }
 }
 
@@ -192,6 +193,7 @@ async fn post_message(
             at: at.clone(),
             answer: false,
             form: None,
+            author: None,
         }];
         messages.extend(turn.replies.into_iter().map(|r| bot_message(r, &at)));
         match state
@@ -239,10 +241,16 @@ async fn transcript(
     let id = path.into_inner();
     let snapshot = authorised(&state, &request, &id).await?;
     let messages = state.store.messages(&id, 0).await?;
+    let queue = match (snapshot.state.mode, &snapshot.state.team) {
+        (Mode::Queued, Some(team)) => live::queue_status(&state, team, &id).await,
+        _ => None,
+    };
     Ok(HttpResponse::Ok().json(Transcript {
-        id,
         state: snapshot.state.mode.as_str().to_string(),
         messages: messages.into_iter().map(Message::from).collect(),
+        agent: snapshot.state.agent,
+        queue,
+        id,
     }))
 }
 

@@ -43,7 +43,7 @@ const QUIET: Duration = Duration::from_secs(15);
 pub async fn queue_status(state: &AppState, team: &str, id: &str) -> Option<QueueStatus> {
     let queue = state.store.queue(team).await.ok()?;
     let index = queue.iter().position(|(q, _)| q == id)?;
-    let online = state.store.presence().await.map(|p| p.len()).unwrap_or(0);
+    let online = super::agent::online_agents(state).await.unwrap_or(0);
     Some(state.handoff.status(team, index, online))
 }
 
@@ -109,12 +109,14 @@ impl Feed {
                 true
             }
             None => {
-                let ended = self.state.store.load(&self.id).await.is_ok();
-                if ended {
+                // Only a conversation the store says is not there has ended; a store that
+                // does not answer is waited out.
+                let gone = matches!(self.state.store.load(&self.id).await, Ok(None));
+                if gone {
                     self.pending
                         .push_back(event("gone", None, &serde_json::json!({})));
                 }
-                !ended
+                !gone
             }
         }
     }

@@ -86,6 +86,7 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(|_, _| {
                     ApiError::new(ErrorCode::InvalidRequest, "The path is not valid.").into()
                 }))
+                .wrap(cors(&state.settings.allowed_origins))
                 .wrap(actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
                 .configure(routes)
                 .default_service(web::to(not_found))
@@ -116,6 +117,25 @@ fn routes(config: &mut web::ServiceConfig) {
         .configure(pages::routes)
         .configure(conversations::routes)
         .configure(agent::routes);
+}
+
+/// Lets the widget on council pages of another origin call the API.
+fn cors(allowed_origins: &[String]) -> actix_cors::Cors {
+    let cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "DELETE"])
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+        ])
+        .expose_headers([actix_web::http::header::RETRY_AFTER])
+        .max_age(3600);
+    if allowed_origins.iter().any(|o| o == "*") {
+        cors.allow_any_origin()
+    } else {
+        allowed_origins
+            .iter()
+            .fold(cors, |cors, origin| cors.allowed_origin(origin))
+    }
 }
 
 fn json_config(limit: usize) -> web::JsonConfig {

@@ -17,6 +17,9 @@ pub struct Message {
     pub answer: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub form: Option<String>,
+    /// The agent who wrote it, for agent messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
 }
 
 impl From<StoredMessage> for Message {
@@ -31,6 +34,7 @@ impl From<StoredMessage> for Message {
             at: m.at,
             answer: m.answer,
             form: m.form,
+            author: m.author,
         }
     }
 }
@@ -63,6 +67,12 @@ pub struct Transcript {
     pub id: String,
     pub state: String,
     pub messages: Vec<Message>,
+    /// The agent holding the conversation, if any.
+    #[serde(default)]
+    pub agent: Option<String>,
+    /// The resident's place in the queue, if waiting.
+    #[serde(default)]
+    pub queue: Option<crate::handoff::QueueStatus>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

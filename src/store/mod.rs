@@ -47,6 +47,9 @@ pub struct NewMessage {
     /// A form to show under the message (`offline_message`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub form: Option<String>,
+    /// The agent who wrote it (agent messages only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
 }
 
 /// A message in a conversation's log. Ids rise by one per message, from 1.

@@ -122,3 +122,54 @@ async fn store_down_is_503_with_retry_after() {
         200
     );
 }
+
+#[tokio::test]
+async fn other_origins_may_call_the_api() {
+    let app = spawn_app_with(StoreKind::Memory, |s| {
+        s.allowed_origins = vec!["https://www.hertfordshire.gov.uk".into()]
+    })
+    .await;
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/conversations"))
+        .header("origin", "https://www.hertfordshire.gov.uk")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "https://www.hertfordshire.gov.uk"
+    );
+    let created = app
+        .client
+        .post(app.url("/api/v1/conversations"))
+        .header("origin", "https://www.hertfordshire.gov.uk")
+        .send()
+        .await
+        .unwrap();
+    let exposed = created.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(exposed.contains("retry-after"), "{exposed}");
+    let stranger = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/conversations"))
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        stranger
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}

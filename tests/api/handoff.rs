@@ -108,6 +108,9 @@ async fn an_agent_claims_and_chats_live_both_ways() {
     )
     .await;
     assert_eq!(event.data["role"], "agent");
+    assert_eq!(event.data["author"], "Alex");
+    let transcript = json_of(app.transcript(&conversation).await).await;
+    assert_eq!(transcript["agent"], "Alex");
     assert_eq!(
         event.data["text"], "Hello, I'm Alex. <b>How</b> can I help?",
         "stored as typed, shown as text"
@@ -402,6 +405,20 @@ async fn agent_routes_need_an_agent_token() {
     )
     .await;
     assert_eq!(queue["teams"][0]["agents_online"], 1);
+    // An agent who is away does not shorten anyone's wait.
+    app.agent(Method::POST, "/api/v1/agent/presence", AGENT_TOKEN)
+        .json(&json!({"status": "away"}))
+        .send()
+        .await
+        .unwrap();
+    let queue = json_of(
+        app.agent(Method::GET, "/api/v1/agent/queue", AGENT_TOKEN)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(queue["teams"][0]["agents_online"], 0);
 }
 
 #[tokio::test]
@@ -431,6 +448,31 @@ async fn suggestions_and_canned_replies() {
             .unwrap()
             .starts_with("https://")
     );
+    // District templates are filled in, never shown raw to the agent.
+    app.say(&conversation, "how much is my council tax").await;
+    let suggestions = json_of(
+        app.agent(
+            Method::GET,
+            &format!(
+                "/api/v1/agent/conversations/{}/suggestions",
+                conversation.id
+            ),
+            AGENT_TOKEN,
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    let articles = suggestions["articles"].as_array().unwrap();
+    assert!(
+        articles.iter().any(|a| a["id"] == "council-tax"),
+        "{articles:?}"
+    );
+    for article in articles {
+        let text = article["text"].as_str().unwrap();
+        assert!(!text.contains('{'), "{text}");
+    }
     let canned = json_of(
         app.agent(Method::GET, "/api/v1/agent/canned", AGENT_TOKEN)
             .send()

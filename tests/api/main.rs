@@ -5,4 +5,5 @@ mod dialogue;
 mod errors;
 mod handoff;
 mod helpers;
+mod processes;
 mod store;

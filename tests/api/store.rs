@@ -17,6 +17,7 @@ fn message(text: &str) -> NewMessage {
         at: "2026-11-26T12:00:00.000Z".into(),
         answer: false,
         form: None,
+        author: None,
     }
 }
 

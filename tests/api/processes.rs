@@ -1,0 +1,293 @@
+//! Several server processes sharing one Redis, as in production: a resident on one instance,
+//! an agent on another; and a Redis restart in the middle of a live chat.
+
+use std::net::TcpListener;
+use std::process::Stdio;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::helpers::{
+    AGENT_TOKEN, TestApp, is_message_with, next_matching, subscribe, unique_prefix,
+};
+use herts_assistant::handoff::hash_token;
+use herts_assistant::http::wire::Created;
+
+/// A server process, killed when dropped.
+pub struct Instance {
+    pub app: TestApp,
+    _child: Child,
+}
+
+pub async fn start_instance(redis_url: &str, prefix: &str) -> Instance {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_herts-assistant"))
+        .current_dir(root)
+        .env("HA_LISTEN", "127.0.0.1:0")
+        .env("HA_REDIS_URL", redis_url)
+        .env("HA_REDIS_PREFIX", prefix)
+        .env("HA_TEAMS_ALWAYS_OPEN", "1")
+        .env(
+            "HA_AGENTS",
+            format!("Alex:agent:{}", hash_token(AGENT_TOKEN)),
+        )
+        .env("HA_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the server binary starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("the server says where it listens")
+        .unwrap()
+        .unwrap();
+    let address = line
+        .strip_prefix("listening on ")
+        .expect("a listening line")
+        .to_string();
+    Instance {
+        app: TestApp {
+            address,
+            client: reqwest::Client::new(),
+        },
+        _child: child,
+    }
+}
+
+/// A Redis of this test's own, with an append-only file so a restart keeps what was
+/// acknowledged (as a production Redis would be configured).
+struct OwnRedis {
+    port: u16,
+    dir: std::path::PathBuf,
+    child: Option<std::process::Child>,
+}
+
+impl OwnRedis {
+    fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir =
+            std::env::temp_dir().join(format!("ha-redis-{}", unique_prefix().replace(':', "")));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut redis = Self {
+            port,
+            dir,
+            child: None,
+        };
+        redis.spawn();
+        redis
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn spawn(&mut self) {
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--appendonly", "yes", "--appendfsync", "always"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("redis-server did not start");
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().ok();
+            child.wait().ok();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.kill();
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+}
+
+async fn start_conversation(app: &TestApp) -> (String, String) {
+    let created: Created = app
+        .client
+        .post(app.url("/api/v1/conversations"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (created.id, created.token)
+}
+
+async fn post(app: &TestApp, id: &str, token: &str, text: &str) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/api/v1/conversations/{id}/messages")))
+        .bearer_auth(token)
+        .json(&json!({ "text": text }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn resident_and_agent_on_different_instances_survive_a_redis_restart() {
+    let mut redis = OwnRedis::start();
+    let prefix = unique_prefix();
+    let resident_side = start_instance(&redis.url(), &prefix).await;
+    let agent_side = start_instance(&redis.url(), &prefix).await;
+    let (a, b) = (&resident_side.app, &agent_side.app);
+
+    let (id, token) = start_conversation(a).await;
+    assert_eq!(
+        post(a, &id, &token, "I'd like to talk to an adviser")
+            .await
+            .status(),
+        200
+    );
+
+    // The queue is shared: the agent's instance sees the resident who queued on the other.
+    let queue: serde_json::Value = b
+        .agent(Method::GET, "/api/v1/agent/queue", AGENT_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(queue["teams"][0]["waiting"][0]["id"], id.as_str());
+    let path = format!("/api/v1/agent/conversations/{id}");
+    assert_eq!(
+        b.agent(Method::POST, &format!("{path}/claim"), AGENT_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let mut at_agent =
+        subscribe(b.agent(Method::GET, &format!("{path}/events?after=0"), AGENT_TOKEN)).await;
+    let mut at_resident = subscribe(
+        a.client
+            .get(a.url(&format!("/api/v1/conversations/{id}/events?after=0")))
+            .bearer_auth(&token),
+    )
+    .await;
+
+    assert_eq!(
+        post(a, &id, &token, "first from the resident")
+            .await
+            .status(),
+        200
+    );
+    next_matching(
+        &mut at_agent,
+        "resident message on the other instance",
+        is_message_with("first from"),
+    )
+    .await;
+    let reply = b
+        .agent(Method::POST, &format!("{path}/messages"), AGENT_TOKEN)
+        .json(&json!({"text": "first from Alex"}));
+    assert_eq!(reply.send().await.unwrap().status(), 200);
+    next_matching(
+        &mut at_resident,
+        "agent message on the other instance",
+        is_message_with("first from Alex"),
+    )
+    .await;
+
+    // Redis goes away in the middle of the chat, and comes back.
+    redis.kill();
+    let during = post(a, &id, &token, "sent while redis was down").await;
+    assert_eq!(
+        during.status(),
+        503,
+        "refused, not lost: the resident is told to retry"
+    );
+    assert!(during.headers().get("retry-after").is_some());
+    redis.spawn();
+
+    // The resident retries until Redis answers; the message then reaches the agent's socket.
+    let mut delivered = false;
+    for _ in 0..100 {
+        if post(a, &id, &token, "second from the resident")
+            .await
+            .status()
+            == 200
+        {
+            delivered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(delivered, "the service recovered by itself");
+    next_matching(
+        &mut at_agent,
+        "delivery resumed after the restart",
+        is_message_with("second from"),
+    )
+    .await;
+    let reply = b
+        .agent(Method::POST, &format!("{path}/messages"), AGENT_TOKEN)
+        .json(&json!({"text": "second from Alex"}));
+    assert_eq!(reply.send().await.unwrap().status(), 200);
+    next_matching(
+        &mut at_resident,
+        "agent reply after the restart",
+        is_message_with("second from Alex"),
+    )
+    .await;
+
+    // Nothing acknowledged was lost, and the order held.
+    let transcript: serde_json::Value = b
+        .agent(Method::GET, &path, AGENT_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let texts: Vec<&str> = transcript["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    let order = [
+        "first from the resident",
+        "first from Alex",
+        "second from the resident",
+        "second from Alex",
+    ];
+    let positions: Vec<usize> = order
+        .iter()
+        .map(|t| texts.iter().position(|x| x == t).expect(t))
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{texts:?}");
+    assert!(!texts.contains(&"sent while redis was down"));
+}

@@ -1,0 +1,132 @@
+// 3. axe-core finds no WCAG 2.0/2.1/2.2 A and AA violations, page and widget together
+// (axe reads into the open shadow root), in four states.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { AxeBuilder } from '@axe-core/playwright';
+import { startServer, launchBrowser, openWidget, ask, w, QUESTION } from './helpers.js';
+
+const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+let server, browser;
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function assertNoViolations(page, state) {
+  const result = await new AxeBuilder({ page }).withTags(TAGS).analyze();
+  const report = result.violations.map((v) =>
+    `${v.id} (${v.impact}): ${v.help}\n` + v.nodes.map((n) => `    ${JSON.stringify(n.target)} ${n.failureSummary}`).join('\n'));
+  assert.deepEqual(report, [], `axe violations ${state}:\n${report.join('\n')}`);
+  // axe leaves undecided the contrast of text over the fixed panel when different host-page
+  // elements lie underneath its lines; measure the widget's own text directly instead.
+  const low = await widgetContrast(page);
+  assert.deepEqual(low, [], `widget text below 4.5:1 ${state}`);
+  assert.ok(result.passes.length > 10, 'axe ran its rules');
+}
+
+/** Every visible text in the widget against its nearest opaque background inside the
+ *  shadow root: the ratios below 4.5:1 (3:1 for large text), as strings. */
+function widgetContrast(page) {
+  return page.evaluate(() => {
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const root = document.querySelector('herts-assistant').shadowRoot;
+    const bad = [];
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+      const el = t.parentElement;
+      if (!t.textContent.trim() || !el.checkVisibility() || el.closest('.ha-sr, :disabled')) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width < 2) continue;
+      const cs = getComputedStyle(el);
+      let bg = null;
+      for (let a = el; a && !bg; a = a.parentElement) {
+        const c = rgb(getComputedStyle(a).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] === 1)) bg = c.slice(0, 3);
+      }
+      bg = bg || [255, 255, 255];
+      const [l1, l2] = [lum(rgb(cs.color).slice(0, 3)), lum(bg)].sort((a, b) => b - a);
+      const ratio = (l1 + 0.05) / (l2 + 0.05);
+      const size = parseFloat(cs.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(cs.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) bad.push(`${el.className || el.tagName} "${t.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}:1`);
+    }
+    return bad;
+  });
+}
+
+async function newPage(viewport) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  await page.goto(server.url + '/');
+  return page;
+}
+
+test('axe: panel open with the welcome', async () => {
+  const page = await newPage({ width: 1280, height: 800 });
+  await assertNoViolations(page, 'with the panel closed');
+  await openWidget(page);
+  await assertNoViolations(page, 'with the panel open');
+  await page.context().close();
+});
+
+test('axe: with messages, an answer, links, feedback and quick replies', async () => {
+  const page = await newPage({ width: 1280, height: 800 });
+  await openWidget(page);
+  await ask(page, QUESTION);
+  await page.locator('.ha-typing').waitFor({ state: 'hidden' });
+  await assertNoViolations(page, 'with messages');
+  await page.context().close();
+});
+
+test('axe: in the error state', async () => {
+  const page = await newPage({ width: 1280, height: 800 });
+  await openWidget(page);
+  // The network fails (no response is substituted): the widget shows its error and Retry.
+  await page.route('**/api/v1/conversations/*/messages', (route) => route.abort('connectionrefused'));
+  await w.input(page).fill(QUESTION);
+  await w.input(page).press('Enter');
+  await page.locator('.ha-retry').waitFor();
+  await assertNoViolations(page, 'in the error state');
+  await page.context().close();
+});
+
+test('axe: at 320 px wide (reflow), panel full screen', async () => {
+  const page = await newPage({ width: 320, height: 640 });
+  await openWidget(page);
+  await ask(page, QUESTION);
+  await page.locator('.ha-typing').waitFor({ state: 'hidden' });
+  const box = await w.panel(page).boundingBox();
+  assert.deepEqual([box.x, box.y, box.width, box.height], [0, 0, 320, 640], 'full-screen panel under 480 px');
+  const overflow = await page.evaluate(() => {
+    const root = document.querySelector('herts-assistant').shadowRoot;
+    return [...root.querySelectorAll('.ha-panel *')].filter((el) => {
+      const r = el.getBoundingClientRect();
+      return r.width > 0 && (r.right > 320.5 || r.left < -0.5);
+    }).map((el) => el.className || el.tagName);
+  });
+  assert.deepEqual(overflow, [], 'nothing sticks out sideways at 320 px');
+  await assertNoViolations(page, 'at 320 px');
+  await page.context().close();
+});
+
+test('400% zoom (1280x800 at 4x is 320x200): everything reachable by scrolling', async () => {
+  const page = await newPage({ width: 320, height: 200 });
+  await openWidget(page);
+  await ask(page, QUESTION);
+  for (const sel of ['.ha-input', '.ha-send', '.ha-person', '.ha-privacy a', '.ha-head-btn']) {
+    const el = page.locator(sel);
+    await el.scrollIntoViewIfNeeded();
+    assert.ok(await el.isVisible(), `${sel} visible`);
+    const b = await el.boundingBox();
+    assert.ok(b.x >= 0 && b.x + b.width <= 320.5, `${sel} fits the width`);
+  }
+  await page.context().close();
+});

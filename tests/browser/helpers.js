@@ -1,0 +1,159 @@
+// Shared helpers for the widget's browser tests: the real server binary, real Chromium.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '../..');
+export const serverBin = path.resolve(here, process.env.HA_BIN || '../../target/debug/herts-assistant');
+export const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+export const QUESTION = 'where is my nearest recycling centre';
+
+/** Start the real server; resolves once it prints `listening on http://HOST:PORT`.
+ *  `port` 0 means a random port; `env` adds to the environment (e.g. Redis settings). */
+export function startServer({ port = 0, env = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(serverBin, [], {
+      cwd: repoRoot,
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn', ...env, HA_LISTEN: `127.0.0.1:${port}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => fail(new Error('server did not print its listening line within 60 s')), 60_000);
+    const fail = (e) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`${e.message}\n--- server stdout ---\n${out}\n--- server stderr ---\n${err.slice(-4000)}`));
+    };
+    child.on('error', fail);
+    child.on('exit', (code, signal) => {
+      if (!server) fail(new Error(`server exited early (code ${code}, signal ${signal})`));
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+      if (process.env.TEST_LOG) process.stderr.write(d);
+    });
+    let server = null;
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (process.env.TEST_LOG) process.stderr.write(d);
+      const m = !server && out.match(/listening on (http:\/\/[^\s]+)/);
+      if (m) {
+        clearTimeout(timer);
+        const url = m[1].replace(/\/+$/, '');
+        server = {
+          url,
+          port: Number(new URL(url).port),
+          child,
+          /** Kill the process and wait until it has gone. */
+          stop: () => new Promise((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGKILL');
+          }),
+        };
+        resolve(server);
+      }
+    });
+  });
+}
+
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Wait until `check()` returns a truthy value (polled), or fail with `what`. */
+export async function until(check, what, timeout = 15_000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// --- the widget, seen from the page (Playwright's CSS locators pierce the open shadow root) ---
+
+export const w = {
+  launcher: (page) => page.locator('.ha-launcher'),
+  panel: (page) => page.locator('.ha-panel'),
+  input: (page) => page.locator('.ha-input'),
+  messages: (page) => page.locator('.ha-msg'),
+  error: (page) => page.locator('.ha-error'),
+};
+
+/** The element focused inside the widget's shadow root, described for assertions. */
+export function focused(page) {
+  return page.evaluate(() => {
+    const host = document.querySelector('herts-assistant');
+    const el = host && host.shadowRoot.activeElement;
+    if (!el) return { where: document.activeElement === host ? 'host' : 'page', text: '' };
+    const cs = getComputedStyle(el);
+    return {
+      where: 'widget',
+      cls: el.className,
+      text: el.textContent.trim(),
+      outline: `${cs.outlineStyle} ${cs.outlineWidth}`,
+      outlineWidth: parseFloat(cs.outlineWidth),
+    };
+  });
+}
+
+/** Press Tab (or Shift+Tab) until the focused widget element matches `selector`. */
+export async function tabTo(page, selector, { back = false, max = 60, text } = {}) {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+    const hit = await page.evaluate(([sel, t]) => {
+      const el = document.querySelector('herts-assistant')?.shadowRoot.activeElement;
+      return !!el && el.matches(sel) && (!t || el.textContent.trim() === t);
+    }, [selector, text]);
+    if (hit) return;
+  }
+  throw new Error(`could not Tab to ${selector}${text ? ` "${text}"` : ''}`);
+}
+
+/** Texts of the rendered messages, in order. */
+export function transcript(page) {
+  return page.locator('.ha-msg .ha-bubble').allTextContents();
+}
+
+/** The conversation the widget keeps in sessionStorage. */
+export async function storedConversation(page) {
+  return page.evaluate(() => {
+    for (let i = 0; i < sessionStorage.length; i++) {
+      const k = sessionStorage.key(i);
+      if (k.startsWith('herts-assistant:')) return JSON.parse(sessionStorage.getItem(k));
+    }
+    return null;
+  });
+}
+
+/** Open the widget from the launcher and wait for the welcome message. */
+export async function openWidget(page) {
+  await w.launcher(page).click();
+  await w.panel(page).waitFor({ state: 'visible' });
+  await page.locator('.ha-msg--bot').first().waitFor();
+  // Let the panel's opening animation finish (it fades in) before anyone measures colours.
+  await page.evaluate(() => Promise.all(document.querySelector('herts-assistant').shadowRoot
+    .querySelector('.ha-panel').getAnimations({ subtree: true }).filter((a) => a.effect?.getTiming().iterations !== Infinity)
+    .map((a) => a.finished)));
+}
+
+/** Send `text` and wait for the bot's answer to it. Returns the number of messages after. */
+export async function ask(page, text) {
+  const before = await w.messages(page).count();
+  await w.input(page).fill(text);
+  await w.input(page).press('Enter');
+  return until(async () => {
+    const n = await w.messages(page).count();
+    const last = w.messages(page).last();
+    return n >= before + 2 && !(await last.getAttribute('class')).includes('ha-msg--resident') && n;
+  }, `an answer to "${text}"`);
+}
