@@ -82,9 +82,25 @@ async fn main() {
     };
     assert!(agent("claim").send().await.unwrap().status().is_success());
 
+    // Start the stream after what is already there, so only the probes arrive on it.
+    let details: Value = client
+        .get(format!("{b}/api/v1/agent/conversations/{id}"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let last = details["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .and_then(|m| m["id"].as_str())
+        .unwrap_or("0")
+        .to_string();
     let stream = client
         .get(format!(
-            "{b}/api/v1/agent/conversations/{id}/events?after=1000000"
+            "{b}/api/v1/agent/conversations/{id}/events?after={last}"
         ))
         .bearer_auth(TOKEN)
         .send()

@@ -282,6 +282,14 @@ impl Matcher {
         if in_scope.is_empty() {
             return self.settings.threshold;
         }
+        // With nothing out of scope to learn from, declining only loses answers.
+        let has_out_of_scope = examples
+            .iter()
+            .any(|(_, e)| e == OUT_OF_SCOPE || self.is_decline_label(e));
+        if !has_out_of_scope {
+            self.settings.threshold = 0.0;
+            return 0.0;
+        }
         let accuracy = |t: f32| {
             in_scope
                 .iter()

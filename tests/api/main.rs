@@ -1,9 +1,11 @@
 //! Integration tests: the real server on a random port, with the memory store and with Redis.
 
+mod content;
 mod conversations;
 mod dialogue;
 mod errors;
 mod handoff;
 mod helpers;
+mod policy;
 mod processes;
 mod store;

@@ -11,7 +11,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::helpers::{
-    AGENT_TOKEN, TestApp, is_message_with, next_matching, subscribe, unique_prefix,
+    AGENT_TOKEN, OTHER_AGENT_TOKEN, TestApp, is_message_with, next_matching, subscribe,
+    unique_prefix,
 };
 use herts_assistant::handoff::hash_token;
 use herts_assistant::http::wire::Created;
@@ -32,7 +33,11 @@ pub async fn start_instance(redis_url: &str, prefix: &str) -> Instance {
         .env("HA_TEAMS_ALWAYS_OPEN", "1")
         .env(
             "HA_AGENTS",
-            format!("Alex:agent:{}", hash_token(AGENT_TOKEN)),
+            format!(
+                "Alex:agent:{};Sam:agent:{}",
+                hash_token(AGENT_TOKEN),
+                hash_token(OTHER_AGENT_TOKEN)
+            ),
         )
         .env("HA_LOG", "warn")
         .stdout(Stdio::piped())
@@ -290,4 +295,85 @@ async fn resident_and_agent_on_different_instances_survive_a_redis_restart() {
         .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{texts:?}");
     assert!(!texts.contains(&"sent while redis was down"));
+}
+
+#[tokio::test]
+async fn queue_claim_race_and_return_across_instances() {
+    let redis = crate::helpers::redis_url();
+    let prefix = unique_prefix();
+    let one = start_instance(&redis, &prefix).await;
+    let two = start_instance(&redis, &prefix).await;
+    let (a, b) = (&one.app, &two.app);
+
+    // Two residents queue on different instances: places follow arrival, whichever instance.
+    let (first, first_token) = start_conversation(a).await;
+    let (second, second_token) = start_conversation(b).await;
+    let queued: serde_json::Value = post(a, &first, &first_token, "put me through to a person")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(queued["queue"]["position"], 1);
+    let queued: serde_json::Value = post(b, &second, &second_token, "I want to talk to someone")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(queued["queue"]["position"], 2);
+
+    // Two agents on two instances claim the same conversation at once: one wins.
+    let path = format!("/api/v1/agent/conversations/{first}");
+    let (x, y) = tokio::join!(
+        a.agent(Method::POST, &format!("{path}/claim"), AGENT_TOKEN)
+            .send(),
+        b.agent(Method::POST, &format!("{path}/claim"), OTHER_AGENT_TOKEN)
+            .send()
+    );
+    let mut statuses = [x.unwrap().status().as_u16(), y.unwrap().status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409]);
+
+    // The second resident moved up, as seen from the other instance.
+    let transcript: serde_json::Value = a
+        .client
+        .get(a.url(&format!("/api/v1/conversations/{second}")))
+        .bearer_auth(&second_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(transcript["queue"]["position"], 1);
+
+    // Whoever won hands back to the assistant; the resident's next question, on the other
+    // instance, is answered by the assistant again.
+    let details: serde_json::Value = a
+        .agent(Method::GET, &path, AGENT_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let winner = if details["agent"] == "Alex" {
+        AGENT_TOKEN
+    } else {
+        OTHER_AGENT_TOKEN
+    };
+    assert_eq!(
+        a.agent(Method::POST, &format!("{path}/return"), winner)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let answer: serde_json::Value = post(b, &first, &first_token, "how do I report a pothole")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["state"], "bot");
+    assert_eq!(answer["matched"]["id"], "report-pothole");
 }
