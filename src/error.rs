@@ -27,6 +27,7 @@ pub enum ErrorCode {
     Conflict,
     AlreadyClaimed,
     RateLimited,
+    InvalidContent,
     StoreUnavailable,
     Internal,
 }
@@ -49,6 +50,7 @@ impl ErrorCode {
             ErrorCode::Conflict => (StatusCode::CONFLICT, "conflict"),
             ErrorCode::AlreadyClaimed => (StatusCode::CONFLICT, "already_claimed"),
             ErrorCode::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ErrorCode::InvalidContent => (StatusCode::BAD_REQUEST, "invalid_content"),
             ErrorCode::StoreUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
             ErrorCode::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }

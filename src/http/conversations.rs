@@ -195,6 +195,7 @@ async fn post_message(
             form: None,
             author: None,
         }];
+        let answered_at_all = !turn.replies.is_empty();
         messages.extend(turn.replies.into_iter().map(|r| bot_message(r, &at)));
         match state
             .store
@@ -209,6 +210,14 @@ async fn post_message(
                     confidence = turn.matched.confidence,
                     "answered"
                 );
+                if answered_at_all
+                    && matches!(
+                        turn.matched.kind,
+                        crate::engine::MatchKind::None | crate::engine::MatchKind::Clarify
+                    )
+                {
+                    record_unanswered(&state, &engine, trimmed, &stored_text, &turn.matched).await;
+                }
                 let mut queue = None;
                 if let Some(handoff) = &turn.handoff {
                     let at = chrono::Utc::now().timestamp_millis();
@@ -419,4 +428,32 @@ async fn offline_message(
         "id": message.id,
         "messages": stored.into_iter().map(Message::from).collect::<Vec<_>>(),
     })))
+}
+
+/// Keeps a question the assistant could not answer, redacted, for editors to act on. A
+/// failure here never fails the resident's message.
+async fn record_unanswered(
+    state: &AppState,
+    engine: &crate::engine::Engine,
+    text: &str,
+    redacted: &str,
+    matched: &crate::engine::Matched,
+) {
+    let best = engine.explain(text).candidates.into_iter().next();
+    let question = crate::store::Unanswered {
+        text: redacted.to_string(),
+        at: now(),
+        kind: if matched.kind == crate::engine::MatchKind::Clarify {
+            "clarify"
+        } else {
+            "none"
+        }
+        .to_string(),
+        confidence: best.as_ref().map_or(0.0, |b| b.confidence),
+        best: best.map(|b| b.id),
+    };
+    if let Err(error) = crate::store::InsightStore::record_unanswered(&state.store, question).await
+    {
+        tracing::warn!(%error, "could not record an unanswered question");
+    }
 }

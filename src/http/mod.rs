@@ -3,6 +3,7 @@
 mod agent;
 mod change;
 mod conversations;
+mod editor;
 pub mod live;
 mod pages;
 pub mod wire;
@@ -116,7 +117,8 @@ fn routes(config: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(readyz))
         .configure(pages::routes)
         .configure(conversations::routes)
-        .configure(agent::routes);
+        .configure(agent::routes)
+        .configure(editor::routes);
 }
 
 /// Lets the widget on council pages of another origin call the API.

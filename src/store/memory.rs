@@ -5,8 +5,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::{
-    ClaimOutcome, CommitOutcome, ConversationStore, Feedback, HandoffStore, NewMessage,
-    OfflineMessage, Snapshot, StoreError, StoredMessage, TYPING_TTL, Typing, Waiters,
+    ClaimOutcome, CommitOutcome, ConversationStore, Feedback, HandoffStore, InsightStore,
+    NewMessage, OfflineMessage, Snapshot, StoreError, StoredMessage, TYPING_TTL, Typing,
+    UNANSWERED_KEPT, Unanswered, Waiters,
 };
 use crate::engine::ConversationState;
 
@@ -34,6 +35,7 @@ struct Handoff {
     presence: HashMap<String, (String, Instant)>,
     typing: HashMap<(String, bool), Instant>,
     offline: Vec<OfflineMessage>,
+    unanswered: std::collections::VecDeque<Unanswered>,
 }
 
 struct Inner {
@@ -305,5 +307,19 @@ impl HandoffStore for MemoryStore {
 
     fn watch(&self, id: &str) -> Arc<tokio::sync::Notify> {
         self.waiters.register(id)
+    }
+}
+
+impl InsightStore for MemoryStore {
+    async fn record_unanswered(&self, question: Unanswered) -> Result<(), StoreError> {
+        self.handoff(|h| {
+            h.unanswered.push_front(question);
+            h.unanswered.truncate(UNANSWERED_KEPT);
+        });
+        Ok(())
+    }
+
+    async fn unanswered(&self, limit: usize) -> Result<Vec<Unanswered>, StoreError> {
+        Ok(self.handoff(|h| h.unanswered.iter().take(limit).cloned().collect()))
     }
 }

@@ -249,6 +249,34 @@ impl Waiters {
     }
 }
 
+/// A question the assistant could not answer, kept (redacted) for editors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unanswered {
+    pub text: String,
+    pub at: String,
+    /// `none` (declined) or `clarify` (asked "did you mean").
+    pub kind: String,
+    /// The best candidate and its confidence, as a hint for the editor.
+    pub best: Option<String>,
+    pub confidence: f32,
+}
+
+/// How many unanswered questions are kept, newest first.
+pub const UNANSWERED_KEPT: usize = 500;
+
+/// What editors learn from residents' questions.
+pub trait InsightStore: Send + Sync {
+    fn record_unanswered(
+        &self,
+        question: Unanswered,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Newest first, at most `limit`.
+    fn unanswered(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Unanswered>, StoreError>> + Send;
+}
+
 /// The store the service was configured with.
 #[derive(Clone)]
 pub enum Store {
@@ -301,6 +329,15 @@ impl ConversationStore for Store {
     }
     async fn ping(&self) -> Result<(), StoreError> {
         delegate!(self, s => s.ping())
+    }
+}
+
+impl InsightStore for Store {
+    async fn record_unanswered(&self, question: Unanswered) -> Result<(), StoreError> {
+        delegate!(self, s => s.record_unanswered(question))
+    }
+    async fn unanswered(&self, limit: usize) -> Result<Vec<Unanswered>, StoreError> {
+        delegate!(self, s => s.unanswered(limit))
     }
 }
 

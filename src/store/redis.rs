@@ -12,8 +12,9 @@ use redis::{AsyncCommands, Script};
 use std::sync::{Arc, OnceLock};
 
 use super::{
-    ClaimOutcome, CommitOutcome, ConversationStore, Feedback, HandoffStore, NewMessage,
-    OfflineMessage, Snapshot, StoreError, StoredMessage, TYPING_TTL, Typing, Waiters,
+    ClaimOutcome, CommitOutcome, ConversationStore, Feedback, HandoffStore, InsightStore,
+    NewMessage, OfflineMessage, Snapshot, StoreError, StoredMessage, TYPING_TTL, Typing,
+    UNANSWERED_KEPT, Unanswered, Waiters,
 };
 use crate::engine::ConversationState;
 
@@ -552,5 +553,36 @@ impl HandoffStore for RedisStore {
             self.start_listener();
         }
         self.waiters.register(id)
+    }
+}
+
+impl InsightStore for RedisStore {
+    async fn record_unanswered(&self, question: Unanswered) -> Result<(), StoreError> {
+        let json = serde_json::to_string(&question).map_err(corrupt)?;
+        let key = self.global("unanswered");
+        let mut connection = self.connection.clone();
+        let _: () = redis::pipe()
+            .lpush(&key, json)
+            .ignore()
+            .ltrim(&key, 0, UNANSWERED_KEPT as isize - 1)
+            .ignore()
+            .expire(&key, self.ttl() as i64)
+            .ignore()
+            .query_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn unanswered(&self, limit: usize) -> Result<Vec<Unanswered>, StoreError> {
+        let mut connection = self.connection.clone();
+        let items: Vec<String> = connection
+            .lrange(self.global("unanswered"), 0, limit.max(1) as isize - 1)
+            .await
+            .map_err(unavailable)?;
+        items
+            .iter()
+            .map(|json| serde_json::from_str(json).map_err(corrupt))
+            .collect()
     }
 }

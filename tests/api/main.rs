@@ -3,6 +3,7 @@
 mod content;
 mod conversations;
 mod dialogue;
+mod editor;
 mod errors;
 mod handoff;
 mod helpers;
