@@ -2,14 +2,13 @@
 //! canned replies and messages left out of hours. Agents sign in with bearer tokens from
 //! configuration, stored hashed; a token without the `agent` role is refused with 403.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::change::{change_conversation, now, system_message};
 use super::live::{self, After};
 use super::wire::Message;
-use super::{AppState, method_not_allowed};
+use super::{AppState, bearer, resource};
 use crate::config::AgentConfig;
 use crate::engine::Mode;
 use crate::error::{ApiError, ErrorCode};
@@ -17,7 +16,6 @@ use crate::handoff::ACTIVE_QUEUE;
 use crate::store::{ClaimOutcome, ConversationStore, HandoffStore, NewMessage, Role};
 
 pub fn routes(config: &mut web::ServiceConfig) {
-    let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
     config
         .service(resource("/api/v1/agent/me").route(web::get().to(me)))
         .service(resource("/api/v1/agent/presence").route(web::post().to(presence)))
@@ -53,14 +51,7 @@ pub fn authorise(
     request: &HttpRequest,
     role: &str,
 ) -> Result<AgentConfig, ApiError> {
-    let token = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::new(ErrorCode::MissingToken, "Sign in with your agent token."))?;
+    let token = bearer(request, "Sign in with your agent token.")?;
     let agent = state
         .handoff
         .agent_for_token(token)

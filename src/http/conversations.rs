@@ -1,14 +1,13 @@
 //! The resident API: start a conversation, send a message, read the transcript, erase it, give
 //! feedback on an answer.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use rand::RngCore;
 
 use super::change::{MAX_COMMIT_ATTEMPTS, change_conversation, now, system_message};
 use super::live::{self, After};
 use super::wire::{Created, Message, PostFeedback, PostMessage, Transcript, TurnReply};
-use super::{AppState, method_not_allowed};
+use super::{AppState, bearer, resource};
 use crate::engine::entities::redact;
 use crate::engine::{ConversationState, Mode, Reply};
 use crate::error::{ApiError, ErrorCode};
@@ -20,46 +19,24 @@ use crate::store::{
 
 pub fn routes(config: &mut web::ServiceConfig) {
     config
+        .service(resource("/api/v1/conversations").route(web::post().to(create)))
         .service(
-            web::resource("/api/v1/conversations")
-                .route(web::post().to(create))
-                .default_service(web::to(method_not_allowed)),
-        )
-        .service(
-            web::resource("/api/v1/conversations/{id}")
+            resource("/api/v1/conversations/{id}")
                 .route(web::get().to(transcript))
-                .route(web::delete().to(erase))
-                .default_service(web::to(method_not_allowed)),
+                .route(web::delete().to(erase)),
         )
         .service(
-            web::resource("/api/v1/conversations/{id}/messages")
-                .route(web::post().to(post_message))
-                .default_service(web::to(method_not_allowed)),
+            resource("/api/v1/conversations/{id}/messages").route(web::post().to(post_message)),
+        )
+        .service(resource("/api/v1/conversations/{id}/feedback").route(web::post().to(feedback)))
+        .service(resource("/api/v1/conversations/{id}/events").route(web::get().to(events)))
+        .service(resource("/api/v1/conversations/{id}/typing").route(web::post().to(typing)))
+        .service(
+            resource("/api/v1/conversations/{id}/leave-queue").route(web::post().to(leave_queue)),
         )
         .service(
-            web::resource("/api/v1/conversations/{id}/feedback")
-                .route(web::post().to(feedback))
-                .default_service(web::to(method_not_allowed)),
-        )
-        .service(
-            web::resource("/api/v1/conversations/{id}/events")
-                .route(web::get().to(events))
-                .default_service(web::to(method_not_allowed)),
-        )
-        .service(
-            web::resource("/api/v1/conversations/{id}/typing")
-                .route(web::post().to(typing))
-                .default_service(web::to(method_not_allowed)),
-        )
-        .service(
-            web::resource("/api/v1/conversations/{id}/leave-queue")
-                .route(web::post().to(leave_queue))
-                .default_service(web::to(method_not_allowed)),
-        )
-        .service(
-            web::resource("/api/v1/conversations/{id}/offline-message")
-                .route(web::post().to(offline_message))
-                .default_service(web::to(method_not_allowed)),
+            resource("/api/v1/conversations/{id}/offline-message")
+                .route(web::post().to(offline_message)),
         );
 }
 
@@ -90,29 +67,13 @@ fn valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-fn bearer(request: &HttpRequest) -> Result<&str, ApiError> {
-    request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::MissingToken,
-                "Send the conversation's token as a Bearer token.",
-            )
-        })
-}
-
 /// Loads the conversation if the token is its own; otherwise the same 404 as for no conversation.
 async fn authorised(
     state: &AppState,
     request: &HttpRequest,
     id: &str,
 ) -> Result<Snapshot, ApiError> {
-    let token = bearer(request)?;
+    let token = bearer(request, "Send the conversation's token as a Bearer token.")?;
     if !valid_id(id) {
         return Err(ApiError::conversation_not_found());
     }

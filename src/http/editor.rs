@@ -5,14 +5,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::agent::authorise;
-use super::{AppState, method_not_allowed};
+use super::{AppState, resource};
 use crate::engine::{Context, ConversationState, Engine};
 use crate::error::{ApiError, ErrorCode};
 use crate::startup;
 use crate::store::InsightStore;
 
 pub fn routes(config: &mut web::ServiceConfig) {
-    let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
     config
         .service(resource("/api/v1/editor/unanswered").route(web::get().to(unanswered)))
         .service(resource("/api/v1/editor/try").route(web::post().to(try_draft)))

@@ -183,6 +183,26 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
     ))
 }
 
+/// A resource whose other methods answer 405 in JSON.
+pub(crate) fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+/// The bearer token of a request; `missing` says what to send when there is none.
+pub(crate) fn bearer<'r>(
+    request: &'r actix_web::HttpRequest,
+    missing: &str,
+) -> Result<&'r str, ApiError> {
+    request
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::new(ErrorCode::MissingToken, missing))
+}
+
 pub(crate) async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(
         ErrorCode::MethodNotAllowed,

@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::StreamRangeReply;
 use redis::{AsyncCommands, Script};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use super::{
     ClaimOutcome, CommitOutcome, ConversationStore, Feedback, HandoffStore, InsightStore,
@@ -53,6 +53,12 @@ if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[3]
 if #ids > 0 then redis.call('PUBLISH', ARGV[4], KEYS[1]) end
 return ids
 ";
+
+// Scripts are hashed once; Redis runs them by hash (EVALSHA), loading them when it must.
+static CREATE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(CREATE));
+static COMMIT_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(COMMIT));
+static FEEDBACK_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(FEEDBACK));
+static CLAIM_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(CLAIM));
 
 /// Adds feedback only to a conversation that still exists.
 const FEEDBACK: &str = r"
@@ -181,6 +187,35 @@ impl RedisStore {
         });
     }
 
+    /// Runs CREATE or COMMIT: the conversation's keys, then `first` (token hash or expected
+    /// version), the state, the TTL, the event channel, and one argument per message.
+    async fn write_log<T: redis::FromRedisValue>(
+        &self,
+        script: &Script,
+        id: &str,
+        first: impl redis::ToRedisArgs,
+        state: &ConversationState,
+        messages: &[NewMessage],
+    ) -> Result<T, StoreError> {
+        let [meta, log, feedback] = self.keys(id);
+        let state = serde_json::to_string(state).map_err(corrupt)?;
+        let mut invocation = script.prepare_invoke();
+        invocation.key(&meta).key(&log).key(&feedback);
+        invocation
+            .arg(first)
+            .arg(&state)
+            .arg(self.ttl())
+            .arg(self.channel());
+        for message in encode(messages)? {
+            invocation.arg(message);
+        }
+        let mut connection = self.connection.clone();
+        invocation
+            .invoke_async(&mut connection)
+            .await
+            .map_err(unavailable)
+    }
+
     fn ttl(&self) -> u64 {
         self.retention.as_secs().max(1)
     }
@@ -218,26 +253,9 @@ impl ConversationStore for RedisStore {
         state: &ConversationState,
         messages: Vec<NewMessage>,
     ) -> Result<Vec<StoredMessage>, StoreError> {
-        let [meta, log, feedback] = self.keys(id);
-        let state = serde_json::to_string(state).map_err(corrupt)?;
-        let script = Script::new(CREATE);
-        let mut invocation = script.prepare_invoke();
-        invocation
-            .key(&meta)
-            .key(&log)
-            .key(&feedback)
-            .arg(token_hash)
-            .arg(&state)
-            .arg(self.ttl())
-            .arg(self.channel());
-        for message in encode(&messages)? {
-            invocation.arg(message);
-        }
-        let mut connection = self.connection.clone();
-        let count: i64 = invocation
-            .invoke_async(&mut connection)
-            .await
-            .map_err(unavailable)?;
+        let count: i64 = self
+            .write_log(&CREATE_SCRIPT, id, token_hash, state, &messages)
+            .await?;
         let ids: Vec<i64> = (1..=count).collect();
         Ok(stored(&ids, messages))
     }
@@ -269,26 +287,9 @@ impl ConversationStore for RedisStore {
         state: &ConversationState,
         messages: Vec<NewMessage>,
     ) -> Result<CommitOutcome, StoreError> {
-        let [meta, log, feedback] = self.keys(id);
-        let state = serde_json::to_string(state).map_err(corrupt)?;
-        let script = Script::new(COMMIT);
-        let mut invocation = script.prepare_invoke();
-        invocation
-            .key(&meta)
-            .key(&log)
-            .key(&feedback)
-            .arg(expected_version)
-            .arg(&state)
-            .arg(self.ttl())
-            .arg(self.channel());
-        for message in encode(&messages)? {
-            invocation.arg(message);
-        }
-        let mut connection = self.connection.clone();
-        let ids: Vec<i64> = invocation
-            .invoke_async(&mut connection)
-            .await
-            .map_err(unavailable)?;
+        let ids: Vec<i64> = self
+            .write_log(&COMMIT_SCRIPT, id, expected_version, state, &messages)
+            .await?;
         Ok(match ids.first() {
             Some(-1) => CommitOutcome::Gone,
             Some(-2) => CommitOutcome::Conflict,
@@ -333,7 +334,7 @@ impl ConversationStore for RedisStore {
     async fn add_feedback(&self, id: &str, feedback: Feedback) -> Result<(), StoreError> {
         let json = serde_json::to_string(&feedback).map_err(corrupt)?;
         let mut connection = self.connection.clone();
-        let _: i64 = Script::new(FEEDBACK)
+        let _: i64 = FEEDBACK_SCRIPT
             .key(self.key(id, "meta"))
             .key(self.key(id, "feedback"))
             .arg(json)
@@ -416,7 +417,7 @@ impl HandoffStore for RedisStore {
 
     async fn claim(&self, id: &str, agent: &str) -> Result<ClaimOutcome, StoreError> {
         let mut connection = self.connection.clone();
-        let holder: Option<String> = Script::new(CLAIM)
+        let holder: Option<String> = CLAIM_SCRIPT
             .key(self.key(id, "agent"))
             .arg(agent)
             .arg(self.ttl())
