@@ -27,6 +27,9 @@ pub struct Settings {
     pub max_text_chars: usize,
     /// `HA_MAX_BODY_BYTES`: the largest request body read; larger gets 413.
     pub max_body_bytes: usize,
+    /// `HA_RATE_LIMIT`: messages one conversation may send per minute, per instance; more
+    /// get 429 with Retry-After.
+    pub rate_limit: u32,
     /// `HA_THRESHOLD`: confidence below which the assistant declines.
     pub threshold: f32,
     /// `HA_WORKERS`: HTTP worker threads (0 = one per core).
@@ -133,6 +136,7 @@ impl Default for Settings {
             retention_days: 30,
             max_text_chars: 1000,
             max_body_bytes: 16 * 1024,
+            rate_limit: 60,
             threshold: crate::engine::matcher::MatchSettings::default().threshold,
             workers: 0,
             log: "info".into(),
@@ -210,6 +214,9 @@ impl Settings {
         }
         if let Some(v) = var("HA_MAX_BODY_BYTES") {
             settings.max_body_bytes = parse("HA_MAX_BODY_BYTES", v)?;
+        }
+        if let Some(v) = var("HA_RATE_LIMIT") {
+            settings.rate_limit = parse("HA_RATE_LIMIT", v)?;
         }
         if let Some(v) = var("HA_THRESHOLD") {
             settings.threshold = parse("HA_THRESHOLD", v)?;

@@ -130,6 +130,7 @@ async fn post_message(
         ));
     }
     let mut snapshot = authorised(&state, &request, &id).await?;
+    state.check_rate(&id)?;
     let _guard = state.lock_for(&id).lock().await;
     let engine = state.engine();
     // Personal data is redacted before it is stored or logged; the engine sees the whole text

@@ -29,6 +29,32 @@ pub struct AppState {
     /// Serialises writers to one conversation within this instance (striped by id), so that
     /// optimistic commits rarely conflict; across instances the store's version check decides.
     locks: Vec<tokio::sync::Mutex<()>>,
+    rate: RateLimiter,
+}
+
+/// Counts each conversation's messages per minute, so one client cannot flood the service.
+/// Per instance: a deliberate simplification, since a load balancer spreads a flood anyway.
+struct RateLimiter {
+    per_minute: u32,
+    windows: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, u32)>>,
+}
+
+impl RateLimiter {
+    /// True if one more message is allowed now.
+    fn allow(&self, id: &str) -> bool {
+        let now = std::time::Instant::now();
+        let minute = std::time::Duration::from_secs(60);
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if windows.len() > 10_000 {
+            windows.retain(|_, (start, _)| now.duration_since(*start) < minute);
+        }
+        let window = windows.entry(id.to_string()).or_insert((now, 0));
+        if now.duration_since(window.0) >= minute {
+            *window = (now, 0);
+        }
+        window.1 += 1;
+        window.1 <= self.per_minute
+    }
 }
 
 const LOCK_STRIPES: usize = 256;
@@ -39,6 +65,10 @@ impl AppState {
             engine: RwLock::new(engine),
             store,
             handoff: Handoff::new(&settings),
+            rate: RateLimiter {
+                per_minute: settings.rate_limit,
+                windows: Default::default(),
+            },
             settings,
             locks: (0..LOCK_STRIPES)
                 .map(|_| tokio::sync::Mutex::new(()))
@@ -56,6 +86,18 @@ impl AppState {
 
     pub fn replace_engine(&self, engine: Engine) {
         *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(engine);
+    }
+
+    /// Refuses a message when the conversation has sent too many this minute.
+    pub(crate) fn check_rate(&self, id: &str) -> Result<(), ApiError> {
+        if self.rate.allow(id) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::RateLimited,
+                "Too many messages. Please wait a moment and try again.",
+            ))
+        }
     }
 
     pub(crate) fn lock_for(&self, id: &str) -> &tokio::sync::Mutex<()> {

@@ -173,3 +173,27 @@ async fn other_origins_may_call_the_api() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn a_flood_of_messages_is_slowed_with_429() {
+    let app = spawn_app_with(StoreKind::Memory, |s| s.rate_limit = 3).await;
+    let conversation = app.start().await;
+    for _ in 0..3 {
+        assert_eq!(
+            app.post_raw(&conversation, r#"{"text":"hello"}"#)
+                .await
+                .status(),
+            200
+        );
+    }
+    let refused = app.post_raw(&conversation, r#"{"text":"hello"}"#).await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().get("retry-after").is_some());
+    assert_eq!(error_code(refused).await, "rate_limited");
+    // Other conversations are not affected.
+    let other = app.start().await;
+    assert_eq!(
+        app.post_raw(&other, r#"{"text":"hello"}"#).await.status(),
+        200
+    );
+}
