@@ -26,21 +26,11 @@ fn clinc_matcher() -> Option<(Matcher, Vec<String>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/public/clinc150");
     let train = eval::read_lines(&dir.join("train.jsonl")).ok()?;
     let test = eval::read_lines(&dir.join("test.jsonl")).ok()?;
-    let examples: Vec<Example> = train
-        .iter()
-        .map(|l| Example {
-            text: l.text.clone(),
-            label: l.expected.clone(),
-        })
-        .collect();
+    let examples: Vec<Example> =
+        train.iter().map(|l| Example { text: l.text.clone(), label: l.expected.clone() }).collect();
     let started = Instant::now();
-    let matcher = Matcher::train(
-        Normaliser::new(std::iter::empty()),
-        &examples,
-        &[],
-        None,
-        MatchSettings::default(),
-    );
+    let matcher =
+        Matcher::train(Normaliser::new(std::iter::empty()), &examples, &[], None, MatchSettings::default());
     eprintln!(
         "CLINC150 training: {:.2} s, {} features, {:.1} MB of weights",
         started.elapsed().as_secs_f64(),
@@ -60,12 +50,7 @@ fn percentiles(name: &str, mut call: impl FnMut(usize)) {
         .collect();
     times.sort();
     let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
-    eprintln!(
-        "{name}: p50 {:?}, p99 {:?}, max {:?}",
-        at(0.5),
-        at(0.99),
-        times[times.len() - 1]
-    );
+    eprintln!("{name}: p50 {:?}, p99 {:?}, max {:?}", at(0.5), at(0.99), times[times.len() - 1]);
 }
 
 fn benches(c: &mut Criterion) {
@@ -77,10 +62,7 @@ fn benches(c: &mut Criterion) {
     };
     let started = Instant::now();
     let engine = startup::build_engine(&settings).expect("shipped content");
-    eprintln!(
-        "shipped content start-up (load + train): {:.3} s",
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("shipped content start-up (load + train): {:.3} s", started.elapsed().as_secs_f64());
     let state = ConversationState::default();
     let context = Context::default();
     c.bench_function("engine reply, shipped content", |b| {

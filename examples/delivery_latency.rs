@@ -16,23 +16,14 @@ use tokio::process::{Child, Command};
 const TOKEN: &str = "latency-agent-token";
 
 async fn start(redis: &str, prefix: &str) -> (Child, String) {
-    let binary = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/target/release/herts-assistant"
-    );
+    let binary = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/herts-assistant");
     let mut child = Command::new(binary)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("HA_LISTEN", "127.0.0.1:0")
         .env("HA_REDIS_URL", redis)
         .env("HA_REDIS_PREFIX", prefix)
         .env("HA_TEAMS_ALWAYS_OPEN", "1")
-        .env(
-            "HA_AGENTS",
-            format!(
-                "Bench:agent:{}",
-                herts_assistant::handoff::hash_token(TOKEN)
-            ),
-        )
+        .env("HA_AGENTS", format!("Bench:agent:{}", herts_assistant::handoff::hash_token(TOKEN)))
         .env("HA_LOG", "warn")
         .stdout(Stdio::piped())
         .kill_on_drop(true)
@@ -45,28 +36,17 @@ async fn start(redis: &str, prefix: &str) -> (Child, String) {
 
 #[tokio::main]
 async fn main() {
-    let messages: usize = std::env::args()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(500);
+    let messages: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(500);
     let redis = std::env::var("HA_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let prefix = format!("latency:{}:", std::process::id());
     let (_a, a) = start(&redis, &prefix).await;
     let (_b, b) = start(&redis, &prefix).await;
     let client = reqwest::Client::new();
 
-    let created: Value = client
-        .post(format!("{a}/api/v1/conversations"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let (id, token) = (
-        created["id"].as_str().unwrap().to_string(),
-        created["token"].as_str().unwrap().to_string(),
-    );
+    let created: Value =
+        client.post(format!("{a}/api/v1/conversations")).send().await.unwrap().json().await.unwrap();
+    let (id, token) =
+        (created["id"].as_str().unwrap().to_string(), created["token"].as_str().unwrap().to_string());
     let post = |text: String| {
         client
             .post(format!("{a}/api/v1/conversations/{id}/messages"))
@@ -75,11 +55,8 @@ async fn main() {
             .send()
     };
     post("talk to a person".into()).await.unwrap();
-    let agent = |path: &str| {
-        client
-            .post(format!("{b}/api/v1/agent/conversations/{id}/{path}"))
-            .bearer_auth(TOKEN)
-    };
+    let agent =
+        |path: &str| client.post(format!("{b}/api/v1/agent/conversations/{id}/{path}")).bearer_auth(TOKEN);
     assert!(agent("claim").send().await.unwrap().status().is_success());
 
     // Start the stream after what is already there, so only the probes arrive on it.
@@ -99,9 +76,7 @@ async fn main() {
         .unwrap_or("0")
         .to_string();
     let stream = client
-        .get(format!(
-            "{b}/api/v1/agent/conversations/{id}/events?after={last}"
-        ))
+        .get(format!("{b}/api/v1/agent/conversations/{id}/events?after={last}"))
         .bearer_auth(TOKEN)
         .send()
         .await

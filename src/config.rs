@@ -74,27 +74,15 @@ pub struct CannedReply {
 }
 
 fn default_canned_replies() -> Vec<CannedReply> {
-    let reply = |label: &str, text: &str| CannedReply {
-        label: label.into(),
-        text: text.into(),
-    };
+    let reply = |label: &str, text: &str| CannedReply { label: label.into(), text: text.into() };
     vec![
         reply(
             "Greeting",
             "Hello, thank you for waiting. I've read what you told the assistant. How can I help?",
         ),
-        reply(
-            "One moment",
-            "Thank you. Please give me a moment while I look into this.",
-        ),
-        reply(
-            "Anything else",
-            "Is there anything else I can help you with today?",
-        ),
-        reply(
-            "Goodbye",
-            "Thank you for contacting Hertfordshire County Council. Goodbye.",
-        ),
+        reply("One moment", "Thank you. Please give me a moment while I look into this."),
+        reply("Anything else", "Is there anything else I can help you with today?"),
+        reply("Goodbye", "Thank you for contacting Hertfordshire County Council. Goodbye."),
     ]
 }
 
@@ -107,20 +95,12 @@ fn parse_agents(value: &str) -> Option<Vec<AgentConfig>> {
         .map(|entry| {
             let mut parts = entry.splitn(3, ':');
             let name = parts.next()?.trim().to_string();
-            let roles = parts
-                .next()?
-                .split('+')
-                .map(|r| r.trim().to_string())
-                .collect();
+            let roles = parts.next()?.split('+').map(|r| r.trim().to_string()).collect();
             let token_sha256 = parts.next()?.trim().to_lowercase();
             (!name.is_empty()
                 && token_sha256.len() == 64
                 && token_sha256.bytes().all(|b| b.is_ascii_hexdigit()))
-            .then_some(AgentConfig {
-                name,
-                roles,
-                token_sha256,
-            })
+            .then_some(AgentConfig { name, roles, token_sha256 })
         })
         .collect()
 }
@@ -176,20 +156,13 @@ impl Settings {
         let mut settings = match var("HA_CONFIG") {
             Some(path) => {
                 let path = PathBuf::from(path);
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| ConfigError::Read(path.clone(), e))?;
+                let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Read(path.clone(), e))?;
                 toml::from_str(&text).map_err(|e| ConfigError::Parse(path, e))?
             }
             None => Settings::default(),
         };
-        fn parse<T: std::str::FromStr>(
-            name: &'static str,
-            value: String,
-        ) -> Result<T, ConfigError> {
-            value
-                .trim()
-                .parse()
-                .map_err(|_| ConfigError::Env(name, value))
+        fn parse<T: std::str::FromStr>(name: &'static str, value: String) -> Result<T, ConfigError> {
+            value.trim().parse().map_err(|_| ConfigError::Env(name, value))
         }
         if let Some(v) = var("HA_LISTEN") {
             settings.listen = v;
@@ -228,10 +201,8 @@ impl Settings {
             settings.log = v;
         }
         if let Some(v) = var("HA_AGENTS") {
-            settings.agents = parse_agents(&v).ok_or(ConfigError::Env(
-                "HA_AGENTS",
-                "name:roles:sha256;...".into(),
-            ))?;
+            settings.agents =
+                parse_agents(&v).ok_or(ConfigError::Env("HA_AGENTS", "name:roles:sha256;...".into()))?;
         }
         if let Some(v) = var("HA_CLOSURES") {
             settings.closures = v
@@ -247,11 +218,8 @@ impl Settings {
             settings.teams_always_open = matches!(v.trim(), "1" | "true" | "yes");
         }
         if let Some(v) = var("HA_ALLOWED_ORIGINS") {
-            settings.allowed_origins = v
-                .split(',')
-                .map(|o| o.trim().to_string())
-                .filter(|o| !o.is_empty())
-                .collect();
+            settings.allowed_origins =
+                v.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect();
         }
         if let Some(v) = var("HA_HANDLING_MINUTES") {
             settings.handling_minutes = parse("HA_HANDLING_MINUTES", v)?;
@@ -274,10 +242,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(settings.listen, "0.0.0.0:9000");
-        assert_eq!(
-            settings.redis_url.as_deref(),
-            Some("redis://127.0.0.1:6379")
-        );
+        assert_eq!(settings.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
         assert_eq!(settings.max_text_chars, 200);
         assert_eq!(settings.retention_days, 30);
     }
@@ -291,19 +256,12 @@ mod tests {
         .unwrap();
         assert_eq!(settings.agents.len(), 2);
         assert_eq!(settings.agents[1].roles, ["agent", "editor"]);
-        assert!(
-            Settings::from_lookup(|n| (n == "HA_AGENTS").then(|| "Alex:agent:short".into()))
-                .is_err()
-        );
+        assert!(Settings::from_lookup(|n| (n == "HA_AGENTS").then(|| "Alex:agent:short".into())).is_err());
     }
 
     #[test]
     fn bad_number_is_named() {
-        let error = Settings::from_lookup(|n| (n == "HA_RETENTION_DAYS").then(|| "ten".into()))
-            .unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "invalid value for HA_RETENTION_DAYS: \"ten\""
-        );
+        let error = Settings::from_lookup(|n| (n == "HA_RETENTION_DAYS").then(|| "ten".into())).unwrap_err();
+        assert_eq!(error.to_string(), "invalid value for HA_RETENTION_DAYS: \"ten\"");
     }
 }

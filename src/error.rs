@@ -66,19 +66,13 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
+        Self { code, message: message.into() }
     }
 
     pub fn conversation_not_found() -> Self {
         // One answer for "no such conversation" and "wrong token", so that neither can be
         // told from the other.
-        Self::new(
-            ErrorCode::ConversationNotFound,
-            "No conversation with that id and token.",
-        )
+        Self::new(ErrorCode::ConversationNotFound, "No conversation with that id and token.")
     }
 }
 
@@ -107,18 +101,10 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let (status, code) = self.code.row();
         let mut response = HttpResponse::build(status);
-        if matches!(
-            status,
-            StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS
-        ) {
+        if matches!(status, StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS) {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS)));
         }
-        response.json(Body {
-            error: Inner {
-                code,
-                message: &self.message,
-            },
-        })
+        response.json(Body { error: Inner { code, message: &self.message } })
     }
 }
 

@@ -79,36 +79,18 @@ pub fn score(expected_and_matched: &[(String, Matched)]) -> Report {
         .collect();
     let in_scope = predicted.iter().filter(|(e, _)| !is_oos(e)).count();
     let out_of_scope = predicted.len() - in_scope;
-    let right_in_scope = predicted
-        .iter()
-        .filter(|(e, p)| !is_oos(e) && e == p)
-        .count();
+    let right_in_scope = predicted.iter().filter(|(e, p)| !is_oos(e) && e == p).count();
     let declined = predicted.iter().filter(|(_, p)| is_oos(p)).count();
-    let right_declines = predicted
-        .iter()
-        .filter(|(e, p)| is_oos(e) && is_oos(p))
-        .count();
-    let clarified = expected_and_matched
-        .iter()
-        .filter(|(_, m)| m.kind == MatchKind::Clarify)
-        .count();
+    let right_declines = predicted.iter().filter(|(e, p)| is_oos(e) && is_oos(p)).count();
+    let clarified = expected_and_matched.iter().filter(|(_, m)| m.kind == MatchKind::Clarify).count();
     let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
 
     let labels: BTreeSet<&str> = predicted.iter().map(|(e, _)| e.as_str()).collect();
     let mut per_id_f1 = BTreeMap::new();
     for label in &labels {
-        let tp = predicted
-            .iter()
-            .filter(|(e, p)| e == label && p == label)
-            .count();
-        let fp = predicted
-            .iter()
-            .filter(|(e, p)| e != label && p == label)
-            .count();
-        let fn_ = predicted
-            .iter()
-            .filter(|(e, p)| e == label && p != label)
-            .count();
+        let tp = predicted.iter().filter(|(e, p)| e == label && p == label).count();
+        let fp = predicted.iter().filter(|(e, p)| e != label && p == label).count();
+        let fn_ = predicted.iter().filter(|(e, p)| e == label && p != label).count();
         let f1 = ratio(2 * tp, 2 * tp + fp + fn_);
         per_id_f1.insert(label.to_string(), f1);
     }
@@ -117,15 +99,9 @@ pub fn score(expected_and_matched: &[(String, Matched)]) -> Report {
     for (e, p) in predicted.iter().filter(|(e, p)| e != p) {
         *confusions.entry((e.clone(), p.clone())).or_default() += 1;
     }
-    let mut worst_confusions: Vec<(String, String, usize)> = confusions
-        .into_iter()
-        .map(|((e, p), n)| (e, p, n))
-        .collect();
-    worst_confusions.sort_by(|a, b| {
-        b.2.cmp(&a.2)
-            .then_with(|| a.0.cmp(&b.0))
-            .then_with(|| a.1.cmp(&b.1))
-    });
+    let mut worst_confusions: Vec<(String, String, usize)> =
+        confusions.into_iter().map(|((e, p), n)| (e, p, n)).collect();
+    worst_confusions.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)).then_with(|| a.1.cmp(&b.1)));
     worst_confusions.truncate(15);
     Report {
         in_scope_accuracy: ratio(right_in_scope, in_scope),
@@ -147,25 +123,18 @@ pub fn score(expected_and_matched: &[(String, Matched)]) -> Report {
 /// What the contract's `matched` says for a bare matcher decision (no content to answer with).
 pub fn matched_of(decision: &Decision) -> Matched {
     match decision {
-        Decision::Answer { id, confidence } => Matched {
-            kind: MatchKind::Intent,
-            id: Some(id.clone()),
-            confidence: *confidence,
-        },
-        Decision::Clarify { ids, confidence } => Matched {
-            kind: MatchKind::Clarify,
-            id: ids.first().cloned(),
-            confidence: *confidence,
-        },
+        Decision::Answer { id, confidence } => {
+            Matched { kind: MatchKind::Intent, id: Some(id.clone()), confidence: *confidence }
+        }
+        Decision::Clarify { ids, confidence } => {
+            Matched { kind: MatchKind::Clarify, id: ids.first().cloned(), confidence: *confidence }
+        }
         Decision::Decline { confidence, .. } => Matched::none(*confidence),
     }
 }
 
 fn tuning_pairs(lines: &[LabelledLine]) -> Vec<(String, String)> {
-    lines
-        .iter()
-        .map(|l| (l.text.clone(), l.expected.clone()))
-        .collect()
+    lines.iter().map(|l| (l.text.clone(), l.expected.clone())).collect()
 }
 
 /// Trains a bare matcher on public intent data, tunes it, and scores it.
@@ -176,50 +145,23 @@ pub fn run_trained(
     settings: MatchSettings,
 ) -> Report {
     let started = Instant::now();
-    let examples: Vec<Example> = train
-        .iter()
-        .map(|l| Example {
-            text: l.text.clone(),
-            label: l.expected.clone(),
-        })
-        .collect();
-    let mut matcher = Matcher::train(
-        Normaliser::new(std::iter::empty()),
-        &examples,
-        &[],
-        None,
-        settings,
-    );
+    let examples: Vec<Example> =
+        train.iter().map(|l| Example { text: l.text.clone(), label: l.expected.clone() }).collect();
+    let mut matcher = Matcher::train(Normaliser::new(std::iter::empty()), &examples, &[], None, settings);
     let train_seconds = started.elapsed().as_secs_f64();
     if let Some(tune) = tune {
         matcher.tune(&tuning_pairs(tune));
     }
     let started = Instant::now();
-    let results: Vec<(String, Matched)> = test
-        .iter()
-        .map(|l| {
-            (
-                l.expected.clone(),
-                matched_of(&matcher.classify(&l.text).decision),
-            )
-        })
-        .collect();
+    let results: Vec<(String, Matched)> =
+        test.iter().map(|l| (l.expected.clone(), matched_of(&matcher.classify(&l.text).decision))).collect();
     let mean_reply_micros = started.elapsed().as_secs_f64() * 1e6 / test.len() as f64;
-    Report {
-        threshold: matcher.settings.threshold,
-        train_seconds,
-        mean_reply_micros,
-        ..score(&results)
-    }
+    Report { threshold: matcher.settings.threshold, train_seconds, mean_reply_micros, ..score(&results) }
 }
 
 /// Scores the shipped content: each question starts a fresh conversation, through the whole
 /// dialogue policy, exactly as the API would answer it.
-pub fn run_content(
-    mut engine: Engine,
-    tune: Option<&[LabelledLine]>,
-    test: &[LabelledLine],
-) -> Report {
+pub fn run_content(mut engine: Engine, tune: Option<&[LabelledLine]>, test: &[LabelledLine]) -> Report {
     if let Some(tune) = tune {
         engine.matcher.tune(&tuning_pairs(tune));
     }
@@ -227,19 +169,10 @@ pub fn run_content(
     let started = Instant::now();
     let results: Vec<(String, Matched)> = test
         .iter()
-        .map(|l| {
-            (
-                l.expected.clone(),
-                engine.reply(&fresh, &l.text, &Context::default()).matched,
-            )
-        })
+        .map(|l| (l.expected.clone(), engine.reply(&fresh, &l.text, &Context::default()).matched))
         .collect();
     let mean_reply_micros = started.elapsed().as_secs_f64() * 1e6 / test.len() as f64;
-    Report {
-        threshold: engine.matcher.settings.threshold,
-        mean_reply_micros,
-        ..score(&results)
-    }
+    Report { threshold: engine.matcher.settings.threshold, mean_reply_micros, ..score(&results) }
 }
 
 pub fn print_report(report: &Report) {
@@ -275,11 +208,7 @@ mod tests {
     use super::*;
 
     fn m(kind: MatchKind, id: Option<&str>) -> Matched {
-        Matched {
-            kind,
-            id: id.map(str::to_string),
-            confidence: 0.5,
-        }
+        Matched { kind, id: id.map(str::to_string), confidence: 0.5 }
     }
 
     #[test]

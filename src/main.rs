@@ -9,11 +9,7 @@ use herts_assistant::engine::matcher::MatchSettings;
 use herts_assistant::{content, eval, startup};
 
 #[derive(Parser)]
-#[command(
-    name = "herts-assistant",
-    version,
-    about = "Hertfordshire County Council's chat assistant"
-)]
+#[command(name = "herts-assistant", version, about = "Hertfordshire County Council's chat assistant")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -59,12 +55,9 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
         Command::Check => check(&settings),
-        Command::Eval {
-            test,
-            train,
-            tune,
-            json,
-        } => run_eval(&settings, &test, train.as_deref(), tune.as_deref(), json),
+        Command::Eval { test, train, tune, json } => {
+            run_eval(&settings, &test, train.as_deref(), tune.as_deref(), json)
+        }
         Command::Ask { question } => ask(&settings, &question),
         Command::HashToken { token } => {
             println!("{}", herts_assistant::handoff::hash_token(&token));
@@ -83,33 +76,22 @@ fn main() -> ExitCode {
 fn init_logging(settings: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_new(&settings.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
 fn serve(settings: Settings) -> Result<(), String> {
-    let host = settings
-        .listen
-        .rsplit_once(':')
-        .map_or("127.0.0.1", |(h, _)| h)
-        .to_string();
+    let host = settings.listen.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h).to_string();
     // Built inside the runtime: the Redis connection manager needs one to exist.
     actix_web::rt::System::new().block_on(async move {
         let application = startup::build_application(settings).map_err(|e| e.to_string())?;
         // Tests and scripts read this line to find the port when HA_LISTEN ends in :0.
         println!("listening on http://{host}:{}", application.port());
-        application
-            .run_until_stopped()
-            .await
-            .map_err(|e| e.to_string())
+        application.run_until_stopped().await.map_err(|e| e.to_string())
     })
 }
 
 fn check(settings: &Settings) -> Result<(), String> {
-    let content =
-        content::load(&settings.intents_dir, &settings.knowledge_dir).map_err(|e| e.to_string())?;
+    let content = content::load(&settings.intents_dir, &settings.knowledge_dir).map_err(|e| e.to_string())?;
     let examples: usize = content.intents.iter().map(|i| i.examples.len()).sum();
     let places: usize = content.districts.iter().map(|d| d.places.len()).sum();
     println!(
@@ -130,17 +112,11 @@ fn run_eval(
     json: bool,
 ) -> Result<(), String> {
     let test = eval::read_lines(test).map_err(|e| e.to_string())?;
-    let tune = tune
-        .map(eval::read_lines)
-        .transpose()
-        .map_err(|e| e.to_string())?;
+    let tune = tune.map(eval::read_lines).transpose().map_err(|e| e.to_string())?;
     let report = match train {
         Some(train) => {
             let train = eval::read_lines(train).map_err(|e| e.to_string())?;
-            let match_settings = MatchSettings {
-                threshold: settings.threshold,
-                ..MatchSettings::default()
-            };
+            let match_settings = MatchSettings { threshold: settings.threshold, ..MatchSettings::default() };
             eval::run_trained(&train, tune.as_deref(), &test, match_settings)
         }
         None => {
@@ -149,10 +125,7 @@ fn run_eval(
         }
     };
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
-        );
+        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
     } else {
         eval::print_report(&report);
     }
@@ -164,18 +137,12 @@ fn ask(settings: &Settings, question: &str) -> Result<(), String> {
     let found = engine.explain(question);
     let turn = engine.reply(&Default::default(), question, &Default::default());
     println!("normalised: {}", found.normalised);
-    println!(
-        "decision:   {}",
-        serde_json::to_string(&found.decision).unwrap_or_default()
-    );
+    println!("decision:   {}", serde_json::to_string(&found.decision).unwrap_or_default());
     println!("candidates:");
     for candidate in &found.candidates {
         println!("  {:.3}  {}", candidate.confidence, candidate.id);
     }
-    println!(
-        "matched:    {}",
-        serde_json::to_string(&turn.matched).unwrap_or_default()
-    );
+    println!("matched:    {}", serde_json::to_string(&turn.matched).unwrap_or_default());
     for reply in &turn.replies {
         println!("\n{}", reply.text);
         for link in &reply.links {

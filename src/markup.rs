@@ -11,8 +11,7 @@ static LINK: LazyLock<Regex> =
 
 /// The targets of every `[text](target)` link in `text`.
 pub fn link_targets(text: &str) -> impl Iterator<Item = &str> {
-    LINK.captures_iter(text)
-        .filter_map(|c| c.get(2).map(|m| m.as_str()))
+    LINK.captures_iter(text).filter_map(|c| c.get(2).map(|m| m.as_str()))
 }
 
 /// Links the widget will render: web pages over https, phone numbers and email addresses.
@@ -27,13 +26,9 @@ mod tests {
 
     #[test]
     fn finds_links_and_judges_them() {
-        let text =
-            "See [the page](https://x.gov.uk) or [call](tel:0300) or [bad](javascript:alert(1))";
+        let text = "See [the page](https://x.gov.uk) or [call](tel:0300) or [bad](javascript:alert(1))";
         let targets: Vec<&str> = link_targets(text).collect();
-        assert_eq!(
-            targets,
-            ["https://x.gov.uk", "tel:0300", "javascript:alert(1"]
-        );
+        assert_eq!(targets, ["https://x.gov.uk", "tel:0300", "javascript:alert(1"]);
         assert!(is_safe_link(targets[0]) && is_safe_link(targets[1]) && !is_safe_link(targets[2]));
     }
 }

@@ -25,10 +25,7 @@ pub enum StartupError {
 pub fn build_engine(settings: &Settings) -> Result<Engine, StartupError> {
     let started = Instant::now();
     let content = content::load(&settings.intents_dir, &settings.knowledge_dir)?;
-    let match_settings = MatchSettings {
-        threshold: settings.threshold,
-        ..MatchSettings::default()
-    };
+    let match_settings = MatchSettings { threshold: settings.threshold, ..MatchSettings::default() };
     let engine = Engine::build(content, match_settings)?;
     tracing::info!(
         intents = engine.content.intents.len(),
@@ -42,11 +39,7 @@ pub fn build_engine(settings: &Settings) -> Result<Engine, StartupError> {
 
 pub fn build_store(settings: &Settings) -> Result<Store, StartupError> {
     Ok(match &settings.redis_url {
-        Some(url) => Store::Redis(RedisStore::new(
-            url,
-            &settings.redis_prefix,
-            settings.retention(),
-        )?),
+        Some(url) => Store::Redis(RedisStore::new(url, &settings.redis_prefix, settings.retention())?),
         None => Store::Memory(MemoryStore::new(settings.retention())),
     })
 }

@@ -204,19 +204,13 @@ pub fn read_dirs(
     intents_dir: &Path,
     articles_dir: &Path,
 ) -> Result<(Vec<SourceFile>, Vec<SourceFile>), ContentErrors> {
-    Ok((
-        read_dir(intents_dir, "toml")?,
-        read_dir(articles_dir, "md")?,
-    ))
+    Ok((read_dir(intents_dir, "toml")?, read_dir(articles_dir, "md")?))
 }
 
 fn read_dir(dir: &Path, extension: &str) -> Result<Vec<SourceFile>, ContentErrors> {
     let io_error = |path: &Path, e: std::io::Error| {
         ContentErrors(vec![ContentError {
-            at: Location {
-                file: path.to_path_buf(),
-                line: 0,
-            },
+            at: Location { file: path.to_path_buf(), line: 0 },
             message: format!("cannot read: {e}"),
         }])
     };
@@ -277,11 +271,7 @@ pub fn from_sources(
         }
     }
     errors.extend(validate(&content));
-    if errors.is_empty() {
-        Ok(content)
-    } else {
-        Err(ContentErrors(errors))
-    }
+    if errors.is_empty() { Ok(content) } else { Err(ContentErrors(errors)) }
 }
 
 /// Reads and validates the content folders.

@@ -7,8 +7,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    Article, ContentError, District, Emergency, FollowUp, Intent, Link, Location, Messages, Scope,
-    Slot,
+    Article, ContentError, District, Emergency, FollowUp, Intent, Link, Location, Messages, Scope, Slot,
 };
 
 /// What one `intents/*.toml` file holds.
@@ -91,25 +90,13 @@ struct FrontMatter {
 
 fn line_of(text: &str, byte_offset: usize) -> usize {
     let end = byte_offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
-fn toml_error(
-    path: &Path,
-    text: &str,
-    line_offset: usize,
-    error: &toml::de::Error,
-) -> ContentError {
+fn toml_error(path: &Path, text: &str, line_offset: usize, error: &toml::de::Error) -> ContentError {
     let line = error.span().map_or(1, |span| line_of(text, span.start));
     ContentError {
-        at: Location {
-            file: path.to_path_buf(),
-            line: line + line_offset,
-        },
+        at: Location { file: path.to_path_buf(), line: line + line_offset },
         message: error.message().to_string(),
     }
 }
@@ -117,10 +104,7 @@ fn toml_error(
 /// Parses one `intents/*.toml` file.
 pub fn parse_content_file(path: &Path, text: &str) -> Result<ContentFile, ContentError> {
     let raw: RawFile = toml::from_str(text).map_err(|e| toml_error(path, text, 0, &e))?;
-    let at = |offset: usize| Location {
-        file: path.to_path_buf(),
-        line: line_of(text, offset),
-    };
+    let at = |offset: usize| Location { file: path.to_path_buf(), line: line_of(text, offset) };
     let intents = raw
         .intent
         .into_iter()
@@ -163,11 +147,7 @@ pub fn parse_content_file(path: &Path, text: &str) -> Result<ContentFile, Conten
     Ok(ContentFile {
         intents,
         districts,
-        synonyms: raw
-            .synonyms
-            .into_iter()
-            .map(|(k, v)| (k.to_lowercase(), v))
-            .collect(),
+        synonyms: raw.synonyms.into_iter().map(|(k, v)| (k.to_lowercase(), v)).collect(),
         messages: raw.messages,
         emergency: raw.emergency,
     })
@@ -176,29 +156,18 @@ pub fn parse_content_file(path: &Path, text: &str) -> Result<ContentFile, Conten
 /// Parses one `knowledge-base/*.md` article: TOML front matter between `+++` lines, then the body.
 pub fn parse_article(path: &Path, text: &str) -> Result<Article, ContentError> {
     let error = |line: usize, message: &str| ContentError {
-        at: Location {
-            file: path.to_path_buf(),
-            line,
-        },
+        at: Location { file: path.to_path_buf(), line },
         message: message.to_string(),
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let rest = text
         .strip_prefix("+++\n")
         .or_else(|| text.strip_prefix("+++\r\n"))
-        .ok_or_else(|| {
-            error(
-                1,
-                "an article starts with a `+++` line, then TOML front matter",
-            )
-        })?;
-    let close = rest
-        .find("\n+++")
-        .ok_or_else(|| error(1, "the front matter is not closed by a `+++` line"))?;
+        .ok_or_else(|| error(1, "an article starts with a `+++` line, then TOML front matter"))?;
+    let close =
+        rest.find("\n+++").ok_or_else(|| error(1, "the front matter is not closed by a `+++` line"))?;
     let front = &rest[..close + 1];
-    let body = rest[close + 4..]
-        .trim_start_matches(['\r', '\n'])
-        .trim_end();
+    let body = rest[close + 4..].trim_start_matches(['\r', '\n']).trim_end();
     let matter: FrontMatter = toml::from_str(front).map_err(|e| toml_error(path, front, 1, &e))?;
     Ok(Article {
         id: matter.id,
@@ -209,19 +178,14 @@ pub fn parse_article(path: &Path, text: &str) -> Result<Article, ContentError> {
         owner: matter.owner,
         last_reviewed: matter.last_reviewed,
         body: body.to_string(),
-        source: Location {
-            file: path.to_path_buf(),
-            line: 1,
-        },
+        source: Location { file: path.to_path_buf(), line: 1 },
     })
 }
 
 fn title_from_id(id: &str) -> String {
     let words = id.replace('-', " ");
     let mut chars = words.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().chain(chars).collect()
-    })
+    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
 }
 
 #[cfg(test)]

@@ -7,29 +7,15 @@ use super::{Content, ContentError, Location, Scope, Slot};
 /// Every problem in the content; empty when it is fit to serve.
 pub fn validate(content: &Content) -> Vec<ContentError> {
     let mut errors = Vec::new();
-    let mut error = |at: &Location, message: String| {
-        errors.push(ContentError {
-            at: at.clone(),
-            message,
-        })
-    };
+    let mut error = |at: &Location, message: String| errors.push(ContentError { at: at.clone(), message });
 
     let mut intent_ids: HashMap<&str, &Location> = HashMap::new();
     for intent in &content.intents {
         if !is_valid_id(&intent.id) {
-            error(
-                &intent.source,
-                format!(
-                    "id `{}` must be lowercase letters, digits and dashes",
-                    intent.id
-                ),
-            );
+            error(&intent.source, format!("id `{}` must be lowercase letters, digits and dashes", intent.id));
         }
         if let Some(first) = intent_ids.insert(&intent.id, &intent.source) {
-            error(
-                &intent.source,
-                format!("duplicate intent id `{}` (first at {first})", intent.id),
-            );
+            error(&intent.source, format!("duplicate intent id `{}` (first at {first})", intent.id));
         }
     }
     let mut article_ids: HashMap<&str, &Location> = HashMap::new();
@@ -37,32 +23,20 @@ pub fn validate(content: &Content) -> Vec<ContentError> {
         if !is_valid_id(&article.id) {
             error(
                 &article.source,
-                format!(
-                    "id `{}` must be lowercase letters, digits and dashes",
-                    article.id
-                ),
+                format!("id `{}` must be lowercase letters, digits and dashes", article.id),
             );
         }
         if let Some(first) = article_ids.insert(&article.id, &article.source) {
-            error(
-                &article.source,
-                format!("duplicate article id `{}` (first at {first})", article.id),
-            );
+            error(&article.source, format!("duplicate article id `{}` (first at {first})", article.id));
         }
         if article.title.trim().is_empty() {
             error(&article.source, "the title is empty".into());
         }
         if article.body.trim().is_empty() {
-            error(
-                &article.source,
-                format!("article `{}` has an empty body", article.id),
-            );
+            error(&article.source, format!("article `{}` has an empty body", article.id));
         }
         if !article.url.starts_with("https://") {
-            error(
-                &article.source,
-                format!("url `{}` is not an https link", article.url),
-            );
+            error(&article.source, format!("url `{}` is not an https link", article.url));
         }
         check_date(&article.last_reviewed, &article.source, &mut error);
         check_markdown_links(&article.body, &article.source, &mut error);
@@ -73,51 +47,35 @@ pub fn validate(content: &Content) -> Vec<ContentError> {
     for intent in &content.intents {
         let has_article = article_ids.contains_key(intent.id.as_str());
         match &intent.answer {
-            Some(answer) if answer.trim().is_empty() => error(
-                &intent.source,
-                format!("intent `{}` has an empty answer", intent.id),
-            ),
+            Some(answer) if answer.trim().is_empty() => {
+                error(&intent.source, format!("intent `{}` has an empty answer", intent.id))
+            }
             None if !has_article => error(
                 &intent.source,
-                format!(
-                    "intent `{}` has no answer and no article with its id",
-                    intent.id
-                ),
+                format!("intent `{}` has no answer and no article with its id", intent.id),
             ),
             Some(answer) => check_markdown_links(answer, &intent.source, &mut error),
             None => {}
         }
         if intent.examples.is_empty() && !has_article {
-            error(
-                &intent.source,
-                format!("intent `{}` has no examples", intent.id),
-            );
+            error(&intent.source, format!("intent `{}` has no examples", intent.id));
         }
         for example in &intent.examples {
             let key = example.trim().to_lowercase();
             if key.is_empty() {
-                error(
-                    &intent.source,
-                    format!("intent `{}` has an empty example", intent.id),
-                );
+                error(&intent.source, format!("intent `{}` has an empty example", intent.id));
             } else if let Some(other) = phrases.insert(key, &intent.id)
                 && other != intent.id
             {
                 error(
                     &intent.source,
-                    format!(
-                        "example \"{example}\" is under both `{other}` and `{}`",
-                        intent.id
-                    ),
+                    format!("example \"{example}\" is under both `{other}` and `{}`", intent.id),
                 );
             }
         }
         for link in &intent.links {
             if !link.url.starts_with("https://") {
-                error(
-                    &intent.source,
-                    format!("link `{}` is not an https link", link.url),
-                );
+                error(&intent.source, format!("link `{}` is not an https link", link.url));
             }
         }
         for follow_up in &intent.follow_ups {
@@ -126,30 +84,20 @@ pub fn validate(content: &Content) -> Vec<ContentError> {
                     check_markdown_links(answer, &intent.source, &mut error)
                 }
                 (None, Some(goto)) if known_topic(goto) => {}
-                (None, Some(goto)) => error(
-                    &intent.source,
-                    format!("follow-up goes to unknown topic `{goto}`"),
-                ),
+                (None, Some(goto)) => {
+                    error(&intent.source, format!("follow-up goes to unknown topic `{goto}`"))
+                }
                 _ => error(
                     &intent.source,
-                    format!(
-                        "follow-up \"{}\" needs exactly one of `answer` and `goto`",
-                        follow_up.label
-                    ),
+                    format!("follow-up \"{}\" needs exactly one of `answer` and `goto`", follow_up.label),
                 ),
             }
         }
         if intent.scope == Scope::District && intent.slot != Some(Slot::Place) {
-            error(
-                &intent.source,
-                format!("district topic `{}` needs slot = \"place\"", intent.id),
-            );
+            error(&intent.source, format!("district topic `{}` needs slot = \"place\"", intent.id));
         }
         if intent.slot.is_some() && intent.ask.as_deref().is_none_or(|a| a.trim().is_empty()) {
-            error(
-                &intent.source,
-                format!("intent `{}` has a slot but no `ask` line", intent.id),
-            );
+            error(&intent.source, format!("intent `{}` has a slot but no `ask` line", intent.id));
         }
         if let Some(date) = &intent.last_reviewed {
             check_date(date, &intent.source, &mut error);
@@ -159,35 +107,22 @@ pub fn validate(content: &Content) -> Vec<ContentError> {
     let mut places: HashMap<String, &str> = HashMap::new();
     for district in &content.districts {
         if !district.website.starts_with("https://") {
-            error(
-                &district.source,
-                format!("website `{}` is not an https link", district.website),
-            );
+            error(&district.source, format!("website `{}` is not an https link", district.website));
         }
         for place in &district.places {
             if let Some(other) = places.insert(place.trim().to_lowercase(), &district.id) {
                 error(
                     &district.source,
-                    format!(
-                        "place \"{place}\" is in both `{other}` and `{}`",
-                        district.id
-                    ),
+                    format!("place \"{place}\" is in both `{other}` and `{}`", district.id),
                 );
             }
         }
     }
     let needs_districts = content.intents.iter().any(|i| i.slot == Some(Slot::Place));
     if needs_districts && content.districts.is_empty() {
-        let at = content
-            .intents
-            .iter()
-            .find(|i| i.slot.is_some())
-            .map(|i| i.source.clone())
-            .unwrap_or_default();
-        error(
-            &at,
-            "topics ask for a place but no [[district]] is defined".into(),
-        );
+        let at =
+            content.intents.iter().find(|i| i.slot.is_some()).map(|i| i.source.clone()).unwrap_or_default();
+        error(&at, "topics ask for a place but no [[district]] is defined".into());
     }
     if let Some(emergency) = &content.emergency {
         for pattern in &emergency.patterns {
@@ -203,18 +138,12 @@ pub fn validate(content: &Content) -> Vec<ContentError> {
 }
 
 fn is_valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 fn check_date(date: &str, at: &Location, error: &mut impl FnMut(&Location, String)) {
     if chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err() {
-        error(
-            at,
-            format!("last_reviewed `{date}` is not a date like 2026-11-26"),
-        );
+        error(at, format!("last_reviewed `{date}` is not a date like 2026-11-26"));
     }
 }
 
@@ -223,10 +152,7 @@ fn check_markdown_links(text: &str, at: &Location, error: &mut impl FnMut(&Locat
     for target in crate::markup::link_targets(text) {
         // `{district_url}` is filled in with a district's (https) website when answering.
         if target != "{district_url}" && !crate::markup::is_safe_link(target) {
-            error(
-                at,
-                format!("link `{target}` must be https:, tel: or mailto:"),
-            );
+            error(at, format!("link `{target}` must be https:, tel: or mailto:"));
         }
     }
 }
@@ -237,10 +163,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn file(name: &str, text: &str) -> SourceFile {
-        SourceFile {
-            path: PathBuf::from(name),
-            text: text.to_string(),
-        }
+        SourceFile { path: PathBuf::from(name), text: text.to_string() }
     }
 
     fn problems(intents: &str) -> Vec<String> {
@@ -255,10 +178,7 @@ mod tests {
         let p = problems(
             "[[intent]]\nid = \"x\"\nexamples=[\"a\"]\nanswer=\"y\"\n\n[[intent]]\nid = \"x\"\nexamples=[\"b\"]\nanswer=\"y\"\n",
         );
-        assert_eq!(
-            p,
-            vec!["a.toml:6: duplicate intent id `x` (first at a.toml:1)"]
-        );
+        assert_eq!(p, vec!["a.toml:6: duplicate intent id `x` (first at a.toml:1)"]);
     }
 
     #[test]
@@ -276,27 +196,19 @@ mod tests {
         );
         assert_eq!(p.len(), 3, "{p:?}");
         assert!(p[0].contains("empty answer"));
-        assert!(
-            p.iter()
-                .filter(|m| m.contains("http://example.com"))
-                .count()
-                == 2
-        );
+        assert!(p.iter().filter(|m| m.contains("http://example.com")).count() == 2);
     }
 
     #[test]
     fn district_topic_needs_a_place_slot_and_districts() {
-        let p = problems(
-            "[[intent]]\nid = \"bins\"\nscope=\"district\"\nexamples=[\"a\"]\nanswer=\"y\"\n",
-        );
+        let p = problems("[[intent]]\nid = \"bins\"\nscope=\"district\"\nexamples=[\"a\"]\nanswer=\"y\"\n");
         assert!(p.iter().any(|m| m.contains("needs slot")), "{p:?}");
     }
 
     #[test]
     fn valid_content_loads() {
-        let p = problems(
-            "[[intent]]\nid = \"x\"\nexamples=[\"a\"]\nanswer=\"Call [us](tel:0300 123 4040).\"\n",
-        );
+        let p =
+            problems("[[intent]]\nid = \"x\"\nexamples=[\"a\"]\nanswer=\"Call [us](tel:0300 123 4040).\"\n");
         assert!(p.is_empty(), "{p:?}");
     }
 }

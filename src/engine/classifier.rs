@@ -21,12 +21,7 @@ pub struct TrainSettings {
 
 impl Default for TrainSettings {
     fn default() -> Self {
-        Self {
-            epochs: 12,
-            lambda: 3e-6,
-            learning_rate: 0.5,
-            seed: 7,
-        }
+        Self { epochs: 12, lambda: 3e-6, learning_rate: 0.5, seed: 7 }
     }
 }
 
@@ -60,8 +55,7 @@ impl Classifier {
             order.shuffle(&mut rng);
             for &i in &order {
                 let (x, label) = &examples[i];
-                let rate =
-                    settings.learning_rate / (1.0 + settings.learning_rate * settings.lambda * t);
+                let rate = settings.learning_rate / (1.0 + settings.learning_rate * settings.lambda * t);
                 t += 1.0;
                 scores.copy_from_slice(&bias);
                 for &(f, value) in x {
@@ -91,11 +85,7 @@ impl Classifier {
             }
         }
         weights.iter_mut().for_each(|w| *w *= scale);
-        Self {
-            classes,
-            weights,
-            bias,
-        }
+        Self { classes, weights, bias }
     }
 
     pub fn classes(&self) -> usize {

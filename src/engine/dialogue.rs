@@ -2,8 +2,7 @@
 
 use super::matcher::Decision;
 use super::state::{
-    Context, ConversationState, HandoffReason, HandoffRequest, MatchKind, Matched, Mode, Offer,
-    Reply, Turn,
+    Context, ConversationState, HandoffReason, HandoffRequest, MatchKind, Matched, Mode, Offer, Reply, Turn,
 };
 use super::{DEFAULT_TEAM, Engine};
 use crate::content::{Intent, Link, Scope, Slot};
@@ -27,13 +26,7 @@ pub struct Dialogue<'a> {
 
 impl<'a> Dialogue<'a> {
     pub fn new(engine: &'a Engine, state: ConversationState, context: &'a Context) -> Self {
-        Self {
-            engine,
-            context,
-            state,
-            replies: Vec::new(),
-            handoff: None,
-        }
+        Self { engine, context, state, replies: Vec::new(), handoff: None }
     }
 
     pub fn respond(mut self, text: &str) -> Turn {
@@ -49,20 +42,14 @@ impl<'a> Dialogue<'a> {
         if let Some(emergency) = &self.engine.content.emergency
             && self.engine.is_emergency(text)
         {
-            self.replies.push(Reply {
-                text: emergency.message.clone(),
-                ..Reply::default()
-            });
+            self.replies.push(Reply { text: emergency.message.clone(), ..Reply::default() });
         }
         let place = self.engine.gazetteer.find(text);
         if place.is_some() {
             self.state.place = place.clone();
         }
         let offers = std::mem::take(&mut self.state.offers);
-        if let Some(offer) = offers
-            .iter()
-            .find(|o| o.label().eq_ignore_ascii_case(text.trim()))
-        {
+        if let Some(offer) = offers.iter().find(|o| o.label().eq_ignore_ascii_case(text.trim())) {
             return self.take_offer(offer.clone());
         }
         let found = self.engine.matcher.classify(text);
@@ -79,10 +66,7 @@ impl<'a> Dialogue<'a> {
         match found.decision {
             Decision::Answer { id, confidence } => self.answer_topic(&id, confidence),
             Decision::Clarify { ids, confidence } => self.clarify(ids, confidence),
-            Decision::Decline {
-                elsewhere,
-                confidence,
-            } => self.decline(elsewhere.as_deref(), confidence),
+            Decision::Decline { elsewhere, confidence } => self.decline(elsewhere.as_deref(), confidence),
         }
     }
 
@@ -97,35 +81,21 @@ impl<'a> Dialogue<'a> {
                     .and_then(|f| f.answer.clone());
                 match follow_up {
                     Some(answer) => {
-                        self.replies.push(Reply {
-                            text: answer,
-                            answer: true,
-                            ..Reply::default()
-                        });
+                        self.replies.push(Reply { text: answer, answer: true, ..Reply::default() });
                         self.state.unanswered = 0;
                         let kind = self.kind_of(&topic);
-                        self.finish(Matched {
-                            kind,
-                            id: Some(topic),
-                            confidence: 1.0,
-                        })
+                        self.finish(Matched { kind, id: Some(topic), confidence: 1.0 })
                     }
                     // Content changed since the offer was made: answer the topic itself.
                     None => self.answer_topic(&topic, 1.0),
                 }
             }
             Offer::Topic { topic, .. } => self.answer_topic(&topic, 1.0),
-            Offer::Person { .. } => {
-                self.hand_off(HandoffReason::Asked, Some(PERSON_TOPIC.to_string()), 1.0)
-            }
-            Offer::NoneOfThese { .. } => {
-                self.hand_off(HandoffReason::RejectedSuggestions, None, 1.0)
-            }
+            Offer::Person { .. } => self.hand_off(HandoffReason::Asked, Some(PERSON_TOPIC.to_string()), 1.0),
+            Offer::NoneOfThese { .. } => self.hand_off(HandoffReason::RejectedSuggestions, None, 1.0),
             Offer::LeaveMessage { .. } => {
                 self.replies.push(Reply {
-                    text:
-                        "Please fill in the form: your name, how to contact you, and your question."
-                            .into(),
+                    text: "Please fill in the form: your name, how to contact you, and your question.".into(),
                     form: Some(OFFLINE_FORM.into()),
                     ..Reply::default()
                 });
@@ -141,11 +111,7 @@ impl<'a> Dialogue<'a> {
         let content = &self.engine.content;
         let intent = content.intent(id);
         let article = content.article(id);
-        let matched = Matched {
-            kind: self.kind_of(id),
-            id: Some(id.to_string()),
-            confidence,
-        };
+        let matched = Matched { kind: self.kind_of(id), id: Some(id.to_string()), confidence };
         if intent.is_some_and(|i| i.scope == Scope::Elsewhere) {
             return self.decline(Some(id), confidence);
         }
@@ -165,10 +131,7 @@ impl<'a> Dialogue<'a> {
             let intent = intent.expect("needs_place implies an intent");
             self.state.asked_place = true;
             self.state.pending_topic = Some(id.to_string());
-            self.replies.push(Reply {
-                text: intent.ask.clone().unwrap_or_default(),
-                ..Reply::default()
-            });
+            self.replies.push(Reply { text: intent.ask.clone().unwrap_or_default(), ..Reply::default() });
             return self.finish(matched);
         }
         let body = intent
@@ -176,11 +139,9 @@ impl<'a> Dialogue<'a> {
             .or_else(|| article.map(|a| a.body.clone()))
             .unwrap_or_default();
         let text = match (needs_place, self.district_of_place()) {
-            (true, Some(district)) => fill_district(
-                &body,
-                self.state.place.as_ref().map(|p| p.name.as_str()),
-                district,
-            ),
+            (true, Some(district)) => {
+                fill_district(&body, self.state.place.as_ref().map(|p| p.name.as_str()), district)
+            }
             (true, None) => self.all_districts_answer(intent.map_or(id, |i| i.title.as_str())),
             (false, _) => body,
         };
@@ -188,27 +149,16 @@ impl<'a> Dialogue<'a> {
         if let Some(article) = article
             && !links.iter().any(|l| l.url == article.url)
         {
-            links.push(Link {
-                title: article.title.clone(),
-                url: article.url.clone(),
-            });
+            links.push(Link { title: article.title.clone(), url: article.url.clone() });
         }
         if let (true, Some(district)) = (needs_place, self.district_of_place()) {
-            links.insert(
-                0,
-                Link {
-                    title: district.name.clone(),
-                    url: district.website.clone(),
-                },
-            );
+            links.insert(0, Link { title: district.name.clone(), url: district.website.clone() });
         }
         let mut offers: Vec<Offer> = Vec::new();
         if let Some(intent) = intent {
             offers.extend(follow_up_offers(intent));
             if intent.offer_person {
-                offers.push(Offer::Person {
-                    label: TALK_TO_PERSON.into(),
-                });
+                offers.push(Offer::Person { label: TALK_TO_PERSON.into() });
             }
         }
         let is_answer = intent.is_none_or(|i| i.scope != Scope::Conversation);
@@ -225,27 +175,16 @@ impl<'a> Dialogue<'a> {
 
     fn clarify(mut self, ids: Vec<String>, confidence: f32) -> Turn {
         let content = &self.engine.content;
-        let mut offers: Vec<Offer> = ids
-            .iter()
-            .map(|id| Offer::Topic {
-                label: self.title_of(id),
-                topic: id.clone(),
-            })
-            .collect();
-        offers.push(Offer::NoneOfThese {
-            label: NONE_OF_THESE.into(),
-        });
+        let mut offers: Vec<Offer> =
+            ids.iter().map(|id| Offer::Topic { label: self.title_of(id), topic: id.clone() }).collect();
+        offers.push(Offer::NoneOfThese { label: NONE_OF_THESE.into() });
         self.replies.push(Reply {
             text: content.messages.clarify.clone(),
             quick_replies: offers.iter().map(|o| o.label().to_string()).collect(),
             ..Reply::default()
         });
         self.state.offers = offers;
-        self.finish(Matched {
-            kind: MatchKind::Clarify,
-            id: ids.first().cloned(),
-            confidence,
-        })
+        self.finish(Matched { kind: MatchKind::Clarify, id: ids.first().cloned(), confidence })
     }
 
     fn decline(mut self, elsewhere: Option<&str>, confidence: f32) -> Turn {
@@ -255,15 +194,10 @@ impl<'a> Dialogue<'a> {
         }
         let content = &self.engine.content;
         let (text, links) = match elsewhere.and_then(|id| content.intent(id)) {
-            Some(intent) => (
-                intent.answer.clone().unwrap_or_default(),
-                intent.links.clone(),
-            ),
+            Some(intent) => (intent.answer.clone().unwrap_or_default(), intent.links.clone()),
             None => (content.messages.decline.clone(), Vec::new()),
         };
-        let offers = vec![Offer::Person {
-            label: TALK_TO_PERSON.into(),
-        }];
+        let offers = vec![Offer::Person { label: TALK_TO_PERSON.into() }];
         self.replies.push(Reply {
             text,
             quick_replies: offers.iter().map(|o| o.label().to_string()).collect(),
@@ -277,29 +211,19 @@ impl<'a> Dialogue<'a> {
 
     /// Says what happens next, then asks the edge to queue the conversation.
     fn hand_off(mut self, reason: HandoffReason, topic: Option<String>, confidence: f32) -> Turn {
-        let team = self
-            .state
-            .team
-            .clone()
-            .unwrap_or_else(|| DEFAULT_TEAM.to_string());
+        let team = self.state.team.clone().unwrap_or_else(|| DEFAULT_TEAM.to_string());
         self.state.unanswered = 0;
         self.state.pending_topic = None;
-        let closed = self.context.teams.get(&team).and_then(|t| {
-            t.closed_until
-                .as_ref()
-                .map(|opens| (t.name.clone(), opens.clone()))
-        });
+        let closed = self
+            .context
+            .teams
+            .get(&team)
+            .and_then(|t| t.closed_until.as_ref().map(|opens| (t.name.clone(), opens.clone())));
         match closed {
             // Outside hours there is no dead end: say when the team opens, offer a message.
             Some((name, opens)) => {
-                let when = if opens.is_empty() {
-                    String::new()
-                } else {
-                    format!(" It opens {opens}.")
-                };
-                let offers = vec![Offer::LeaveMessage {
-                    label: LEAVE_MESSAGE.into(),
-                }];
+                let when = if opens.is_empty() { String::new() } else { format!(" It opens {opens}.") };
+                let offers = vec![Offer::LeaveMessage { label: LEAVE_MESSAGE.into() }];
                 self.replies.push(Reply {
                     text: format!(
                         "Our {name} team is closed at the moment.{when} You can leave a message with your name, how to contact you and your question, and they will get back to you."
@@ -313,39 +237,24 @@ impl<'a> Dialogue<'a> {
             None => {
                 self.state.mode = Mode::Queued;
                 self.state.team = Some(team.clone());
-                self.replies.push(Reply {
-                    text: self.engine.content.messages.handoff.clone(),
-                    ..Reply::default()
-                });
+                self.replies
+                    .push(Reply { text: self.engine.content.messages.handoff.clone(), ..Reply::default() });
                 self.handoff = Some(HandoffRequest { team, reason });
             }
         }
         let matched = match topic {
-            Some(id) => Matched {
-                kind: self.kind_of(&id),
-                id: Some(id),
-                confidence,
-            },
+            Some(id) => Matched { kind: self.kind_of(&id), id: Some(id), confidence },
             None => Matched::none(confidence),
         };
         self.finish(matched)
     }
 
     fn finish(self, matched: Matched) -> Turn {
-        Turn {
-            replies: self.replies,
-            matched,
-            state: self.state,
-            handoff: self.handoff,
-        }
+        Turn { replies: self.replies, matched, state: self.state, handoff: self.handoff }
     }
 
     fn kind_of(&self, id: &str) -> MatchKind {
-        if self.engine.content.intent(id).is_some() {
-            MatchKind::Intent
-        } else {
-            MatchKind::Article
-        }
+        if self.engine.content.intent(id).is_some() { MatchKind::Intent } else { MatchKind::Article }
     }
 
     fn title_of(&self, id: &str) -> String {
@@ -354,11 +263,7 @@ impl<'a> Dialogue<'a> {
 
     fn district_of_place(&self) -> Option<&'a crate::content::District> {
         let place = self.state.place.as_ref()?;
-        self.engine
-            .content
-            .districts
-            .iter()
-            .find(|d| d.id == place.district_id)
+        self.engine.content.districts.iter().find(|d| d.id == place.district_id)
     }
 
     /// The answer when the town is not known: every district, so the resident can pick.
@@ -374,24 +279,11 @@ impl<'a> Dialogue<'a> {
 }
 
 fn follow_up_offers(intent: &Intent) -> impl Iterator<Item = Offer> + '_ {
-    intent
-        .follow_ups
-        .iter()
-        .enumerate()
-        .map(|(index, f)| match &f.goto {
-            Some(topic) if topic == PERSON_TOPIC => Offer::Person {
-                label: f.label.clone(),
-            },
-            Some(topic) => Offer::Topic {
-                label: f.label.clone(),
-                topic: topic.clone(),
-            },
-            None => Offer::FollowUp {
-                label: f.label.clone(),
-                topic: intent.id.clone(),
-                index,
-            },
-        })
+    intent.follow_ups.iter().enumerate().map(|(index, f)| match &f.goto {
+        Some(topic) if topic == PERSON_TOPIC => Offer::Person { label: f.label.clone() },
+        Some(topic) => Offer::Topic { label: f.label.clone(), topic: topic.clone() },
+        None => Offer::FollowUp { label: f.label.clone(), topic: intent.id.clone(), index },
+    })
 }
 
 pub(super) fn fill_district(

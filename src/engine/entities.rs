@@ -11,13 +11,11 @@ use crate::content::District;
 static POSTCODE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b").expect("valid regex")
 });
-static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}\b").expect("valid regex")
-});
+static EMAIL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}\b").expect("valid regex"));
 // UK numbers: 01/02/03/07/08 plus 9 or 10 more digits, or +44, with spaces or dashes.
-static PHONE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:\+44\s?\(?0?\)?|\b0)(?:[\s-]?\d){9,10}\b").expect("valid regex")
-});
+static PHONE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:\+44\s?\(?0?\)?|\b0)(?:[\s-]?\d){9,10}\b").expect("valid regex"));
 // 13 to 19 digits in groups: a payment card number.
 static CARD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b(?:\d[ -]?){12,18}\d\b").expect("valid regex"));
@@ -65,11 +63,7 @@ impl Gazetteer {
                 .trim_end_matches(" Borough")
                 .trim_end_matches(" District")
                 .to_string();
-            let names = district
-                .places
-                .iter()
-                .cloned()
-                .chain(std::iter::once(district_short));
+            let names = district.places.iter().cloned().chain(std::iter::once(district_short));
             for name in names {
                 let words = place_words(&name);
                 if let Some(first) = words.first().cloned() {
@@ -90,14 +84,11 @@ impl Gazetteer {
     pub fn find(&self, text: &str) -> Option<PlaceMatch> {
         let words = place_words(text);
         (0..words.len()).find_map(|start| {
-            self.by_first_word.get(&words[start])?.iter().find_map(
-                |(name_words, name, district)| {
-                    words[start..].starts_with(name_words).then(|| PlaceMatch {
-                        name: name.clone(),
-                        district_id: district.clone(),
-                    })
-                },
-            )
+            self.by_first_word.get(&words[start])?.iter().find_map(|(name_words, name, district)| {
+                words[start..]
+                    .starts_with(name_words)
+                    .then(|| PlaceMatch { name: name.clone(), district_id: district.clone() })
+            })
         })
     }
 }
@@ -115,9 +106,7 @@ fn place_words(text: &str) -> Vec<String> {
 pub fn extract(text: &str, gazetteer: &Gazetteer) -> Entities {
     let first = |re: &Regex| re.find(text).map(|m| m.as_str().to_string());
     Entities {
-        postcode: POSTCODE
-            .captures(text)
-            .map(|c| format!("{} {}", &c[1], &c[2]).to_uppercase()),
+        postcode: POSTCODE.captures(text).map(|c| format!("{} {}", &c[1], &c[2]).to_uppercase()),
         email: first(&EMAIL),
         phone: first(&PHONE),
         date: first(&DATE),
@@ -163,41 +152,24 @@ mod tests {
 
     #[test]
     fn longest_place_name_wins() {
-        let found = gazetteer()
-            .find("bins in welwyn garden city please")
-            .unwrap();
+        let found = gazetteer().find("bins in welwyn garden city please").unwrap();
         assert_eq!(
             (found.name.as_str(), found.district_id.as_str()),
             ("Welwyn Garden City", "welwyn-hatfield")
         );
-        assert_eq!(
-            gazetteer().find("I live in Welwyn").unwrap().district_id,
-            "east-herts"
-        );
+        assert_eq!(gazetteer().find("I live in Welwyn").unwrap().district_id, "east-herts");
     }
 
     #[test]
     fn apostrophes_and_district_names() {
-        assert_eq!(
-            gazetteer().find("bishops stortford").unwrap().district_id,
-            "east-herts"
-        );
-        assert_eq!(
-            gazetteer()
-                .find("Welwyn Hatfield bins")
-                .unwrap()
-                .district_id,
-            "welwyn-hatfield"
-        );
+        assert_eq!(gazetteer().find("bishops stortford").unwrap().district_id, "east-herts");
+        assert_eq!(gazetteer().find("Welwyn Hatfield bins").unwrap().district_id, "welwyn-hatfield");
         assert!(gazetteer().find("london").is_none());
     }
 
     #[test]
     fn finds_details() {
-        let e = extract(
-            "I'm at sg13 8dq, call 07700 900123 or a@b.com on 12/03/2026",
-            &gazetteer(),
-        );
+        let e = extract("I'm at sg13 8dq, call 07700 900123 or a@b.com on 12/03/2026", &gazetteer());
         assert_eq!(e.postcode.as_deref(), Some("SG13 8DQ"));
         assert_eq!(e.phone.as_deref(), Some("07700 900123"));
         assert_eq!(e.email.as_deref(), Some("a@b.com"));
@@ -206,10 +178,8 @@ mod tests {
 
     #[test]
     fn redacts_personal_data() {
-        let text = "me@example.com, 07700 900123, +44 1992 555 555, 4111 1111 1111 1111, JG 12 34 56 C, SG13 8DQ";
-        assert_eq!(
-            redact(text),
-            "[email], [phone], [phone], [card number], [NI number], SG13 8DQ"
-        );
+        let text =
+            "me@example.com, 07700 900123, +44 1992 555 555, 4111 1111 1111 1111, JG 12 34 56 C, SG13 8DQ";
+        assert_eq!(redact(text), "[email], [phone], [phone], [card number], [NI number], SG13 8DQ");
     }
 }

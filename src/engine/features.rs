@@ -20,12 +20,7 @@ pub struct FeatureSettings {
 
 impl Default for FeatureSettings {
     fn default() -> Self {
-        Self {
-            max_word_ngram: 2,
-            min_char_ngram: 2,
-            max_char_ngram: 5,
-            char_weight: 1.0,
-        }
+        Self { max_word_ngram: 2, min_char_ngram: 2, max_char_ngram: 5, char_weight: 1.0 }
     }
 }
 
@@ -54,11 +49,7 @@ struct Fnv(u64);
 
 impl Hasher for Fnv {
     fn write(&mut self, bytes: &[u8]) {
-        let mut hash = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
+        let mut hash = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
         for byte in bytes {
             hash ^= u64::from(*byte);
             hash = hash.wrapping_mul(0x0100_0000_01b3);
@@ -100,10 +91,7 @@ const WORD_BLOCK: u8 = 1;
 const CHAR_BLOCK: u8 = 2;
 
 /// The n-gram keys of one text, with counts, split by block.
-fn ngram_counts(
-    settings: &FeatureSettings,
-    text: &Normalised,
-) -> [HashMap<u64, f32, PreHashed>; 2] {
+fn ngram_counts(settings: &FeatureSettings, text: &Normalised) -> [HashMap<u64, f32, PreHashed>; 2] {
     let hasher = KeyHasher;
     let mut words: HashMap<u64, f32, PreHashed> = HashMap::with_hasher(PreHashed);
     let stems: Vec<&str> = text.stems.iter().map(String::as_str).collect();
@@ -119,11 +107,7 @@ fn ngram_counts(
         padded.push(' ');
         padded.push_str(word);
         padded.push(' ');
-        let bounds: Vec<usize> = padded
-            .char_indices()
-            .map(|(i, _)| i)
-            .chain([padded.len()])
-            .collect();
+        let bounds: Vec<usize> = padded.char_indices().map(|(i, _)| i).chain([padded.len()]).collect();
         let len = bounds.len() - 1;
         for n in settings.min_char_ngram..=settings.max_char_ngram {
             for start in 0..len.saturating_sub(n - 1) {
@@ -165,16 +149,8 @@ impl Vectoriser {
             }
         }
         let n = texts.len() as f32;
-        let idf = document_frequency
-            .iter()
-            .map(|&df| ((1.0 + n) / (1.0 + df as f32)).ln() + 1.0)
-            .collect();
-        Self {
-            settings,
-            index,
-            idf,
-            block,
-        }
+        let idf = document_frequency.iter().map(|&df| ((1.0 + n) / (1.0 + df as f32)).ln() + 1.0).collect();
+        Self { settings, index, idf, block }
     }
 
     pub fn len(&self) -> usize {
@@ -196,17 +172,9 @@ impl Vectoriser {
                     vector.push((slot, (1.0 + count.ln()) * self.idf[slot as usize]));
                 }
             }
-            let norm = vector[start..]
-                .iter()
-                .map(|(_, v)| v * v)
-                .sum::<f32>()
-                .sqrt();
+            let norm = vector[start..].iter().map(|(_, v)| v * v).sum::<f32>().sqrt();
             if norm > 0.0 {
-                let weight = if b == 0 {
-                    1.0
-                } else {
-                    self.settings.char_weight
-                };
+                let weight = if b == 0 { 1.0 } else { self.settings.char_weight };
                 for (_, value) in &mut vector[start..] {
                     *value *= weight / norm;
                 }
@@ -225,18 +193,12 @@ mod tests {
     #[test]
     fn blocks_are_unit_length_and_unknown_grams_dropped() {
         let normaliser = Normaliser::new(std::iter::empty());
-        let texts: Vec<Normalised> = ["report a pothole", "library opening hours"]
-            .iter()
-            .map(|t| normaliser.normalise(t))
-            .collect();
+        let texts: Vec<Normalised> =
+            ["report a pothole", "library opening hours"].iter().map(|t| normaliser.normalise(t)).collect();
         let vectoriser = Vectoriser::fit(FeatureSettings::default(), &texts);
         let vector = vectoriser.transform(&normaliser.normalise("pothole zzzz"));
         let total: f32 = vector.iter().map(|(_, v)| v * v).sum();
         assert!((total - 2.0).abs() < 1e-4, "two unit blocks, got {total}");
-        assert!(
-            vectoriser
-                .transform(&normaliser.normalise("qqq"))
-                .is_empty()
-        );
+        assert!(vectoriser.transform(&normaliser.normalise("qqq")).is_empty());
     }
 }

@@ -13,12 +13,7 @@ use crate::content::Article;
 
 /// How much each field counts: a match in a title or a listed question says more than one in
 /// the body.
-const BOOSTS: [(&str, f32); 4] = [
-    ("title", 3.0),
-    ("questions", 2.5),
-    ("tags", 2.0),
-    ("body", 1.0),
-];
+const BOOSTS: [(&str, f32); 4] = [("title", 3.0), ("questions", 2.5), ("tags", 2.0), ("body", 1.0)];
 
 pub struct Knowledge {
     reader: IndexReader,
@@ -28,9 +23,7 @@ pub struct Knowledge {
 
 impl std::fmt::Debug for Knowledge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Knowledge")
-            .field("articles", &self.reader.searcher().num_docs())
-            .finish()
+        f.debug_struct("Knowledge").field("articles", &self.reader.searcher().num_docs()).finish()
     }
 }
 
@@ -43,10 +36,8 @@ impl Knowledge {
                 .set_tokenizer("en_stem")
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         );
-        let fields: Vec<Field> = BOOSTS
-            .iter()
-            .map(|(name, _)| schema.add_text_field(name, text.clone()))
-            .collect();
+        let fields: Vec<Field> =
+            BOOSTS.iter().map(|(name, _)| schema.add_text_field(name, text.clone())).collect();
         let index = Index::create_in_ram(schema.build());
         // One thread and one commit: the whole index appears at once.
         let mut writer = index.writer_with_num_threads(1, 15_000_000)?;
@@ -60,10 +51,7 @@ impl Knowledge {
             ))?;
         }
         writer.commit()?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let mut parser = QueryParser::for_index(&index, fields.clone());
         for (field, (_, boost)) in fields.iter().zip(BOOSTS) {
             parser.set_field_boost(*field, boost);
@@ -102,10 +90,10 @@ impl Knowledge {
 
 /// Words too common to say anything about which article is meant.
 const STOP_WORDS: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "does", "for", "from",
-    "get", "have", "how", "i", "if", "in", "is", "it", "me", "my", "not", "of", "on", "or", "so",
-    "the", "there", "this", "to", "was", "what", "when", "where", "which", "who", "will", "with",
-    "would", "you", "your", "we", "our", "am", "hi", "please", "thanks", "want", "need", "know",
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "does", "for", "from", "get",
+    "have", "how", "i", "if", "in", "is", "it", "me", "my", "not", "of", "on", "or", "so", "the", "there",
+    "this", "to", "was", "what", "when", "where", "which", "who", "will", "with", "would", "you", "your",
+    "we", "our", "am", "hi", "please", "thanks", "want", "need", "know",
 ];
 
 #[cfg(test)]
@@ -131,21 +119,13 @@ mod tests {
     fn ranks_by_field_and_stems() {
         let knowledge = Knowledge::build(&[
             article("libraries", "Libraries", "Borrow books and e-books."),
-            article(
-                "archives",
-                "Archives",
-                "Old records, maps and books about families.",
-            ),
+            article("archives", "Archives", "Old records, maps and books about families."),
         ])
         .unwrap();
         let words: Vec<String> = ["library", "book"].iter().map(|w| w.to_string()).collect();
         let hits = knowledge.search(&words, 5);
         assert_eq!(hits[0].0, "libraries");
         assert_eq!(hits.len(), 2);
-        assert!(
-            knowledge
-                .search(&["the".to_string(), "\"(".to_string()], 5)
-                .is_empty()
-        );
+        assert!(knowledge.search(&["the".to_string(), "\"(".to_string()], 5).is_empty());
     }
 }

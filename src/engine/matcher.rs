@@ -123,35 +123,16 @@ impl Matcher {
                 labels.len() - 1
             });
         }
-        let normalised: Vec<Normalised> = examples
-            .iter()
-            .map(|e| normaliser.normalise(&e.text))
-            .collect();
+        let normalised: Vec<Normalised> = examples.iter().map(|e| normaliser.normalise(&e.text)).collect();
         let vectoriser = Vectoriser::fit(settings.features, &normalised);
         let training: Vec<_> = normalised
             .iter()
             .zip(examples)
             .map(|(n, e)| (vectoriser.transform(n), label_index[e.label.as_str()]))
             .collect();
-        let classifier = Classifier::train(
-            &settings.training,
-            vectoriser.len(),
-            labels.len(),
-            &training,
-        );
-        let decline_labels = labels
-            .iter()
-            .map(|l| l == OUT_OF_SCOPE || declines.contains(l))
-            .collect();
-        Self {
-            normaliser,
-            vectoriser,
-            classifier,
-            labels,
-            decline_labels,
-            knowledge,
-            settings,
-        }
+        let classifier = Classifier::train(&settings.training, vectoriser.len(), labels.len(), &training);
+        let decline_labels = labels.iter().map(|l| l == OUT_OF_SCOPE || declines.contains(l)).collect();
+        Self { normaliser, vectoriser, classifier, labels, decline_labels, knowledge, settings }
     }
 
     pub fn normaliser(&self) -> &Normaliser {
@@ -175,79 +156,51 @@ impl Matcher {
     pub fn candidates(&self, text: &str) -> (Normalised, Vec<Candidate>) {
         let normalised = self.normaliser.normalise(text);
         let vector = self.vectoriser.transform(&normalised);
-        let mut confidence: HashMap<&str, f32> = self
-            .classifier
-            .rank(&vector)
-            .into_iter()
-            .map(|(i, p)| (self.labels[i].as_str(), p))
-            .collect();
+        let mut confidence: HashMap<&str, f32> =
+            self.classifier.rank(&vector).into_iter().map(|(i, p)| (self.labels[i].as_str(), p)).collect();
         if let Some(knowledge) = &self.knowledge {
             for (id, score) in knowledge.search(&normalised.words, 3) {
                 if let Some(p) = confidence.get_mut(id.as_str()) {
-                    let q = self.settings.knowledge_weight * score
-                        / (score + self.settings.knowledge_half_score);
+                    let q =
+                        self.settings.knowledge_weight * score / (score + self.settings.knowledge_half_score);
                     *p = 1.0 - (1.0 - *p) * (1.0 - q);
                 }
             }
         }
-        let mut candidates: Vec<Candidate> = confidence
-            .into_iter()
-            .map(|(id, c)| Candidate {
-                id: id.to_string(),
-                confidence: c,
-            })
-            .collect();
-        candidates.sort_by(|a, b| {
-            b.confidence
-                .total_cmp(&a.confidence)
-                .then_with(|| a.id.cmp(&b.id))
-        });
+        let mut candidates: Vec<Candidate> =
+            confidence.into_iter().map(|(id, c)| Candidate { id: id.to_string(), confidence: c }).collect();
+        candidates.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then_with(|| a.id.cmp(&b.id)));
         (normalised, candidates)
     }
 
     pub fn is_decline_label(&self, id: &str) -> bool {
-        self.labels
-            .iter()
-            .zip(&self.decline_labels)
-            .any(|(l, d)| *d && l == id)
+        self.labels.iter().zip(&self.decline_labels).any(|(l, d)| *d && l == id)
     }
 
     pub fn decide(&self, candidates: &[Candidate]) -> Decision {
         let s = &self.settings;
         let Some(best) = candidates.first() else {
-            return Decision::Decline {
-                elsewhere: None,
-                confidence: 0.0,
-            };
+            return Decision::Decline { elsewhere: None, confidence: 0.0 };
         };
         let confidence = best.confidence;
         if self.is_decline_label(&best.id) || confidence < s.threshold {
-            let elsewhere = (best.id != OUT_OF_SCOPE
-                && self.is_decline_label(&best.id)
-                && confidence >= s.threshold)
-                .then(|| best.id.clone());
-            return Decision::Decline {
-                elsewhere,
-                confidence,
-            };
+            let elsewhere =
+                (best.id != OUT_OF_SCOPE && self.is_decline_label(&best.id) && confidence >= s.threshold)
+                    .then(|| best.id.clone());
+            return Decision::Decline { elsewhere, confidence };
         }
         let close: Vec<String> = candidates
             .iter()
             .skip(1)
             .take(2)
-            .filter(|c| {
-                !self.is_decline_label(&c.id) && confidence - c.confidence < s.clarify_margin
-            })
+            .filter(|c| !self.is_decline_label(&c.id) && confidence - c.confidence < s.clarify_margin)
             .map(|c| c.id.clone())
             .collect();
         if confidence < s.sure && !close.is_empty() {
             let ids = std::iter::once(best.id.clone()).chain(close).collect();
             return Decision::Clarify { ids, confidence };
         }
-        Decision::Answer {
-            id: best.id.clone(),
-            confidence,
-        }
+        Decision::Answer { id: best.id.clone(), confidence }
     }
 
     pub fn classify(&self, text: &str) -> Match {
@@ -272,29 +225,20 @@ impl Matcher {
             .map(|(text, expected)| {
                 let (_, candidates) = self.candidates(text);
                 let best = &candidates[0];
-                (
-                    best.confidence,
-                    best.id == *expected,
-                    self.is_decline_label(&best.id),
-                )
+                (best.confidence, best.id == *expected, self.is_decline_label(&best.id))
             })
             .collect();
         if in_scope.is_empty() {
             return self.settings.threshold;
         }
         // With nothing out of scope to learn from, declining only loses answers.
-        let has_out_of_scope = examples
-            .iter()
-            .any(|(_, e)| e == OUT_OF_SCOPE || self.is_decline_label(e));
+        let has_out_of_scope = examples.iter().any(|(_, e)| e == OUT_OF_SCOPE || self.is_decline_label(e));
         if !has_out_of_scope {
             self.settings.threshold = 0.0;
             return 0.0;
         }
         let accuracy = |t: f32| {
-            in_scope
-                .iter()
-                .filter(|(c, right, decline)| *right && !*decline && *c >= t)
-                .count() as f32
+            in_scope.iter().filter(|(c, right, decline)| *right && !*decline && *c >= t).count() as f32
                 / in_scope.len() as f32
         };
         let best = accuracy(0.0);

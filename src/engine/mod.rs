@@ -19,8 +19,8 @@ use knowledge::Knowledge;
 use matcher::{Example, Match, MatchSettings, Matcher};
 use normalise::Normaliser;
 pub use state::{
-    Context, ConversationState, HandoffReason, HandoffRequest, MatchKind, Matched, Mode, Offer,
-    Reply, TOPIC_HISTORY, TeamStatus, Turn,
+    Context, ConversationState, HandoffReason, HandoffRequest, MatchKind, Matched, Mode, Offer, Reply,
+    TOPIC_HISTORY, TeamStatus, Turn,
 };
 
 /// A topic suggested to an agent.
@@ -55,17 +55,10 @@ impl Engine {
     /// Trains the matcher on the content's intent examples and article titles and questions.
     pub fn build(content: Content, settings: MatchSettings) -> Result<Self, EngineError> {
         let examples = training_examples(&content);
-        let declines: Vec<String> = content
-            .intents
-            .iter()
-            .filter(|i| i.scope == Scope::Elsewhere)
-            .map(|i| i.id.clone())
-            .collect();
-        let knowledge = if content.articles.is_empty() {
-            None
-        } else {
-            Some(Knowledge::build(&content.articles)?)
-        };
+        let declines: Vec<String> =
+            content.intents.iter().filter(|i| i.scope == Scope::Elsewhere).map(|i| i.id.clone()).collect();
+        let knowledge =
+            if content.articles.is_empty() { None } else { Some(Knowledge::build(&content.articles)?) };
         let normaliser = Normaliser::new(&content.synonyms);
         let matcher = Matcher::train(normaliser, &examples, &declines, knowledge, settings);
         let emergency = match &content.emergency {
@@ -73,12 +66,7 @@ impl Engine {
             _ => None,
         };
         let gazetteer = Gazetteer::new(&content.districts);
-        Ok(Self {
-            content,
-            matcher,
-            gazetteer,
-            emergency,
-        })
+        Ok(Self { content, matcher, gazetteer, emergency })
     }
 
     /// The first message of every conversation.
@@ -113,11 +101,7 @@ impl Engine {
     }
 
     pub fn district_name(&self, district_id: &str) -> Option<String> {
-        self.content
-            .districts
-            .iter()
-            .find(|d| d.id == district_id)
-            .map(|d| d.name.clone())
+        self.content.districts.iter().find(|d| d.id == district_id).map(|d| d.name.clone())
     }
 
     /// Topics that may answer `text`, for an agent to pass on: title, link and a short text.
@@ -127,12 +111,7 @@ impl Engine {
         place: Option<&entities::PlaceMatch>,
         limit: usize,
     ) -> Vec<Suggestion> {
-        let district = place.and_then(|p| {
-            self.content
-                .districts
-                .iter()
-                .find(|d| d.id == p.district_id)
-        });
+        let district = place.and_then(|p| self.content.districts.iter().find(|d| d.id == p.district_id));
         let (_, candidates) = self.matcher.candidates(text);
         candidates
             .into_iter()
@@ -146,23 +125,15 @@ impl Engine {
                 let url = article
                     .map(|a| a.url.clone())
                     .or_else(|| intent.and_then(|i| i.links.first().map(|l| l.url.clone())))?;
-                let body = intent
-                    .and_then(|i| i.answer.clone())
-                    .or_else(|| article.map(|a| a.body.clone()))?;
+                let body =
+                    intent.and_then(|i| i.answer.clone()).or_else(|| article.map(|a| a.body.clone()))?;
                 let first_paragraph = body.split("\n\n").next().unwrap_or_default();
                 // Templates are filled as the resident would read them, never shown raw.
                 let first_paragraph = match district {
-                    Some(d) => {
-                        dialogue::fill_district(first_paragraph, place.map(|p| p.name.as_str()), d)
-                    }
+                    Some(d) => dialogue::fill_district(first_paragraph, place.map(|p| p.name.as_str()), d),
                     None => dialogue::fill_any_district(first_paragraph),
                 };
-                Some(Suggestion {
-                    id: c.id.clone(),
-                    title: self.title_of(&c.id),
-                    url,
-                    text: first_paragraph,
-                })
+                Some(Suggestion { id: c.id.clone(), title: self.title_of(&c.id), url, text: first_paragraph })
             })
             .take(limit)
             .collect()
@@ -173,26 +144,18 @@ impl Engine {
     }
 
     fn is_emergency(&self, text: &str) -> bool {
-        self.emergency
-            .as_ref()
-            .is_some_and(|set| set.is_match(&text.to_lowercase()))
+        self.emergency.as_ref().is_some_and(|set| set.is_match(&text.to_lowercase()))
     }
 }
 
 fn training_examples(content: &Content) -> Vec<Example> {
     let intents = content.intents.iter().flat_map(|intent| {
-        intent.examples.iter().map(|text| Example {
-            text: text.clone(),
-            label: intent.id.clone(),
-        })
+        intent.examples.iter().map(|text| Example { text: text.clone(), label: intent.id.clone() })
     });
     let articles = content.articles.iter().flat_map(|article| {
         std::iter::once(&article.title)
             .chain(&article.questions)
-            .map(|text| Example {
-                text: text.clone(),
-                label: article.id.clone(),
-            })
+            .map(|text| Example { text: text.clone(), label: article.id.clone() })
     });
     intents.chain(articles).collect()
 }

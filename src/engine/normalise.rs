@@ -85,9 +85,7 @@ pub struct Normaliser {
 
 impl std::fmt::Debug for Normaliser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Normaliser")
-            .field("synonyms", &self.synonyms.len())
-            .finish()
+        f.debug_struct("Normaliser").field("synonyms", &self.synonyms.len()).finish()
     }
 }
 
@@ -98,10 +96,7 @@ impl Normaliser {
             let phrase_words = split_words(&fold(phrase));
             let meaning_words = split_words(&fold(meaning));
             if let Some(first) = phrase_words.first() {
-                table
-                    .entry(first.clone())
-                    .or_default()
-                    .push((phrase_words, meaning_words));
+                table.entry(first.clone()).or_default().push((phrase_words, meaning_words));
             }
         }
         // Longest phrase first, so "household waste site" wins over "household".
@@ -119,17 +114,10 @@ impl Normaliser {
         let folded = fold(text);
         let words: Vec<String> = split_words(&folded)
             .into_iter()
-            .map(|w| {
-                self.spellings
-                    .get(w.as_str())
-                    .map_or(w, |uk| (*uk).to_string())
-            })
+            .map(|w| self.spellings.get(w.as_str()).map_or(w, |uk| (*uk).to_string()))
             .collect();
         let words = self.add_synonyms(words);
-        let stems = words
-            .iter()
-            .map(|w| self.stemmer.stem(w).into_owned())
-            .collect();
+        let stems = words.iter().map(|w| self.stemmer.stem(w).into_owned()).collect();
         Normalised { words, stems }
     }
 
@@ -142,9 +130,8 @@ impl Normaliser {
             let Some(candidates) = self.synonyms.get(&words[start]) else {
                 continue;
             };
-            if let Some((_, meaning)) = candidates
-                .iter()
-                .find(|(phrase, _)| words[start..].starts_with(phrase))
+            if let Some((_, meaning)) =
+                candidates.iter().find(|(phrase, _)| words[start..].starts_with(phrase))
             {
                 added.extend(meaning.iter().cloned());
             }
@@ -169,10 +156,7 @@ fn fold(text: &str) -> String {
 
 /// Letters and digits make words; everything else separates them.
 fn split_words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect()
 }
 
 #[cfg(test)]
@@ -195,18 +179,12 @@ mod tests {
 
     #[test]
     fn us_spelling_becomes_uk() {
-        assert_eq!(
-            normaliser().normalise("recycling center").text(),
-            "recycling centre"
-        );
+        assert_eq!(normaliser().normalise("recycling center").text(), "recycling centre");
     }
 
     #[test]
     fn synonyms_are_added_longest_first() {
-        assert_eq!(
-            normaliser().normalise("is the tip open").text(),
-            "is the tip open recycling centre"
-        );
+        assert_eq!(normaliser().normalise("is the tip open").text(), "is the tip open recycling centre");
         assert_eq!(
             normaliser().normalise("household waste site").text(),
             "household waste site recycling centre"
@@ -221,9 +199,6 @@ mod tests {
 
     #[test]
     fn unicode_is_folded() {
-        assert_eq!(
-            normaliser().normalise("ＨＥＬＬＯ café").text(),
-            "hello café"
-        );
+        assert_eq!(normaliser().normalise("ＨＥＬＬＯ café").text(), "hello café");
     }
 }

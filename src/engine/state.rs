@@ -37,11 +37,7 @@ pub enum Offer {
     /// Show the leave-a-message form (the team is closed).
     LeaveMessage { label: String },
     /// Answer follow-up number `index` of `topic`.
-    FollowUp {
-        label: String,
-        topic: String,
-        index: usize,
-    },
+    FollowUp { label: String, topic: String, index: usize },
     /// Answer a topic ("did you mean" choices, `goto` follow-ups).
     Topic { label: String, topic: String },
     /// Hand the conversation to a person.
@@ -137,11 +133,7 @@ pub struct Matched {
 
 impl Matched {
     pub fn none(confidence: f32) -> Self {
-        Self {
-            kind: MatchKind::None,
-            id: None,
-            confidence,
-        }
+        Self { kind: MatchKind::None, id: None, confidence }
     }
 }
 

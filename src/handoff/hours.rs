@@ -19,10 +19,7 @@ pub struct Team {
 /// The default teams: the council's contact centre and its two specialist lines.
 pub fn default_teams() -> Vec<Team> {
     let weekdays = |open: &str| {
-        ["mon", "tue", "wed", "thu", "fri"]
-            .iter()
-            .map(|d| (d.to_string(), open.to_string()))
-            .collect()
+        ["mon", "tue", "wed", "thu", "fri"].iter().map(|d| (d.to_string(), open.to_string())).collect()
     };
     vec![
         Team {
@@ -30,16 +27,8 @@ pub fn default_teams() -> Vec<Team> {
             name: "Customer service".into(),
             hours: weekdays("09:00-17:00"),
         },
-        Team {
-            id: "adult-care".into(),
-            name: "Adult Care Services".into(),
-            hours: weekdays("08:30-17:00"),
-        },
-        Team {
-            id: "children".into(),
-            name: "Children's Services".into(),
-            hours: weekdays("09:00-17:00"),
-        },
+        Team { id: "adult-care".into(), name: "Adult Care Services".into(), hours: weekdays("08:30-17:00") },
+        Team { id: "children".into(), name: "Children's Services".into(), hours: weekdays("09:00-17:00") },
     ]
 }
 
@@ -112,27 +101,18 @@ pub fn parse_span(span: &str) -> Option<(NaiveTime, NaiveTime)> {
 
 impl Calendar {
     pub fn new(closed_dates: Vec<NaiveDate>, always_open: bool) -> Self {
-        Self {
-            closed_dates,
-            always_open,
-        }
+        Self { closed_dates, always_open }
     }
 
     fn span_on(&self, team: &Team, date: NaiveDate) -> Option<(NaiveTime, NaiveTime)> {
         if self.closed_dates.contains(&date) {
             return None;
         }
-        team.hours
-            .get(day_key(date.weekday()))
-            .and_then(|s| parse_span(s))
+        team.hours.get(day_key(date.weekday())).and_then(|s| parse_span(s))
     }
 
     /// Whether `team` is open at `now` (UK local time is what the hours mean).
-    pub fn availability<Tz: TimeZone>(
-        &self,
-        team: &Team,
-        now: &chrono::DateTime<Tz>,
-    ) -> Availability {
+    pub fn availability<Tz: TimeZone>(&self, team: &Team, now: &chrono::DateTime<Tz>) -> Availability {
         if self.always_open {
             return Availability::Open;
         }
@@ -178,9 +158,7 @@ mod tests {
     use super::*;
 
     fn at(s: &str) -> chrono::DateTime<chrono_tz::Tz> {
-        London
-            .from_local_datetime(&NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap())
-            .unwrap()
+        London.from_local_datetime(&NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()).unwrap()
     }
 
     fn calendar() -> Calendar {
@@ -193,29 +171,15 @@ mod tests {
 
     #[test]
     fn open_in_hours_closed_outside() {
-        assert!(
-            calendar()
-                .availability(&team(), &at("2026-11-26 10:00"))
-                .is_open()
-        ); // Thursday
+        assert!(calendar().availability(&team(), &at("2026-11-26 10:00")).is_open()); // Thursday
         let evening = calendar().availability(&team(), &at("2026-11-26 17:00"));
-        assert_eq!(
-            evening,
-            Availability::Closed {
-                opens: Some(at("2026-11-27 09:00").naive_local())
-            }
-        );
+        assert_eq!(evening, Availability::Closed { opens: Some(at("2026-11-27 09:00").naive_local()) });
     }
 
     #[test]
     fn weekend_opens_on_monday() {
         let saturday = calendar().availability(&team(), &at("2026-11-28 11:00"));
-        assert_eq!(
-            saturday,
-            Availability::Closed {
-                opens: Some(at("2026-11-30 09:00").naive_local())
-            }
-        );
+        assert_eq!(saturday, Availability::Closed { opens: Some(at("2026-11-30 09:00").naive_local()) });
     }
 
     #[test]
@@ -224,20 +188,12 @@ mod tests {
         let christmas_eve_evening = calendar().availability(&team(), &at("2026-12-24 18:00"));
         assert_eq!(
             christmas_eve_evening,
-            Availability::Closed {
-                opens: Some(at("2026-12-29 09:00").naive_local())
-            }
+            Availability::Closed { opens: Some(at("2026-12-29 09:00").naive_local()) }
         );
         let mut closed = default_bank_holidays();
         closed.push(NaiveDate::from_ymd_opt(2026, 12, 29).unwrap());
-        let with_closure =
-            Calendar::new(closed, false).availability(&team(), &at("2026-12-24 18:00"));
-        assert_eq!(
-            with_closure,
-            Availability::Closed {
-                opens: Some(at("2026-12-30 09:00").naive_local())
-            }
-        );
+        let with_closure = Calendar::new(closed, false).availability(&team(), &at("2026-12-24 18:00"));
+        assert_eq!(with_closure, Availability::Closed { opens: Some(at("2026-12-30 09:00").naive_local()) });
     }
 
     #[test]
@@ -250,18 +206,9 @@ mod tests {
     #[test]
     fn describes_openings_plainly() {
         let now = at("2026-11-26 17:30").naive_local();
-        assert_eq!(
-            describe_opening(at("2026-11-27 09:00").naive_local(), now),
-            "tomorrow at 9am"
-        );
-        assert_eq!(
-            describe_opening(at("2026-11-30 08:30").naive_local(), now),
-            "Monday at 8:30am"
-        );
-        assert_eq!(
-            describe_opening(at("2026-12-29 09:00").naive_local(), now),
-            "Tuesday 29 December at 9am"
-        );
+        assert_eq!(describe_opening(at("2026-11-27 09:00").naive_local(), now), "tomorrow at 9am");
+        assert_eq!(describe_opening(at("2026-11-30 08:30").naive_local(), now), "Monday at 8:30am");
+        assert_eq!(describe_opening(at("2026-12-29 09:00").naive_local(), now), "Tuesday 29 December at 9am");
     }
 
     #[test]

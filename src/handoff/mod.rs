@@ -45,11 +45,7 @@ impl Handoff {
             teams: settings.teams.clone(),
             calendar: Calendar::new(closed, settings.teams_always_open),
             handling_minutes: settings.handling_minutes.max(1),
-            agents: settings
-                .agents
-                .iter()
-                .map(|a| (a.token_sha256.clone(), a.clone()))
-                .collect(),
+            agents: settings.agents.iter().map(|a| (a.token_sha256.clone(), a.clone())).collect(),
         }
     }
 
@@ -62,8 +58,7 @@ impl Handoff {
     }
 
     pub fn team_name(&self, id: &str) -> String {
-        self.team(id)
-            .map_or_else(|| id.to_string(), |t| t.name.clone())
+        self.team(id).map_or_else(|| id.to_string(), |t| t.name.clone())
     }
 
     /// The agent a bearer token belongs to.
@@ -77,11 +72,7 @@ impl Handoff {
             Availability::Open => None,
             Availability::Closed { opens } => {
                 let local = now.with_timezone(&London).naive_local();
-                Some(
-                    opens
-                        .map(|o| describe_opening(o, local))
-                        .unwrap_or_default(),
-                )
+                Some(opens.map(|o| describe_opening(o, local)).unwrap_or_default())
             }
         }
     }
@@ -92,13 +83,7 @@ impl Handoff {
             .teams
             .iter()
             .map(|t| {
-                (
-                    t.id.clone(),
-                    TeamStatus {
-                        name: t.name.clone(),
-                        closed_until: self.closed_until(t, now),
-                    },
-                )
+                (t.id.clone(), TeamStatus { name: t.name.clone(), closed_until: self.closed_until(t, now) })
             })
             .collect();
         Context { teams }
@@ -138,10 +123,7 @@ mod tests {
     #[test]
     fn tokens_are_matched_by_hash() {
         let handoff = handoff(false);
-        assert_eq!(
-            handoff.agent_for_token("secret").map(|a| a.name.as_str()),
-            Some("Alex")
-        );
+        assert_eq!(handoff.agent_for_token("secret").map(|a| a.name.as_str()), Some("Alex"));
         assert!(handoff.agent_for_token("Secret").is_none());
     }
 
@@ -149,15 +131,8 @@ mod tests {
     fn context_says_which_teams_are_closed() {
         let sunday = Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap();
         let context = handoff(false).context(sunday);
-        assert_eq!(
-            context.teams["customer-service"].closed_until.as_deref(),
-            Some("tomorrow at 9am")
-        );
-        assert!(
-            handoff(true).context(sunday).teams["customer-service"]
-                .closed_until
-                .is_none()
-        );
+        assert_eq!(context.teams["customer-service"].closed_until.as_deref(), Some("tomorrow at 9am"));
+        assert!(handoff(true).context(sunday).teams["customer-service"].closed_until.is_none());
     }
 
     #[test]
@@ -166,9 +141,6 @@ mod tests {
         assert_eq!(handoff.status("customer-service", 0, 1).wait_minutes, 6);
         assert_eq!(handoff.status("customer-service", 2, 1).wait_minutes, 18);
         assert_eq!(handoff.status("customer-service", 2, 3).wait_minutes, 6);
-        assert_eq!(
-            handoff.status("customer-service", 0, 0).team_name,
-            "Customer service"
-        );
+        assert_eq!(handoff.status("customer-service", 0, 0).team_name, "Customer service");
     }
 }

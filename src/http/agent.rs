@@ -22,45 +22,29 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(resource("/api/v1/agent/queue").route(web::get().to(queue)))
         .service(resource("/api/v1/agent/canned").route(web::get().to(canned)))
         .service(resource("/api/v1/agent/offline-messages").route(web::get().to(offline_messages)))
-        .service(
-            resource("/api/v1/agent/offline-messages/{id}/done")
-                .route(web::post().to(offline_done)),
-        )
+        .service(resource("/api/v1/agent/offline-messages/{id}/done").route(web::post().to(offline_done)))
         .service(resource("/api/v1/agent/conversations/{id}").route(web::get().to(conversation)))
         .service(resource("/api/v1/agent/conversations/{id}/events").route(web::get().to(events)))
         .service(resource("/api/v1/agent/conversations/{id}/claim").route(web::post().to(claim)))
         .service(resource("/api/v1/agent/conversations/{id}/messages").route(web::post().to(send)))
         .service(resource("/api/v1/agent/conversations/{id}/typing").route(web::post().to(typing)))
+        .service(resource("/api/v1/agent/conversations/{id}/transfer").route(web::post().to(transfer)))
         .service(
-            resource("/api/v1/agent/conversations/{id}/transfer").route(web::post().to(transfer)),
-        )
-        .service(
-            resource("/api/v1/agent/conversations/{id}/return")
-                .route(web::post().to(return_to_assistant)),
+            resource("/api/v1/agent/conversations/{id}/return").route(web::post().to(return_to_assistant)),
         )
         .service(resource("/api/v1/agent/conversations/{id}/close").route(web::post().to(close)))
-        .service(
-            resource("/api/v1/agent/conversations/{id}/suggestions")
-                .route(web::get().to(suggestions)),
-        );
+        .service(resource("/api/v1/agent/conversations/{id}/suggestions").route(web::get().to(suggestions)));
 }
 
 /// The signed-in person, if their token is known and carries `role`.
-pub fn authorise(
-    state: &AppState,
-    request: &HttpRequest,
-    role: &str,
-) -> Result<AgentConfig, ApiError> {
+pub fn authorise(state: &AppState, request: &HttpRequest, role: &str) -> Result<AgentConfig, ApiError> {
     let token = bearer(request, "Sign in with your agent token.")?;
     let agent = state
         .handoff
         .agent_for_token(token)
         .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "That token is not known."))?;
     if !agent.roles.iter().any(|r| r == role) {
-        return Err(ApiError::new(
-            ErrorCode::Forbidden,
-            format!("This needs the {role} role."),
-        ));
+        return Err(ApiError::new(ErrorCode::Forbidden, format!("This needs the {role} role.")));
     }
     Ok(agent.clone())
 }
@@ -89,15 +73,9 @@ async fn presence(
 ) -> Result<HttpResponse, ApiError> {
     let agent = agent(&state, &request)?;
     if !matches!(body.status.as_str(), "online" | "away") {
-        return Err(ApiError::new(
-            ErrorCode::InvalidRequest,
-            "status is online or away.",
-        ));
+        return Err(ApiError::new(ErrorCode::InvalidRequest, "status is online or away."));
     }
-    state
-        .store
-        .set_presence(&agent.name, &body.status, PRESENCE_TTL)
-        .await?;
+    state.store.set_presence(&agent.name, &body.status, PRESENCE_TTL).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -120,11 +98,8 @@ async fn waiting(state: &AppState, id: &str, team: &str, since_millis: i64) -> O
     let conversation = snapshot.state;
     let engine = state.engine();
     let messages = state.store.messages(id, 0).await.ok()?;
-    let last_message = messages
-        .iter()
-        .rev()
-        .find(|m| m.message.role == Role::Resident)
-        .map(|m| m.message.text.clone());
+    let last_message =
+        messages.iter().rev().find(|m| m.message.role == Role::Resident).map(|m| m.message.text.clone());
     let topic = conversation.last_topic.clone();
     Some(Waiting {
         id: id.to_string(),
@@ -133,10 +108,7 @@ async fn waiting(state: &AppState, id: &str, team: &str, since_millis: i64) -> O
         topic_title: topic.as_deref().map(|t| engine.title_of(t)),
         topic,
         place: conversation.place.as_ref().map(|p| p.name.clone()),
-        district: conversation
-            .place
-            .as_ref()
-            .and_then(|p| engine.district_name(&p.district_id)),
+        district: conversation.place.as_ref().and_then(|p| engine.district_name(&p.district_id)),
         last_message,
         state: conversation.mode.as_str(),
         agent: conversation.agent,
@@ -145,13 +117,7 @@ async fn waiting(state: &AppState, id: &str, team: &str, since_millis: i64) -> O
 
 /// Agents whose heartbeat is live and who are not away.
 pub async fn online_agents(state: &AppState) -> Result<usize, crate::store::StoreError> {
-    Ok(state
-        .store
-        .presence()
-        .await?
-        .iter()
-        .filter(|(_, status)| status == "online")
-        .count())
+    Ok(state.store.presence().await?.iter().filter(|(_, status)| status == "online").count())
 }
 
 async fn queue(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -182,10 +148,7 @@ async fn queue(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpR
     Ok(HttpResponse::Ok().json(serde_json::json!({"teams": teams, "mine": mine})))
 }
 
-async fn canned(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+async fn canned(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
     agent(&state, &request)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"replies": state.settings.canned_replies})))
 }
@@ -197,11 +160,7 @@ async fn conversation(
 ) -> Result<HttpResponse, ApiError> {
     agent(&state, &request)?;
     let id = path.into_inner();
-    let snapshot = state
-        .store
-        .load(&id)
-        .await?
-        .ok_or_else(ApiError::conversation_not_found)?;
+    let snapshot = state.store.load(&id).await?.ok_or_else(ApiError::conversation_not_found)?;
     let conversation = snapshot.state;
     let messages = state.store.messages(&id, 0).await?;
     let engine = state.engine();
@@ -246,11 +205,7 @@ async fn events(
 ) -> Result<HttpResponse, ApiError> {
     agent(&state, &request)?;
     let id = path.into_inner();
-    state
-        .store
-        .load(&id)
-        .await?
-        .ok_or_else(ApiError::conversation_not_found)?;
+    state.store.load(&id).await?.ok_or_else(ApiError::conversation_not_found)?;
     Ok(live::respond(state, id, after.after))
 }
 
@@ -261,16 +216,9 @@ async fn claim(
 ) -> Result<HttpResponse, ApiError> {
     let me = agent(&state, &request)?;
     let id = path.into_inner();
-    let snapshot = state
-        .store
-        .load(&id)
-        .await?
-        .ok_or_else(ApiError::conversation_not_found)?;
+    let snapshot = state.store.load(&id).await?.ok_or_else(ApiError::conversation_not_found)?;
     if !matches!(snapshot.state.mode, Mode::Queued | Mode::Agent) {
-        return Err(ApiError::new(
-            ErrorCode::Conflict,
-            "This conversation is not waiting for a person.",
-        ));
+        return Err(ApiError::new(ErrorCode::Conflict, "This conversation is not waiting for a person."));
     }
     if let ClaimOutcome::AlreadyClaimed(holder) = state.store.claim(&id, &me.name).await? {
         return Err(ApiError::new(
@@ -279,23 +227,15 @@ async fn claim(
         ));
     }
     let result = change_conversation(&state, &id, |conversation| {
-        if conversation.mode == Mode::Agent
-            && conversation.agent.as_deref() == Some(me.name.as_str())
-        {
+        if conversation.mode == Mode::Agent && conversation.agent.as_deref() == Some(me.name.as_str()) {
             return Ok(Vec::new());
         }
         if conversation.mode != Mode::Queued {
-            return Err(ApiError::new(
-                ErrorCode::Conflict,
-                "This conversation is no longer waiting.",
-            ));
+            return Err(ApiError::new(ErrorCode::Conflict, "This conversation is no longer waiting."));
         }
         conversation.mode = Mode::Agent;
         conversation.agent = Some(me.name.clone());
-        Ok(vec![system_message(format!(
-            "{} has joined the conversation.",
-            me.name
-        ))])
+        Ok(vec![system_message(format!("{} has joined the conversation.", me.name))])
     })
     .await;
     let (conversation, _) = match result {
@@ -308,26 +248,17 @@ async fn claim(
     if let Some(team) = &conversation.team {
         state.store.dequeue(team, &id).await?;
     }
-    state
-        .store
-        .enqueue(ACTIVE_QUEUE, &id, chrono::Utc::now().timestamp_millis())
-        .await?;
+    state.store.enqueue(ACTIVE_QUEUE, &id, chrono::Utc::now().timestamp_millis()).await?;
     tracing::info!(conversation = %id, agent = %me.name, "claimed");
     Ok(HttpResponse::Ok().json(serde_json::json!({"state": "agent", "agent": me.name})))
 }
 
 /// The conversation must be held by this agent.
-fn held_by(
-    me: &AgentConfig,
-    conversation: &crate::engine::ConversationState,
-) -> Result<(), ApiError> {
+fn held_by(me: &AgentConfig, conversation: &crate::engine::ConversationState) -> Result<(), ApiError> {
     if conversation.mode == Mode::Agent && conversation.agent.as_deref() == Some(me.name.as_str()) {
         Ok(())
     } else {
-        Err(ApiError::new(
-            ErrorCode::Conflict,
-            "Claim this conversation first.",
-        ))
+        Err(ApiError::new(ErrorCode::Conflict, "Claim this conversation first."))
     }
 }
 
@@ -349,10 +280,7 @@ async fn send(
         return Err(ApiError::new(ErrorCode::EmptyText, "The message is empty."));
     }
     if text.chars().count() > state.settings.max_text_chars * 4 {
-        return Err(ApiError::new(
-            ErrorCode::TextTooLong,
-            "The message is too long.",
-        ));
+        return Err(ApiError::new(ErrorCode::TextTooLong, "The message is too long."));
     }
     let (_, stored) = change_conversation(&state, &id, |conversation| {
         held_by(&me, conversation)?;
@@ -385,10 +313,7 @@ async fn typing(
     body: web::Json<TypingBody>,
 ) -> Result<HttpResponse, ApiError> {
     agent(&state, &request)?;
-    state
-        .store
-        .set_typing(&path.into_inner(), true, body.typing)
-        .await?;
+    state.store.set_typing(&path.into_inner(), true, body.typing).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -415,18 +340,12 @@ async fn transfer(
         conversation.mode = Mode::Queued;
         conversation.agent = None;
         conversation.team = Some(team.id.clone());
-        Ok(vec![system_message(format!(
-            "You are being passed to our {} team. Please wait.",
-            team.name
-        ))])
+        Ok(vec![system_message(format!("You are being passed to our {} team. Please wait.", team.name))])
     })
     .await?;
     state.store.release(&id).await?;
     state.store.dequeue(ACTIVE_QUEUE, &id).await?;
-    state
-        .store
-        .enqueue(&team.id, &id, chrono::Utc::now().timestamp_millis())
-        .await?;
+    state.store.enqueue(&team.id, &id, chrono::Utc::now().timestamp_millis()).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"state": "queued", "team": team.id})))
 }
 
@@ -443,9 +362,7 @@ async fn return_to_assistant(
         conversation.agent = None;
         conversation.unanswered = 0;
         conversation.offers.clear();
-        Ok(vec![system_message(
-            "You are back with the automated assistant. Ask me anything else.",
-        )])
+        Ok(vec![system_message("You are back with the automated assistant. Ask me anything else.")])
     })
     .await?;
     state.store.release(&id).await?;
@@ -497,11 +414,7 @@ async fn suggestions(
     agent(&state, &request)?;
     let id = path.into_inner();
     let messages = state.store.messages(&id, 0).await?;
-    let Some(last) = messages
-        .iter()
-        .rev()
-        .find(|m| m.message.role == Role::Resident)
-    else {
+    let Some(last) = messages.iter().rev().find(|m| m.message.role == Role::Resident) else {
         return Ok(HttpResponse::Ok().json(serde_json::json!({"articles": []})));
     };
     let engine = state.engine();
@@ -537,9 +450,7 @@ fn shorten(text: &str, limit: usize) -> String {
         return text.to_string();
     }
     let cut: String = text.chars().take(limit).collect();
-    let at_word = cut
-        .rfind(char::is_whitespace)
-        .map_or(cut.as_str(), |i| &cut[..i]);
+    let at_word = cut.rfind(char::is_whitespace).map_or(cut.as_str(), |i| &cut[..i]);
     format!("{}…", at_word.trim_end())
 }
 

@@ -36,25 +36,14 @@ pub async fn change_conversation(
 ) -> Result<(ConversationState, Vec<StoredMessage>), ApiError> {
     let _guard = state.lock_for(id).lock().await;
     for _ in 0..MAX_COMMIT_ATTEMPTS {
-        let snapshot = state
-            .store
-            .load(id)
-            .await?
-            .ok_or_else(ApiError::conversation_not_found)?;
+        let snapshot = state.store.load(id).await?.ok_or_else(ApiError::conversation_not_found)?;
         let mut conversation = snapshot.state;
         let messages = change(&mut conversation)?;
-        match state
-            .store
-            .commit(id, snapshot.version, &conversation, messages)
-            .await?
-        {
+        match state.store.commit(id, snapshot.version, &conversation, messages).await? {
             CommitOutcome::Committed(stored) => return Ok((conversation, stored)),
             CommitOutcome::Conflict => continue,
             CommitOutcome::Gone => return Err(ApiError::conversation_not_found()),
         }
     }
-    Err(ApiError::new(
-        ErrorCode::Conflict,
-        "The conversation is changing too fast. Please try again.",
-    ))
+    Err(ApiError::new(ErrorCode::Conflict, "The conversation is changing too fast. Please try again."))
 }

@@ -13,8 +13,7 @@ use crate::engine::{ConversationState, Mode, Reply};
 use crate::error::{ApiError, ErrorCode};
 use crate::handoff::hash_token;
 use crate::store::{
-    CommitOutcome, ConversationStore, Feedback, HandoffStore, NewMessage, OfflineMessage, Role,
-    Snapshot,
+    CommitOutcome, ConversationStore, Feedback, HandoffStore, NewMessage, OfflineMessage, Role, Snapshot,
 };
 
 pub fn routes(config: &mut web::ServiceConfig) {
@@ -25,18 +24,13 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .route(web::get().to(transcript))
                 .route(web::delete().to(erase)),
         )
-        .service(
-            resource("/api/v1/conversations/{id}/messages").route(web::post().to(post_message)),
-        )
+        .service(resource("/api/v1/conversations/{id}/messages").route(web::post().to(post_message)))
         .service(resource("/api/v1/conversations/{id}/feedback").route(web::post().to(feedback)))
         .service(resource("/api/v1/conversations/{id}/events").route(web::get().to(events)))
         .service(resource("/api/v1/conversations/{id}/typing").route(web::post().to(typing)))
+        .service(resource("/api/v1/conversations/{id}/leave-queue").route(web::post().to(leave_queue)))
         .service(
-            resource("/api/v1/conversations/{id}/leave-queue").route(web::post().to(leave_queue)),
-        )
-        .service(
-            resource("/api/v1/conversations/{id}/offline-message")
-                .route(web::post().to(offline_message)),
+            resource("/api/v1/conversations/{id}/offline-message").route(web::post().to(offline_message)),
         );
 }
 
@@ -61,26 +55,17 @@ fn bot_message(reply: Reply, at: &str) -> NewMessage {
 
 /// Conversation ids are 32 lowercase hex characters; anything else cannot exist.
 fn valid_id(id: &str) -> bool {
-    id.len() == 32
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Loads the conversation if the token is its own; otherwise the same 404 as for no conversation.
-async fn authorised(
-    state: &AppState,
-    request: &HttpRequest,
-    id: &str,
-) -> Result<Snapshot, ApiError> {
+async fn authorised(state: &AppState, request: &HttpRequest, id: &str) -> Result<Snapshot, ApiError> {
     let token = bearer(request, "Send the conversation's token as a Bearer token.")?;
     if !valid_id(id) {
         return Err(ApiError::conversation_not_found());
     }
     match state.store.load(id).await? {
-        Some(snapshot)
-            if constant_time_eq(snapshot.token_hash.as_bytes(), hash_token(token).as_bytes()) =>
-        {
+        Some(snapshot) if constant_time_eq(snapshot.token_hash.as_bytes(), hash_token(token).as_bytes()) => {
             Ok(snapshot)
         }
         _ => Err(ApiError::conversation_not_found()),
@@ -97,10 +82,7 @@ async fn create(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let engine = state.engine();
     let conversation = ConversationState::default();
     let welcome = bot_message(engine.welcome(), &now());
-    let stored = state
-        .store
-        .create(&id, &hash_token(&token), &conversation, vec![welcome])
-        .await?;
+    let stored = state.store.create(&id, &hash_token(&token), &conversation, vec![welcome]).await?;
     tracing::info!(conversation = %id, "conversation started");
     Ok(HttpResponse::Created().json(Created {
         id,
@@ -138,11 +120,7 @@ async fn post_message(
     let stored_text = redact(trimmed);
     for attempt in 0..MAX_COMMIT_ATTEMPTS {
         if attempt > 0 {
-            snapshot = state
-                .store
-                .load(&id)
-                .await?
-                .ok_or_else(ApiError::conversation_not_found)?;
+            snapshot = state.store.load(&id).await?.ok_or_else(ApiError::conversation_not_found)?;
         }
         let context = state.handoff.context(chrono::Utc::now());
         let turn = engine.reply(&snapshot.state, trimmed, &context);
@@ -159,11 +137,7 @@ async fn post_message(
         }];
         let answered_at_all = !turn.replies.is_empty();
         messages.extend(turn.replies.into_iter().map(|r| bot_message(r, &at)));
-        match state
-            .store
-            .commit(&id, snapshot.version, &turn.state, messages)
-            .await?
-        {
+        match state.store.commit(&id, snapshot.version, &turn.state, messages).await? {
             CommitOutcome::Committed(stored) => {
                 tracing::info!(
                     conversation = %id,
@@ -198,10 +172,7 @@ async fn post_message(
             CommitOutcome::Gone => return Err(ApiError::conversation_not_found()),
         }
     }
-    Err(ApiError::new(
-        ErrorCode::Conflict,
-        "Too many messages at once on this conversation. Please resend.",
-    ))
+    Err(ApiError::new(ErrorCode::Conflict, "Too many messages at once on this conversation. Please resend."))
 }
 
 async fn transcript(
@@ -247,10 +218,7 @@ async fn feedback(
     authorised(&state, &request, &id).await?;
     let body = body.into_inner();
     let message_id: u64 = body.message_id.parse().map_err(|_| {
-        ApiError::new(
-            ErrorCode::InvalidRequest,
-            "message_id is not a message of this conversation.",
-        )
+        ApiError::new(ErrorCode::InvalidRequest, "message_id is not a message of this conversation.")
     })?;
     let is_answer = state
         .store
@@ -264,17 +232,7 @@ async fn feedback(
             "message_id is not an answer in this conversation.",
         ));
     }
-    state
-        .store
-        .add_feedback(
-            &id,
-            Feedback {
-                message_id,
-                helpful: body.helpful,
-                at: now(),
-            },
-        )
-        .await?;
+    state.store.add_feedback(&id, Feedback { message_id, helpful: body.helpful, at: now() }).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -310,15 +268,10 @@ async fn leave_queue(
     authorised(&state, &request, &id).await?;
     let (conversation, stored) = change_conversation(&state, &id, |conversation| {
         if conversation.mode != Mode::Queued {
-            return Err(ApiError::new(
-                ErrorCode::Conflict,
-                "You are not waiting in a queue.",
-            ));
+            return Err(ApiError::new(ErrorCode::Conflict, "You are not waiting in a queue."));
         }
         conversation.mode = Mode::Bot;
-        Ok(vec![system_message(
-            "You have left the queue. I'm here if you need anything else.",
-        )])
+        Ok(vec![system_message("You have left the queue. I'm here if you need anything else.")])
     })
     .await?;
     live::leave_queues(&state, conversation.team.as_deref(), &id).await?;
@@ -344,17 +297,11 @@ async fn offline_message(
     let id = path.into_inner();
     let snapshot = authorised(&state, &request, &id).await?;
     let body = body.into_inner();
-    let fields = [
-        ("name", &body.name, 200),
-        ("contact", &body.contact, 200),
-        ("question", &body.question, 2000),
-    ];
+    let fields =
+        [("name", &body.name, 200), ("contact", &body.contact, 200), ("question", &body.question, 2000)];
     for (field, value, limit) in fields {
         if value.trim().is_empty() {
-            return Err(ApiError::new(
-                ErrorCode::InvalidRequest,
-                format!("Please give your {field}."),
-            ));
+            return Err(ApiError::new(ErrorCode::InvalidRequest, format!("Please give your {field}.")));
         }
         if value.chars().count() > limit {
             return Err(ApiError::new(
@@ -363,11 +310,7 @@ async fn offline_message(
             ));
         }
     }
-    let team = snapshot
-        .state
-        .team
-        .clone()
-        .unwrap_or_else(|| crate::engine::DEFAULT_TEAM.to_string());
+    let team = snapshot.state.team.clone().unwrap_or_else(|| crate::engine::DEFAULT_TEAM.to_string());
     let message = OfflineMessage {
         id: random_hex(8),
         conversation: Some(id.clone()),
@@ -405,17 +348,11 @@ async fn record_unanswered(
     let question = crate::store::Unanswered {
         text: redacted.to_string(),
         at: now(),
-        kind: if matched.kind == crate::engine::MatchKind::Clarify {
-            "clarify"
-        } else {
-            "none"
-        }
-        .to_string(),
+        kind: if matched.kind == crate::engine::MatchKind::Clarify { "clarify" } else { "none" }.to_string(),
         confidence: best.as_ref().map_or(0.0, |b| b.confidence),
         best: best.map(|b| b.id),
     };
-    if let Err(error) = crate::store::InsightStore::record_unanswered(&state.store, question).await
-    {
+    if let Err(error) = crate::store::InsightStore::record_unanswered(&state.store, question).await {
         tracing::warn!(%error, "could not record an unanswered question");
     }
 }

@@ -29,10 +29,7 @@ async fn unanswered(
     query: web::Query<Limit>,
 ) -> Result<HttpResponse, ApiError> {
     authorise(&state, &request, "editor")?;
-    let limit = query
-        .limit
-        .unwrap_or(100)
-        .clamp(1, crate::store::UNANSWERED_KEPT);
+    let limit = query.limit.unwrap_or(100).clamp(1, crate::store::UNANSWERED_KEPT);
     let questions = state.store.unanswered(limit).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"questions": questions})))
 }
@@ -60,10 +57,7 @@ async fn try_draft(
     authorise(&state, &request, "editor")?;
     let text = body.into_inner().text;
     if text.trim().is_empty() {
-        return Err(ApiError::new(
-            ErrorCode::EmptyText,
-            "The question is empty.",
-        ));
+        return Err(ApiError::new(ErrorCode::EmptyText, "The question is empty."));
     }
     let engine = draft_engine(&state).await?;
     let found = engine.explain(&text);
@@ -77,10 +71,7 @@ async fn try_draft(
     })))
 }
 
-async fn publish(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+async fn publish(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
     let editor = authorise(&state, &request, "editor")?;
     let engine = draft_engine(&state).await?;
     let summary = serde_json::json!({

@@ -87,16 +87,11 @@ impl Feed {
             Ok(messages) => {
                 for stored in messages {
                     self.after = stored.id;
-                    self.pending.push_back(event(
-                        "message",
-                        Some(stored.id),
-                        &Message::from(stored),
-                    ));
+                    self.pending.push_back(event("message", Some(stored.id), &Message::from(stored)));
                 }
             }
             Err(_) => {
-                self.pending
-                    .push_back(Bytes::from_static(b": store unavailable, retrying\n\n"));
+                self.pending.push_back(Bytes::from_static(b": store unavailable, retrying\n\n"));
                 return true;
             }
         }
@@ -113,8 +108,7 @@ impl Feed {
                 // does not answer is waited out.
                 let gone = matches!(self.state.store.load(&self.id).await, Ok(None));
                 if gone {
-                    self.pending
-                        .push_back(event("gone", None, &serde_json::json!({})));
+                    self.pending.push_back(event("gone", None, &serde_json::json!({})));
                 }
                 !gone
             }
@@ -135,15 +129,7 @@ fn feed(
     after: u64,
 ) -> impl Stream<Item = Result<Bytes, actix_web::Error>> {
     let bell = state.store.watch(&id);
-    let start = Feed {
-        state,
-        id,
-        after,
-        bell,
-        last_status: None,
-        pending: VecDeque::new(),
-        finished: false,
-    };
+    let start = Feed { state, id, after, bell, last_status: None, pending: VecDeque::new(), finished: false };
     stream::unfold(start, |mut feed| async move {
         loop {
             if let Some(chunk) = feed.pending.pop_front() {
@@ -157,12 +143,9 @@ fn feed(
                 continue;
             }
             if feed.pending.is_empty() {
-                let rang = tokio::time::timeout(feed.poll_interval(), feed.bell.notified())
-                    .await
-                    .is_ok();
+                let rang = tokio::time::timeout(feed.poll_interval(), feed.bell.notified()).await.is_ok();
                 if !rang {
-                    feed.pending
-                        .push_back(Bytes::from_static(b": keepalive\n\n"));
+                    feed.pending.push_back(Bytes::from_static(b": keepalive\n\n"));
                 }
             }
         }

@@ -65,23 +65,15 @@ impl AppState {
             engine: RwLock::new(engine),
             store,
             handoff: Handoff::new(&settings),
-            rate: RateLimiter {
-                per_minute: settings.rate_limit,
-                windows: Default::default(),
-            },
+            rate: RateLimiter { per_minute: settings.rate_limit, windows: Default::default() },
             settings,
-            locks: (0..LOCK_STRIPES)
-                .map(|_| tokio::sync::Mutex::new(()))
-                .collect(),
+            locks: (0..LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
         }
     }
 
     /// The engine now serving; a publish swaps it whole, so a request sees one version.
     pub fn engine(&self) -> Arc<Engine> {
-        self.engine
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.engine.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn replace_engine(&self, engine: Engine) {
@@ -101,9 +93,7 @@ impl AppState {
     }
 
     pub(crate) fn lock_for(&self, id: &str) -> &tokio::sync::Mutex<()> {
-        let hash = id
-            .bytes()
-            .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
+        let hash = id.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
         &self.locks[hash % LOCK_STRIPES]
     }
 }
@@ -138,10 +128,7 @@ impl Application {
         if workers > 0 {
             server = server.workers(workers);
         }
-        Ok(Self {
-            port,
-            server: server.run(),
-        })
+        Ok(Self { port, server: server.run() })
     }
 
     pub fn port(&self) -> u16 {
@@ -167,46 +154,33 @@ fn routes(config: &mut web::ServiceConfig) {
 fn cors(allowed_origins: &[String]) -> actix_cors::Cors {
     let cors = actix_cors::Cors::default()
         .allowed_methods(["GET", "POST", "DELETE"])
-        .allowed_headers([
-            actix_web::http::header::AUTHORIZATION,
-            actix_web::http::header::CONTENT_TYPE,
-        ])
+        .allowed_headers([actix_web::http::header::AUTHORIZATION, actix_web::http::header::CONTENT_TYPE])
         .expose_headers([actix_web::http::header::RETRY_AFTER])
         .max_age(3600);
     if allowed_origins.iter().any(|o| o == "*") {
         cors.allow_any_origin()
     } else {
-        allowed_origins
-            .iter()
-            .fold(cors, |cors, origin| cors.allowed_origin(origin))
+        allowed_origins.iter().fold(cors, |cors, origin| cors.allowed_origin(origin))
     }
 }
 
 fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(limit)
-        .error_handler(|error, _| {
-            use actix_web::error::JsonPayloadError;
-            let api = match &error {
-                JsonPayloadError::Overflow { .. }
-                | JsonPayloadError::OverflowKnownLength { .. } => {
-                    ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large.")
-                }
-                JsonPayloadError::ContentType => ApiError::new(
-                    ErrorCode::InvalidRequest,
-                    "Send the body as application/json.",
-                ),
-                JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::new(
-                    ErrorCode::InvalidRequest,
-                    format!("The JSON body does not fit: {e}"),
-                ),
-                _ => ApiError::new(
-                    ErrorCode::MalformedJson,
-                    "The request body is not valid JSON.",
-                ),
-            };
-            api.into()
-        })
+    web::JsonConfig::default().limit(limit).error_handler(|error, _| {
+        use actix_web::error::JsonPayloadError;
+        let api = match &error {
+            JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+                ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large.")
+            }
+            JsonPayloadError::ContentType => {
+                ApiError::new(ErrorCode::InvalidRequest, "Send the body as application/json.")
+            }
+            JsonPayloadError::Deserialize(e) if e.is_data() => {
+                ApiError::new(ErrorCode::InvalidRequest, format!("The JSON body does not fit: {e}"))
+            }
+            _ => ApiError::new(ErrorCode::MalformedJson, "The request body is not valid JSON."),
+        };
+        api.into()
+    })
 }
 
 async fn healthz() -> HttpResponse {
@@ -219,10 +193,7 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(
-        ErrorCode::NotFound,
-        "There is nothing at this address.",
-    ))
+    Err(ApiError::new(ErrorCode::NotFound, "There is nothing at this address."))
 }
 
 /// A resource whose other methods answer 405 in JSON.
@@ -231,10 +202,7 @@ pub(crate) fn resource(path: &str) -> actix_web::Resource {
 }
 
 /// The bearer token of a request; `missing` says what to send when there is none.
-pub(crate) fn bearer<'r>(
-    request: &'r actix_web::HttpRequest,
-    missing: &str,
-) -> Result<&'r str, ApiError> {
+pub(crate) fn bearer<'r>(request: &'r actix_web::HttpRequest, missing: &str) -> Result<&'r str, ApiError> {
     request
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
@@ -246,8 +214,5 @@ pub(crate) fn bearer<'r>(
 }
 
 pub(crate) async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(
-        ErrorCode::MethodNotAllowed,
-        "This address does not take that method.",
-    ))
+    Err(ApiError::new(ErrorCode::MethodNotAllowed, "This address does not take that method."))
 }

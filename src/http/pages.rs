@@ -11,30 +11,12 @@ const AGENT_CSS: &str = include_str!("../../widget/agent.css");
 
 pub fn routes(config: &mut web::ServiceConfig) {
     config
-        .route(
-            "/",
-            web::get().to(|| async { page(DEMO_PAGE, "text/html; charset=utf-8") }),
-        )
-        .route(
-            "/widget.js",
-            web::get().to(|| async { page(WIDGET_JS, "text/javascript; charset=utf-8") }),
-        )
-        .route(
-            "/agent",
-            web::get().to(|| async { page(AGENT_PAGE, "text/html; charset=utf-8") }),
-        )
-        .route(
-            "/agent.js",
-            web::get().to(|| async { page(AGENT_JS, "text/javascript; charset=utf-8") }),
-        )
-        .route(
-            "/agent.css",
-            web::get().to(|| async { page(AGENT_CSS, "text/css; charset=utf-8") }),
-        )
-        .route(
-            "/widget.css",
-            web::get().to(|| async { page(WIDGET_CSS, "text/css; charset=utf-8") }),
-        );
+        .route("/", web::get().to(|| async { page(DEMO_PAGE, "text/html; charset=utf-8") }))
+        .route("/widget.js", web::get().to(|| async { page(WIDGET_JS, "text/javascript; charset=utf-8") }))
+        .route("/agent", web::get().to(|| async { page(AGENT_PAGE, "text/html; charset=utf-8") }))
+        .route("/agent.js", web::get().to(|| async { page(AGENT_JS, "text/javascript; charset=utf-8") }))
+        .route("/agent.css", web::get().to(|| async { page(AGENT_CSS, "text/css; charset=utf-8") }))
+        .route("/widget.css", web::get().to(|| async { page(WIDGET_CSS, "text/css; charset=utf-8") }));
 }
 
 fn page(body: &'static str, content_type: &str) -> HttpResponse {

@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::{
-    ClaimOutcome, CommitOutcome, ConversationStore, Feedback, HandoffStore, InsightStore,
-    NewMessage, OfflineMessage, Snapshot, StoreError, StoredMessage, TYPING_TTL, Typing,
-    UNANSWERED_KEPT, Unanswered, Waiters,
+    ClaimOutcome, CommitOutcome, ConversationStore, Feedback, HandoffStore, InsightStore, NewMessage,
+    OfflineMessage, Snapshot, StoreError, StoredMessage, TYPING_TTL, Typing, UNANSWERED_KEPT, Unanswered,
+    Waiters,
 };
 use crate::engine::ConversationState;
 
@@ -144,13 +144,7 @@ impl ConversationStore for MemoryStore {
 
     async fn messages(&self, id: &str, after: u64) -> Result<Vec<StoredMessage>, StoreError> {
         Ok(self
-            .with_record(id, |r, _| {
-                r.messages
-                    .iter()
-                    .filter(|m| m.id > after)
-                    .cloned()
-                    .collect()
-            })
+            .with_record(id, |r, _| r.messages.iter().filter(|m| m.id > after).cloned().collect())
             .unwrap_or_default())
     }
 
@@ -169,9 +163,7 @@ impl ConversationStore for MemoryStore {
     }
 
     async fn feedback(&self, id: &str) -> Result<Vec<Feedback>, StoreError> {
-        Ok(self
-            .with_record(id, |r, _| r.feedback.clone())
-            .unwrap_or_default())
+        Ok(self.with_record(id, |r, _| r.feedback.clone()).unwrap_or_default())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -200,12 +192,7 @@ impl HandoffStore for MemoryStore {
     }
 
     async fn dequeue(&self, team: &str, id: &str) -> Result<(), StoreError> {
-        self.handoff(|h| {
-            h.queues
-                .entry(team.to_string())
-                .or_default()
-                .retain(|(q, _)| q != id)
-        });
+        self.handoff(|h| h.queues.entry(team.to_string()).or_default().retain(|(q, _)| q != id));
         self.waiters.ring_all();
         Ok(())
     }
@@ -229,18 +216,8 @@ impl HandoffStore for MemoryStore {
         Ok(())
     }
 
-    async fn set_presence(
-        &self,
-        agent: &str,
-        status: &str,
-        ttl: Duration,
-    ) -> Result<(), StoreError> {
-        self.handoff(|h| {
-            h.presence.insert(
-                agent.to_string(),
-                (status.to_string(), Instant::now() + ttl),
-            )
-        });
+    async fn set_presence(&self, agent: &str, status: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.handoff(|h| h.presence.insert(agent.to_string(), (status.to_string(), Instant::now() + ttl)));
         Ok(())
     }
 
@@ -248,11 +225,8 @@ impl HandoffStore for MemoryStore {
         let now = Instant::now();
         Ok(self.handoff(|h| {
             h.presence.retain(|_, (_, expires)| *expires > now);
-            let mut agents: Vec<(String, String)> = h
-                .presence
-                .iter()
-                .map(|(a, (s, _))| (a.clone(), s.clone()))
-                .collect();
+            let mut agents: Vec<(String, String)> =
+                h.presence.iter().map(|(a, (s, _))| (a.clone(), s.clone())).collect();
             agents.sort();
             agents
         }))
@@ -274,15 +248,8 @@ impl HandoffStore for MemoryStore {
     async fn typing(&self, id: &str) -> Result<Typing, StoreError> {
         let now = Instant::now();
         Ok(self.handoff(|h| {
-            let on = |agent_side: bool| {
-                h.typing
-                    .get(&(id.to_string(), agent_side))
-                    .is_some_and(|t| *t > now)
-            };
-            Typing {
-                resident: on(false),
-                agent: on(true),
-            }
+            let on = |agent_side: bool| h.typing.get(&(id.to_string(), agent_side)).is_some_and(|t| *t > now);
+            Typing { resident: on(false), agent: on(true) }
         }))
     }
 
@@ -296,13 +263,7 @@ impl HandoffStore for MemoryStore {
     }
 
     async fn mark_offline_done(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(self.handoff(|h| {
-            h.offline
-                .iter_mut()
-                .find(|m| m.id == id)
-                .map(|m| m.done = true)
-                .is_some()
-        }))
+        Ok(self.handoff(|h| h.offline.iter_mut().find(|m| m.id == id).map(|m| m.done = true).is_some()))
     }
 
     fn watch(&self, id: &str) -> Arc<tokio::sync::Notify> {

@@ -177,16 +177,9 @@ pub trait HandoffStore: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn dequeue(&self, team: &str, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// The team's queue, oldest first, with the time each joined (ms since the epoch).
-    fn queue(
-        &self,
-        team: &str,
-    ) -> impl Future<Output = Result<Vec<(String, i64)>, StoreError>> + Send;
+    fn queue(&self, team: &str) -> impl Future<Output = Result<Vec<(String, i64)>, StoreError>> + Send;
     /// Takes the conversation for `agent`, atomically: of two agents claiming at once, one wins.
-    fn claim(
-        &self,
-        id: &str,
-        agent: &str,
-    ) -> impl Future<Output = Result<ClaimOutcome, StoreError>> + Send;
+    fn claim(&self, id: &str, agent: &str) -> impl Future<Output = Result<ClaimOutcome, StoreError>> + Send;
     fn release(&self, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn set_presence(
         &self,
@@ -203,10 +196,7 @@ pub trait HandoffStore: Send + Sync {
         typing: bool,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn typing(&self, id: &str) -> impl Future<Output = Result<Typing, StoreError>> + Send;
-    fn add_offline(
-        &self,
-        message: OfflineMessage,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn add_offline(&self, message: OfflineMessage) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn offline(&self) -> impl Future<Output = Result<Vec<OfflineMessage>, StoreError>> + Send;
     fn mark_offline_done(&self, id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// A bell that rings when the conversation may have news (a message, typing, a queue
@@ -266,15 +256,9 @@ pub const UNANSWERED_KEPT: usize = 500;
 
 /// What editors learn from residents' questions.
 pub trait InsightStore: Send + Sync {
-    fn record_unanswered(
-        &self,
-        question: Unanswered,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn record_unanswered(&self, question: Unanswered) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Newest first, at most `limit`.
-    fn unanswered(
-        &self,
-        limit: usize,
-    ) -> impl Future<Output = Result<Vec<Unanswered>, StoreError>> + Send;
+    fn unanswered(&self, limit: usize) -> impl Future<Output = Result<Vec<Unanswered>, StoreError>> + Send;
 }
 
 /// The store the service was configured with.

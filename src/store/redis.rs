@@ -12,9 +12,9 @@ use redis::{AsyncCommands, Script};
 use std::sync::{Arc, LazyLock, OnceLock};
 
 use super::{
-    ClaimOutcome, CommitOutcome, ConversationStore, Feedback, HandoffStore, InsightStore,
-    NewMessage, OfflineMessage, Snapshot, StoreError, StoredMessage, TYPING_TTL, Typing,
-    UNANSWERED_KEPT, Unanswered, Waiters,
+    ClaimOutcome, CommitOutcome, ConversationStore, Feedback, HandoffStore, InsightStore, NewMessage,
+    OfflineMessage, Snapshot, StoreError, StoredMessage, TYPING_TTL, Typing, UNANSWERED_KEPT, Unanswered,
+    Waiters,
 };
 use crate::engine::ConversationState;
 
@@ -123,11 +123,7 @@ impl RedisStore {
     }
 
     fn keys(&self, id: &str) -> [String; 3] {
-        [
-            self.key(id, "meta"),
-            self.key(id, "log"),
-            self.key(id, "feedback"),
-        ]
+        [self.key(id, "meta"), self.key(id, "log"), self.key(id, "feedback")]
     }
 
     /// Where every write announces the conversation it touched (its meta key, or `*` for news
@@ -142,10 +138,7 @@ impl RedisStore {
 
     async fn publish(&self, what: &str) -> Result<(), StoreError> {
         let mut connection = self.connection.clone();
-        let _: i64 = connection
-            .publish(self.channel(), what)
-            .await
-            .map_err(unavailable)?;
+        let _: i64 = connection.publish(self.channel(), what).await.map_err(unavailable)?;
         Ok(())
     }
 
@@ -201,19 +194,12 @@ impl RedisStore {
         let state = serde_json::to_string(state).map_err(corrupt)?;
         let mut invocation = script.prepare_invoke();
         invocation.key(&meta).key(&log).key(&feedback);
-        invocation
-            .arg(first)
-            .arg(&state)
-            .arg(self.ttl())
-            .arg(self.channel());
+        invocation.arg(first).arg(&state).arg(self.ttl()).arg(self.channel());
         for message in encode(messages)? {
             invocation.arg(message);
         }
         let mut connection = self.connection.clone();
-        invocation
-            .invoke_async(&mut connection)
-            .await
-            .map_err(unavailable)
+        invocation.invoke_async(&mut connection).await.map_err(unavailable)
     }
 
     fn ttl(&self) -> u64 {
@@ -229,20 +215,11 @@ fn conversation_of(key: &str) -> Option<&str> {
 }
 
 fn encode(messages: &[NewMessage]) -> Result<Vec<String>, StoreError> {
-    messages
-        .iter()
-        .map(|m| serde_json::to_string(m).map_err(corrupt))
-        .collect()
+    messages.iter().map(|m| serde_json::to_string(m).map_err(corrupt)).collect()
 }
 
 fn stored(ids: &[i64], messages: Vec<NewMessage>) -> Vec<StoredMessage> {
-    ids.iter()
-        .zip(messages)
-        .map(|(&id, message)| StoredMessage {
-            id: id as u64,
-            message,
-        })
-        .collect()
+    ids.iter().zip(messages).map(|(&id, message)| StoredMessage { id: id as u64, message }).collect()
 }
 
 impl ConversationStore for RedisStore {
@@ -253,31 +230,24 @@ impl ConversationStore for RedisStore {
         state: &ConversationState,
         messages: Vec<NewMessage>,
     ) -> Result<Vec<StoredMessage>, StoreError> {
-        let count: i64 = self
-            .write_log(&CREATE_SCRIPT, id, token_hash, state, &messages)
-            .await?;
+        let count: i64 = self.write_log(&CREATE_SCRIPT, id, token_hash, state, &messages).await?;
         let ids: Vec<i64> = (1..=count).collect();
         Ok(stored(&ids, messages))
     }
 
     async fn load(&self, id: &str) -> Result<Option<Snapshot>, StoreError> {
         let mut connection = self.connection.clone();
-        let (token, state, version): (Option<String>, Option<String>, Option<u64>) =
-            redis::cmd("HMGET")
-                .arg(self.key(id, "meta"))
-                .arg(&["token", "state", "version"])
-                .query_async(&mut connection)
-                .await
-                .map_err(unavailable)?;
+        let (token, state, version): (Option<String>, Option<String>, Option<u64>) = redis::cmd("HMGET")
+            .arg(self.key(id, "meta"))
+            .arg(&["token", "state", "version"])
+            .query_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
         let (Some(token_hash), Some(state), Some(version)) = (token, state, version) else {
             return Ok(None);
         };
         let state = serde_json::from_str(&state).map_err(corrupt)?;
-        Ok(Some(Snapshot {
-            token_hash,
-            state,
-            version,
-        }))
+        Ok(Some(Snapshot { token_hash, state, version }))
     }
 
     async fn commit(
@@ -287,9 +257,7 @@ impl ConversationStore for RedisStore {
         state: &ConversationState,
         messages: Vec<NewMessage>,
     ) -> Result<CommitOutcome, StoreError> {
-        let ids: Vec<i64> = self
-            .write_log(&COMMIT_SCRIPT, id, expected_version, state, &messages)
-            .await?;
+        let ids: Vec<i64> = self.write_log(&COMMIT_SCRIPT, id, expected_version, state, &messages).await?;
         Ok(match ids.first() {
             Some(-1) => CommitOutcome::Gone,
             Some(-2) => CommitOutcome::Conflict,
@@ -312,9 +280,7 @@ impl ConversationStore for RedisStore {
                     .strip_prefix("0-")
                     .and_then(|n| n.parse().ok())
                     .ok_or_else(|| corrupt(&entry.id))?;
-                let json: String = entry
-                    .get("m")
-                    .ok_or_else(|| corrupt("stream entry without a message"))?;
+                let json: String = entry.get("m").ok_or_else(|| corrupt("stream entry without a message"))?;
                 let message = serde_json::from_str(&json).map_err(corrupt)?;
                 Ok(StoredMessage { id: seq, message })
             })
@@ -324,10 +290,8 @@ impl ConversationStore for RedisStore {
     async fn delete(&self, id: &str) -> Result<bool, StoreError> {
         let mut connection = self.connection.clone();
         let [meta, log, feedback] = self.keys(id);
-        let removed: u64 = connection
-            .del(&[meta, log, feedback, self.key(id, "agent")])
-            .await
-            .map_err(unavailable)?;
+        let removed: u64 =
+            connection.del(&[meta, log, feedback, self.key(id, "agent")]).await.map_err(unavailable)?;
         Ok(removed > 0)
     }
 
@@ -347,22 +311,14 @@ impl ConversationStore for RedisStore {
 
     async fn feedback(&self, id: &str) -> Result<Vec<Feedback>, StoreError> {
         let mut connection = self.connection.clone();
-        let items: Vec<String> = connection
-            .lrange(self.key(id, "feedback"), 0, -1)
-            .await
-            .map_err(unavailable)?;
-        items
-            .iter()
-            .map(|json| serde_json::from_str(json).map_err(corrupt))
-            .collect()
+        let items: Vec<String> =
+            connection.lrange(self.key(id, "feedback"), 0, -1).await.map_err(unavailable)?;
+        items.iter().map(|json| serde_json::from_str(json).map_err(corrupt)).collect()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
         let mut connection = self.connection.clone();
-        let _: String = redis::cmd("PING")
-            .query_async(&mut connection)
-            .await
-            .map_err(unavailable)?;
+        let _: String = redis::cmd("PING").query_async(&mut connection).await.map_err(unavailable)?;
         Ok(())
     }
 }
@@ -396,10 +352,7 @@ impl HandoffStore for RedisStore {
 
     async fn dequeue(&self, team: &str, id: &str) -> Result<(), StoreError> {
         let mut connection = self.connection.clone();
-        let _: i64 = connection
-            .zrem(self.global(&format!("queue:{team}")), id)
-            .await
-            .map_err(unavailable)?;
+        let _: i64 = connection.zrem(self.global(&format!("queue:{team}")), id).await.map_err(unavailable)?;
         self.publish("*").await
     }
 
@@ -409,10 +362,7 @@ impl HandoffStore for RedisStore {
             .zrange_withscores(self.global(&format!("queue:{team}")), 0, -1)
             .await
             .map_err(unavailable)?;
-        Ok(entries
-            .into_iter()
-            .map(|(id, at)| (id, at as i64))
-            .collect())
+        Ok(entries.into_iter().map(|(id, at)| (id, at as i64)).collect())
     }
 
     async fn claim(&self, id: &str, agent: &str) -> Result<ClaimOutcome, StoreError> {
@@ -429,27 +379,15 @@ impl HandoffStore for RedisStore {
 
     async fn release(&self, id: &str) -> Result<(), StoreError> {
         let mut connection = self.connection.clone();
-        let _: i64 = connection
-            .del(self.key(id, "agent"))
-            .await
-            .map_err(unavailable)?;
+        let _: i64 = connection.del(self.key(id, "agent")).await.map_err(unavailable)?;
         Ok(())
     }
 
-    async fn set_presence(
-        &self,
-        agent: &str,
-        status: &str,
-        ttl: Duration,
-    ) -> Result<(), StoreError> {
+    async fn set_presence(&self, agent: &str, status: &str, ttl: Duration) -> Result<(), StoreError> {
         let expires = chrono::Utc::now().timestamp_millis() + ttl.as_millis() as i64;
         let mut connection = self.connection.clone();
         let _: i64 = connection
-            .hset(
-                self.global("presence"),
-                agent,
-                format!("{expires}|{status}"),
-            )
+            .hset(self.global("presence"), agent, format!("{expires}|{status}"))
             .await
             .map_err(unavailable)?;
         Ok(())
@@ -457,10 +395,8 @@ impl HandoffStore for RedisStore {
 
     async fn presence(&self) -> Result<Vec<(String, String)>, StoreError> {
         let mut connection = self.connection.clone();
-        let all: std::collections::HashMap<String, String> = connection
-            .hgetall(self.global("presence"))
-            .await
-            .map_err(unavailable)?;
+        let all: std::collections::HashMap<String, String> =
+            connection.hgetall(self.global("presence")).await.map_err(unavailable)?;
         let now = chrono::Utc::now().timestamp_millis();
         let mut agents: Vec<(String, String)> = all
             .into_iter()
@@ -474,20 +410,10 @@ impl HandoffStore for RedisStore {
     }
 
     async fn set_typing(&self, id: &str, agent_side: bool, typing: bool) -> Result<(), StoreError> {
-        let key = self.key(
-            id,
-            if agent_side {
-                "typing:agent"
-            } else {
-                "typing:resident"
-            },
-        );
+        let key = self.key(id, if agent_side { "typing:agent" } else { "typing:resident" });
         let mut connection = self.connection.clone();
         if typing {
-            let _: () = connection
-                .set_ex(&key, 1, TYPING_TTL.as_secs())
-                .await
-                .map_err(unavailable)?;
+            let _: () = connection.set_ex(&key, 1, TYPING_TTL.as_secs()).await.map_err(unavailable)?;
         } else {
             let _: i64 = connection.del(&key).await.map_err(unavailable)?;
         }
@@ -502,10 +428,7 @@ impl HandoffStore for RedisStore {
             .query_async(&mut connection)
             .await
             .map_err(unavailable)?;
-        Ok(Typing {
-            resident: resident.is_some(),
-            agent: agent.is_some(),
-        })
+        Ok(Typing { resident: resident.is_some(), agent: agent.is_some() })
     }
 
     async fn add_offline(&self, message: OfflineMessage) -> Result<(), StoreError> {
@@ -525,14 +448,10 @@ impl HandoffStore for RedisStore {
 
     async fn offline(&self) -> Result<Vec<OfflineMessage>, StoreError> {
         let mut connection = self.connection.clone();
-        let all: std::collections::HashMap<String, String> = connection
-            .hgetall(self.global("offline"))
-            .await
-            .map_err(unavailable)?;
-        let mut messages: Vec<OfflineMessage> = all
-            .values()
-            .map(|json| serde_json::from_str(json).map_err(corrupt))
-            .collect::<Result<_, _>>()?;
+        let all: std::collections::HashMap<String, String> =
+            connection.hgetall(self.global("offline")).await.map_err(unavailable)?;
+        let mut messages: Vec<OfflineMessage> =
+            all.values().map(|json| serde_json::from_str(json).map_err(corrupt)).collect::<Result<_, _>>()?;
         messages.sort_by(|a, b| a.at.cmp(&b.at));
         Ok(messages)
     }
@@ -581,9 +500,6 @@ impl InsightStore for RedisStore {
             .lrange(self.global("unanswered"), 0, limit.max(1) as isize - 1)
             .await
             .map_err(unavailable)?;
-        items
-            .iter()
-            .map(|json| serde_json::from_str(json).map_err(corrupt))
-            .collect()
+        items.iter().map(|json| serde_json::from_str(json).map_err(corrupt)).collect()
     }
 }

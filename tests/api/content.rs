@@ -65,8 +65,7 @@ const CATALOGUE: &[&str] = &[
 
 fn shipped() -> content::Content {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    content::load(&root.join("intents"), &root.join("knowledge-base"))
-        .expect("the shipped content is valid")
+    content::load(&root.join("intents"), &root.join("knowledge-base")).expect("the shipped content is valid")
 }
 
 #[test]
@@ -74,12 +73,9 @@ fn every_catalogue_topic_is_present_with_varied_phrasing() {
     let content = shipped();
     for id in CATALOGUE {
         let intent = content.intent(id);
-        assert!(
-            intent.is_some() || content.article(id).is_some(),
-            "{id} is missing"
-        );
-        let examples = intent.map_or(0, |i| i.examples.len())
-            + content.article(id).map_or(0, |a| a.questions.len());
+        assert!(intent.is_some() || content.article(id).is_some(), "{id} is missing");
+        let examples =
+            intent.map_or(0, |i| i.examples.len()) + content.article(id).map_or(0, |a| a.questions.len());
         assert!(examples >= 15, "{id} has only {examples} training phrases");
     }
 }
@@ -89,11 +85,7 @@ fn facts_that_change_carry_a_review_date() {
     let content = shipped();
     for intent in &content.intents {
         if matches!(intent.scope, Scope::County | Scope::District) && intent.answer.is_some() {
-            assert!(
-                intent.last_reviewed.is_some(),
-                "{} has no last_reviewed",
-                intent.id
-            );
+            assert!(intent.last_reviewed.is_some(), "{} has no last_reviewed", intent.id);
         }
     }
     // Articles cannot load without one; links are all https (checked at load).
@@ -106,23 +98,14 @@ fn the_gazetteer_covers_hertfordshire() {
     assert_eq!(content.districts.len(), 10);
     let places: usize = content.districts.iter().map(|d| d.places.len()).sum();
     assert!(places >= 150, "only {places} places");
-    assert!(
-        content
-            .districts
-            .iter()
-            .all(|d| d.website.starts_with("https://"))
-    );
+    assert!(content.districts.iter().all(|d| d.website.starts_with("https://")));
 }
 
 #[test]
 fn immediate_danger_leads_with_999_and_ordinary_questions_do_not() {
     let engine = herts_assistant::engine::Engine::build(shipped(), Default::default()).unwrap();
     let first_reply = |text: &str| {
-        engine
-            .reply(&ConversationState::default(), text, &Context::default())
-            .replies[0]
-            .text
-            .clone()
+        engine.reply(&ConversationState::default(), text, &Context::default()).replies[0].text.clone()
     };
     for danger in [
         "my neighbour is hitting his kids right now",
@@ -131,11 +114,7 @@ fn immediate_danger_leads_with_999_and_ordinary_questions_do_not() {
         "i can smell gas in the kitchen",
         "my friend says she is going to kill herself tonight",
     ] {
-        assert!(
-            first_reply(danger).contains("999"),
-            "{danger}: {}",
-            first_reply(danger)
-        );
+        assert!(first_reply(danger).contains("999"), "{danger}: {}", first_reply(danger));
     }
     for ordinary in [
         "can I book a fire safety visit",
@@ -145,9 +124,6 @@ fn immediate_danger_leads_with_999_and_ordinary_questions_do_not() {
     ] {
         let turn = engine.reply(&ConversationState::default(), ordinary, &Context::default());
         let emergency = &engine.content.emergency.as_ref().unwrap().message;
-        assert!(
-            turn.replies.iter().all(|r| &r.text != emergency),
-            "{ordinary} got the emergency line"
-        );
+        assert!(turn.replies.iter().all(|r| &r.text != emergency), "{ordinary} got the emergency line");
     }
 }

@@ -10,34 +10,19 @@ async fn full_conversation(kind: StoreKind) {
     assert_eq!(conversation.created.state, "bot");
     let welcome = &conversation.created.messages[0];
     assert_eq!(welcome.role, Role::Bot);
-    assert!(
-        welcome.text.to_lowercase().contains("automated"),
-        "{}",
-        welcome.text
-    );
+    assert!(welcome.text.to_lowercase().contains("automated"), "{}", welcome.text);
 
-    let turn = app
-        .say(&conversation, "how do I renew my library books")
-        .await;
+    let turn = app.say(&conversation, "how do I renew my library books").await;
     assert_eq!(turn.matched.id.as_deref(), Some("libraries"));
     assert_eq!(turn.state, "bot");
     assert_eq!(turn.messages[0].role, Role::Resident);
-    assert!(
-        turn.messages[1]
-            .links
-            .iter()
-            .all(|l| l.url.starts_with("https://"))
-    );
+    assert!(turn.messages[1].links.iter().all(|l| l.url.starts_with("https://")));
     assert!(!turn.messages[1].links.is_empty());
 
     let response = app.transcript(&conversation).await;
     assert_eq!(response.status(), 200);
     let transcript: Transcript = response.json().await.unwrap();
-    let ids: Vec<u64> = transcript
-        .messages
-        .iter()
-        .map(|m| m.id.parse().unwrap())
-        .collect();
+    let ids: Vec<u64> = transcript.messages.iter().map(|m| m.id.parse().unwrap()).collect();
     assert_eq!(ids, (1..=ids.len() as u64).collect::<Vec<_>>());
     assert_eq!(transcript.messages.len(), 1 + turn.messages.len());
 
@@ -45,10 +30,7 @@ async fn full_conversation(kind: StoreKind) {
     let answer_id = turn.messages[1].id.clone();
     let feedback = |message_id: String| {
         app.client
-            .post(app.url(&format!(
-                "/api/v1/conversations/{}/feedback",
-                conversation.id
-            )))
+            .post(app.url(&format!("/api/v1/conversations/{}/feedback", conversation.id)))
             .bearer_auth(&conversation.token)
             .json(&serde_json::json!({"message_id": message_id, "helpful": true}))
             .send()
@@ -86,47 +68,22 @@ async fn parallel_posts_keep_order(kind: StoreKind) {
     let app = spawn_app(kind).await;
     let conversation = app.start().await;
     let turns = futures_util::future::join_all((0..50).map(|i| {
-        app.say(
-            &conversation,
-            if i % 2 == 0 {
-                "library opening hours"
-            } else {
-                "report a pothole"
-            },
-        )
+        app.say(&conversation, if i % 2 == 0 { "library opening hours" } else { "report a pothole" })
     }))
     .await;
     // Each turn's messages are contiguous: nobody else's message landed in between.
     for turn in &turns {
-        let ids: Vec<u64> = turn
-            .messages
-            .iter()
-            .map(|m| m.id.parse().unwrap())
-            .collect();
+        let ids: Vec<u64> = turn.messages.iter().map(|m| m.id.parse().unwrap()).collect();
         assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "{ids:?}");
     }
     let transcript: Transcript = app.transcript(&conversation).await.json().await.unwrap();
-    let residents = transcript
-        .messages
-        .iter()
-        .filter(|m| m.role == Role::Resident)
-        .count();
+    let residents = transcript.messages.iter().filter(|m| m.role == Role::Resident).count();
     assert_eq!(residents, 50);
-    let mut acknowledged: Vec<String> = turns
-        .iter()
-        .flat_map(|t| t.messages.iter().map(|m| m.id.clone()))
-        .collect();
+    let mut acknowledged: Vec<String> =
+        turns.iter().flat_map(|t| t.messages.iter().map(|m| m.id.clone())).collect();
     acknowledged.sort_by_key(|id| id.parse::<u64>().unwrap());
-    let stored: Vec<String> = transcript
-        .messages
-        .iter()
-        .skip(1)
-        .map(|m| m.id.clone())
-        .collect();
-    assert_eq!(
-        acknowledged, stored,
-        "every acknowledged message is stored, once, in order"
-    );
+    let stored: Vec<String> = transcript.messages.iter().skip(1).map(|m| m.id.clone()).collect();
+    assert_eq!(acknowledged, stored, "every acknowledged message is stored, once, in order");
 }
 
 #[tokio::test]
@@ -143,63 +100,29 @@ async fn fifty_parallel_posts_in_redis() {
 async fn personal_data_is_redacted_before_storage() {
     let app = spawn_app(StoreKind::Redis).await;
     let conversation = app.start().await;
-    let turn = app
-        .say(
-            &conversation,
-            "my email is jo@example.com and phone 07700 900123, bins in Hitchin",
-        )
-        .await;
+    let turn =
+        app.say(&conversation, "my email is jo@example.com and phone 07700 900123, bins in Hitchin").await;
     let stored = &turn.messages[0].text;
-    assert!(
-        !stored.contains("jo@example.com") && !stored.contains("900123"),
-        "{stored}"
-    );
+    assert!(!stored.contains("jo@example.com") && !stored.contains("900123"), "{stored}");
     assert!(stored.contains("[email]") && stored.contains("[phone]"));
     // The place still counts: the answer names the district.
-    assert!(
-        bot_text(&turn).contains("North Hertfordshire"),
-        "{}",
-        bot_text(&turn)
-    );
+    assert!(bot_text(&turn).contains("North Hertfordshire"), "{}", bot_text(&turn));
 }
 
 #[tokio::test]
 async fn health_and_readiness() {
     let app = spawn_app(StoreKind::Redis).await;
-    assert_eq!(
-        app.client
-            .get(app.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        app.client
-            .get(app.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.client.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+    assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status(), 200);
 }
 
 #[tokio::test]
 async fn widget_and_demo_page_are_served() {
     let app = spawn_app(StoreKind::Memory).await;
-    for (path, kind) in [
-        ("/", "text/html"),
-        ("/widget.js", "text/javascript"),
-        ("/widget.css", "text/css"),
-    ] {
+    for (path, kind) in [("/", "text/html"), ("/widget.js", "text/javascript"), ("/widget.css", "text/css")] {
         let response = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
-        let content_type = response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .to_string();
+        let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
         assert!(content_type.starts_with(kind), "{path}: {content_type}");
     }
 }

@@ -10,22 +10,13 @@ async fn asks_for_the_town_once_and_remembers_it() {
 
     let asked = app.say(&conversation, "when do my bins get emptied").await;
     assert_eq!(asked.matched.id.as_deref(), Some("bin-collections"));
-    assert!(
-        bot_text(&asked).contains('?'),
-        "asks which town: {}",
-        bot_text(&asked)
-    );
+    assert!(bot_text(&asked).contains('?'), "asks which town: {}", bot_text(&asked));
 
     let answered = app.say(&conversation, "Hitchin").await;
     assert_eq!(answered.matched.id.as_deref(), Some("bin-collections"));
     let text = bot_text(&answered);
     assert!(text.contains("North Hertfordshire"), "{text}");
-    assert!(
-        answered.messages[1]
-            .links
-            .iter()
-            .any(|l| l.url.contains("north-herts"))
-    );
+    assert!(answered.messages[1].links.iter().any(|l| l.url.contains("north-herts")));
 
     // A second district topic uses the town already given: no question.
     let tax = app.say(&conversation, "how do I pay my council tax").await;
@@ -44,50 +35,26 @@ async fn never_asks_twice_even_without_an_answer() {
     // Not a place: the general answer listing every district, and no second question.
     let second = app.say(&conversation, "i'd rather not say").await;
     let text = bot_text(&second);
-    assert!(
-        text.contains("Dacorum") && text.contains("Watford"),
-        "{text}"
-    );
-    let third = app
-        .say(&conversation, "where do I park, parking permit")
-        .await;
-    assert!(
-        !bot_text(&third).contains("Which town"),
-        "{}",
-        bot_text(&third)
-    );
+    assert!(text.contains("Dacorum") && text.contains("Watford"), "{text}");
+    let third = app.say(&conversation, "where do I park, parking permit").await;
+    assert!(!bot_text(&third).contains("Which town"), "{}", bot_text(&third));
 }
 
 #[tokio::test]
 async fn the_town_in_the_question_is_used_at_once() {
     let app = spawn_app(StoreKind::Memory).await;
     let conversation = app.start().await;
-    let turn = app
-        .say(
-            &conversation,
-            "planning permission for an extension in Watford",
-        )
-        .await;
+    let turn = app.say(&conversation, "planning permission for an extension in Watford").await;
     assert_eq!(turn.matched.id.as_deref(), Some("planning-applications"));
-    assert!(
-        bot_text(&turn).contains("Watford Borough Council"),
-        "{}",
-        bot_text(&turn)
-    );
+    assert!(bot_text(&turn).contains("Watford Borough Council"), "{}", bot_text(&turn));
 }
 
 #[tokio::test]
 async fn immediate_danger_leads_with_999() {
     let app = spawn_app(StoreKind::Memory).await;
     let conversation = app.start().await;
-    let turn = app
-        .say(&conversation, "a child next door is being hurt right now")
-        .await;
-    let first_bot = turn
-        .messages
-        .iter()
-        .find(|m| m.role == herts_assistant::store::Role::Bot)
-        .unwrap();
+    let turn = app.say(&conversation, "a child next door is being hurt right now").await;
+    let first_bot = turn.messages.iter().find(|m| m.role == herts_assistant::store::Role::Bot).unwrap();
     assert!(first_bot.text.contains("999"), "{}", first_bot.text);
 }
 
@@ -99,21 +66,14 @@ async fn out_of_scope_is_declined_kindly_then_offered_a_person() {
     assert_eq!(turn.matched.kind, MatchKind::None);
     assert!(turn.matched.id.is_none());
     assert!(bot_text(&turn).contains("gov.uk"), "{}", bot_text(&turn));
-    assert!(
-        turn.messages[1]
-            .quick_replies
-            .iter()
-            .any(|q| q == "Talk to a person")
-    );
+    assert!(turn.messages[1].quick_replies.iter().any(|q| q == "Talk to a person"));
 }
 
 #[tokio::test]
 async fn asking_for_a_person_queues_the_conversation() {
     let app = spawn_app(StoreKind::Memory).await;
     let conversation = app.start().await;
-    let turn = app
-        .say(&conversation, "can i speak to a real person please")
-        .await;
+    let turn = app.say(&conversation, "can i speak to a real person please").await;
     assert_eq!(turn.matched.id.as_deref(), Some("talk-to-person"));
     assert_eq!(turn.state, "queued");
     // While queued the assistant stays silent; the message is still kept.
@@ -126,19 +86,10 @@ async fn asking_for_a_person_queues_the_conversation() {
 async fn follow_up_quick_replies_answer_in_place() {
     let app = spawn_app(StoreKind::Memory).await;
     let conversation = app.start().await;
-    let turn = app
-        .say(&conversation, "I need a blue badge for my mum")
-        .await;
+    let turn = app.say(&conversation, "I need a blue badge for my mum").await;
     assert_eq!(turn.matched.id.as_deref(), Some("blue-badge"));
-    let label = turn.messages[1]
-        .quick_replies
-        .first()
-        .expect("follow-ups offered")
-        .clone();
+    let label = turn.messages[1].quick_replies.first().expect("follow-ups offered").clone();
     let next = app.say(&conversation, &label).await;
-    assert_eq!(
-        next.matched.confidence, 1.0,
-        "a quick reply is understood for certain"
-    );
+    assert_eq!(next.matched.confidence, 1.0, "a quick reply is understood for certain");
     assert!(next.messages.len() >= 2);
 }

@@ -17,43 +17,23 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 async fn unanswered_questions_are_kept_redacted_for_editors() {
     let app = spawn_app(StoreKind::Redis).await;
     let conversation = app.start().await;
-    app.say(
-        &conversation,
-        "can you recommend a good plumber, email me at jo@example.com",
-    )
-    .await;
-    let response = app
-        .agent(Method::GET, "/api/v1/editor/unanswered", EDITOR_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    app.say(&conversation, "can you recommend a good plumber, email me at jo@example.com").await;
+    let response = app.agent(Method::GET, "/api/v1/editor/unanswered", EDITOR_TOKEN).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     let question = &body["questions"][0];
     assert!(question["text"].as_str().unwrap().contains("plumber"));
-    assert!(
-        !question["text"]
-            .as_str()
-            .unwrap()
-            .contains("jo@example.com"),
-        "{question}"
-    );
+    assert!(!question["text"].as_str().unwrap().contains("jo@example.com"), "{question}");
     assert_eq!(question["kind"], "none");
-    let refused = app
-        .agent(Method::GET, "/api/v1/editor/unanswered", AGENT_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let refused = app.agent(Method::GET, "/api/v1/editor/unanswered", AGENT_TOKEN).send().await.unwrap();
     assert_eq!(refused.status(), 403);
 }
 
 #[tokio::test]
 async fn an_editor_tries_and_publishes_without_a_redeploy() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let draft = std::env::temp_dir().join(format!(
-        "ha-draft-{}",
-        crate::helpers::unique_prefix().replace(':', "")
-    ));
+    let draft =
+        std::env::temp_dir().join(format!("ha-draft-{}", crate::helpers::unique_prefix().replace(':', "")));
     copy_dir(&root.join("intents"), &draft.join("intents"));
     copy_dir(&root.join("knowledge-base"), &draft.join("knowledge-base"));
     let app = spawn_app_with(StoreKind::Memory, |s| {
@@ -96,53 +76,22 @@ async fn an_editor_tries_and_publishes_without_a_redeploy() {
         .unwrap();
     assert_eq!(tried["matched"]["id"], "pedestrian-crossings");
     let conversation = app.start().await;
-    assert_ne!(
-        app.say(&conversation, question).await.matched.id.as_deref(),
-        Some("pedestrian-crossings")
-    );
+    assert_ne!(app.say(&conversation, question).await.matched.id.as_deref(), Some("pedestrian-crossings"));
 
-    let published = app
-        .agent(Method::POST, "/api/v1/editor/publish", EDITOR_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let published = app.agent(Method::POST, "/api/v1/editor/publish", EDITOR_TOKEN).send().await.unwrap();
     assert_eq!(published.status(), 200);
     let conversation = app.start().await;
-    assert_eq!(
-        app.say(&conversation, question).await.matched.id.as_deref(),
-        Some("pedestrian-crossings")
-    );
+    assert_eq!(app.say(&conversation, question).await.matched.id.as_deref(), Some("pedestrian-crossings"));
 
     // Broken content is refused with the file and line, and the service keeps answering.
-    std::fs::write(
-        &roads,
-        format!("{original}\n[[intent]]\nid = \"broken\"\nanswer = \n"),
-    )
-    .unwrap();
-    let refused = app
-        .agent(Method::POST, "/api/v1/editor/publish", EDITOR_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    std::fs::write(&roads, format!("{original}\n[[intent]]\nid = \"broken\"\nanswer = \n")).unwrap();
+    let refused = app.agent(Method::POST, "/api/v1/editor/publish", EDITOR_TOKEN).send().await.unwrap();
     assert_eq!(refused.status(), 400);
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["error"]["code"], "invalid_content");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("roads.toml:"),
-        "{body}"
-    );
-    assert_eq!(
-        app.say(&conversation, question).await.matched.id.as_deref(),
-        Some("pedestrian-crossings")
-    );
-    let agent = app
-        .agent(Method::POST, "/api/v1/editor/publish", AGENT_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("roads.toml:"), "{body}");
+    assert_eq!(app.say(&conversation, question).await.matched.id.as_deref(), Some("pedestrian-crossings"));
+    let agent = app.agent(Method::POST, "/api/v1/editor/publish", AGENT_TOKEN).send().await.unwrap();
     assert_eq!(error_code(agent).await, "forbidden");
     std::fs::remove_dir_all(&draft).ok();
 }

@@ -8,19 +8,9 @@ async fn bad_requests_get_stable_codes() {
     let conversation = app.start().await;
     let cases: Vec<(&str, String, u16, &str)> = vec![
         ("not json", "{text:".into(), 400, "malformed_json"),
-        (
-            "wrong shape",
-            r#"{"txt": "hello"}"#.into(),
-            400,
-            "invalid_request",
-        ),
+        ("wrong shape", r#"{"txt": "hello"}"#.into(), 400, "invalid_request"),
         ("empty", r#"{"text": "   "}"#.into(), 400, "empty_text"),
-        (
-            "too long",
-            serde_json::json!({"text": "a".repeat(1001)}).to_string(),
-            400,
-            "text_too_long",
-        ),
+        ("too long", serde_json::json!({"text": "a".repeat(1001)}).to_string(), 400, "text_too_long"),
         (
             "oversized body",
             serde_json::json!({"text": "a".repeat(40_000)}).to_string(),
@@ -49,11 +39,7 @@ async fn wrong_token_and_unknown_ids_look_the_same() {
             token: other.token.clone(),
             created: other.created.clone(),
         },
-        Conversation {
-            id: "0".repeat(32),
-            token: other.token.clone(),
-            created: other.created.clone(),
-        },
+        Conversation { id: "0".repeat(32), token: other.token.clone(), created: other.created.clone() },
         Conversation {
             id: "not-a-conversation-id".into(),
             token: other.token.clone(),
@@ -67,12 +53,8 @@ async fn wrong_token_and_unknown_ids_look_the_same() {
         let response = app.post_raw(case, r#"{"text":"hello"}"#).await;
         assert!(matches!(response.status().as_u16(), 404), "{}", case.id);
     }
-    let no_token = app
-        .client
-        .get(app.url(&format!("/api/v1/conversations/{}", conversation.id)))
-        .send()
-        .await
-        .unwrap();
+    let no_token =
+        app.client.get(app.url(&format!("/api/v1/conversations/{}", conversation.id))).send().await.unwrap();
     assert_eq!(no_token.status(), 401);
     assert_eq!(error_code(no_token).await, "missing_token");
 }
@@ -83,12 +65,7 @@ async fn unknown_routes_and_methods_are_json() {
     let response = app.client.get(app.url("/nope")).send().await.unwrap();
     assert_eq!(response.status(), 404);
     assert_eq!(error_code(response).await, "not_found");
-    let response = app
-        .client
-        .put(app.url("/api/v1/conversations"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.put(app.url("/api/v1/conversations")).send().await.unwrap();
     assert_eq!(response.status(), 405);
     assert_eq!(error_code(response).await, "method_not_allowed");
 }
@@ -96,31 +73,15 @@ async fn unknown_routes_and_methods_are_json() {
 #[tokio::test]
 async fn store_down_is_503_with_retry_after() {
     // Nothing listens on port 1: a real refused connection, as when Redis is down.
-    let app = spawn_app_with(StoreKind::Redis, |s| {
-        s.redis_url = Some("redis://127.0.0.1:1".into())
-    })
-    .await;
-    let response = app
-        .client
-        .post(app.url("/api/v1/conversations"))
-        .send()
-        .await
-        .unwrap();
+    let app = spawn_app_with(StoreKind::Redis, |s| s.redis_url = Some("redis://127.0.0.1:1".into())).await;
+    let response = app.client.post(app.url("/api/v1/conversations")).send().await.unwrap();
     assert_eq!(response.status(), 503);
     assert!(response.headers().get("retry-after").is_some());
     assert_eq!(error_code(response).await, "store_unavailable");
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 503);
     // Liveness is about the process, not its dependencies.
-    assert_eq!(
-        app.client
-            .get(app.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.client.get(app.url("/healthz")).send().await.unwrap().status(), 200);
 }
 
 #[tokio::test]
@@ -134,18 +95,12 @@ async fn other_origins_may_call_the_api() {
         .request(reqwest::Method::OPTIONS, app.url("/api/v1/conversations"))
         .header("origin", "https://www.hertfordshire.gov.uk")
         .header("access-control-request-method", "POST")
-        .header(
-            "access-control-request-headers",
-            "authorization, content-type",
-        )
+        .header("access-control-request-headers", "authorization, content-type")
         .send()
         .await
         .unwrap();
     assert!(preflight.status().is_success(), "{}", preflight.status());
-    assert_eq!(
-        preflight.headers()["access-control-allow-origin"],
-        "https://www.hertfordshire.gov.uk"
-    );
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "https://www.hertfordshire.gov.uk");
     let created = app
         .client
         .post(app.url("/api/v1/conversations"))
@@ -153,10 +108,7 @@ async fn other_origins_may_call_the_api() {
         .send()
         .await
         .unwrap();
-    let exposed = created.headers()["access-control-expose-headers"]
-        .to_str()
-        .unwrap()
-        .to_lowercase();
+    let exposed = created.headers()["access-control-expose-headers"].to_str().unwrap().to_lowercase();
     assert!(exposed.contains("retry-after"), "{exposed}");
     let stranger = app
         .client
@@ -166,12 +118,7 @@ async fn other_origins_may_call_the_api() {
         .send()
         .await
         .unwrap();
-    assert!(
-        stranger
-            .headers()
-            .get("access-control-allow-origin")
-            .is_none()
-    );
+    assert!(stranger.headers().get("access-control-allow-origin").is_none());
 }
 
 #[tokio::test]
@@ -179,12 +126,7 @@ async fn a_flood_of_messages_is_slowed_with_429() {
     let app = spawn_app_with(StoreKind::Memory, |s| s.rate_limit = 3).await;
     let conversation = app.start().await;
     for _ in 0..3 {
-        assert_eq!(
-            app.post_raw(&conversation, r#"{"text":"hello"}"#)
-                .await
-                .status(),
-            200
-        );
+        assert_eq!(app.post_raw(&conversation, r#"{"text":"hello"}"#).await.status(), 200);
     }
     let refused = app.post_raw(&conversation, r#"{"text":"hello"}"#).await;
     assert_eq!(refused.status(), 429);
@@ -192,8 +134,5 @@ async fn a_flood_of_messages_is_slowed_with_429() {
     assert_eq!(error_code(refused).await, "rate_limited");
     // Other conversations are not affected.
     let other = app.start().await;
-    assert_eq!(
-        app.post_raw(&other, r#"{"text":"hello"}"#).await.status(),
-        200
-    );
+    assert_eq!(app.post_raw(&other, r#"{"text":"hello"}"#).await.status(), 200);
 }

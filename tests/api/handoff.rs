@@ -5,26 +5,17 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    AGENT_TOKEN, EDITOR_TOKEN, OTHER_AGENT_TOKEN, StoreKind, TestApp, bot_text, error_code,
-    is_message_with, next_matching, spawn_app, spawn_app_with, subscribe,
+    AGENT_TOKEN, EDITOR_TOKEN, OTHER_AGENT_TOKEN, StoreKind, TestApp, bot_text, error_code, is_message_with,
+    next_matching, spawn_app, spawn_app_with, subscribe,
 };
 
 async fn queued(app: &TestApp) -> crate::helpers::Conversation {
     let conversation = app.start().await;
-    app.say(
-        &conversation,
-        "I need a blue badge for my dad, he lives in Stevenage",
-    )
-    .await;
-    let turn = app
-        .say(&conversation, "can I talk to a person please")
-        .await;
+    app.say(&conversation, "I need a blue badge for my dad, he lives in Stevenage").await;
+    let turn = app.say(&conversation, "can I talk to a person please").await;
     assert_eq!(turn.state, "queued");
     let queue = turn.queue.expect("queue place given");
-    assert_eq!(
-        (queue.position, queue.team.as_str()),
-        (1, "customer-service")
-    );
+    assert_eq!((queue.position, queue.team.as_str()), (1, "customer-service"));
     conversation
 }
 
@@ -38,59 +29,29 @@ async fn an_agent_claims_and_chats_live_both_ways() {
     let conversation = queued(&app).await;
 
     // The agent sees the conversation waiting, with what the resident already said.
-    let queue = json_of(
-        app.agent(Method::GET, "/api/v1/agent/queue", AGENT_TOKEN)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let queue =
+        json_of(app.agent(Method::GET, "/api/v1/agent/queue", AGENT_TOKEN).send().await.unwrap()).await;
     let waiting = &queue["teams"][0]["waiting"][0];
     assert_eq!(waiting["id"], conversation.id.as_str());
     assert_eq!(waiting["place"], "Stevenage");
     assert_eq!(waiting["topic"], "blue-badge");
 
     let path = format!("/api/v1/agent/conversations/{}", conversation.id);
-    let details = json_of(
-        app.agent(Method::GET, &path, AGENT_TOKEN)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let details = json_of(app.agent(Method::GET, &path, AGENT_TOKEN).send().await.unwrap()).await;
     assert_eq!(details["details"]["district"], "Stevenage Borough Council");
-    assert!(
-        details["details"]["questions"][0]
-            .as_str()
-            .unwrap()
-            .contains("blue badge")
-    );
+    assert!(details["details"]["questions"][0].as_str().unwrap().contains("blue badge"));
 
     let mut resident_events = subscribe(
         app.client
-            .get(app.url(&format!(
-                "/api/v1/conversations/{}/events?after=0",
-                conversation.id
-            )))
+            .get(app.url(&format!("/api/v1/conversations/{}/events?after=0", conversation.id)))
             .bearer_auth(&conversation.token),
     )
     .await;
-    let claim = app
-        .agent(Method::POST, &format!("{path}/claim"), AGENT_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let claim = app.agent(Method::POST, &format!("{path}/claim"), AGENT_TOKEN).send().await.unwrap();
     assert_eq!(claim.status(), 200);
-    next_matching(
-        &mut resident_events,
-        "agent joined",
-        is_message_with("Alex has joined"),
-    )
-    .await;
-    next_matching(&mut resident_events, "status agent", |e| {
-        e.kind == "status" && e.data["state"] == "agent"
-    })
-    .await;
+    next_matching(&mut resident_events, "agent joined", is_message_with("Alex has joined")).await;
+    next_matching(&mut resident_events, "status agent", |e| e.kind == "status" && e.data["state"] == "agent")
+        .await;
 
     let mut agent_events =
         subscribe(app.agent(Method::GET, &format!("{path}/events?after=0"), AGENT_TOKEN)).await;
@@ -101,12 +62,7 @@ async fn an_agent_claims_and_chats_live_both_ways() {
         .await
         .unwrap();
     assert_eq!(sent.status(), 200);
-    let event = next_matching(
-        &mut resident_events,
-        "agent message",
-        is_message_with("I'm Alex"),
-    )
-    .await;
+    let event = next_matching(&mut resident_events, "agent message", is_message_with("I'm Alex")).await;
     assert_eq!(event.data["role"], "agent");
     assert_eq!(event.data["author"], "Alex");
     let transcript = json_of(app.transcript(&conversation).await).await;
@@ -119,12 +75,7 @@ async fn an_agent_claims_and_chats_live_both_ways() {
     // The assistant stays silent while the agent holds the conversation.
     let turn = app.say(&conversation, "My dad has COPD").await;
     assert_eq!(turn.messages.len(), 1);
-    next_matching(
-        &mut agent_events,
-        "resident message",
-        is_message_with("COPD"),
-    )
-    .await;
+    next_matching(&mut agent_events, "resident message", is_message_with("COPD")).await;
 
     // Typing shows on the other side.
     let typing = app
@@ -142,15 +93,9 @@ async fn an_agent_claims_and_chats_live_both_ways() {
     .await;
 
     // Back to the assistant: it answers again.
-    let back = app
-        .agent(Method::POST, &format!("{path}/return"), AGENT_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let back = app.agent(Method::POST, &format!("{path}/return"), AGENT_TOKEN).send().await.unwrap();
     assert_eq!(back.status(), 200);
-    let turn = app
-        .say(&conversation, "what are the library opening hours")
-        .await;
+    let turn = app.say(&conversation, "what are the library opening hours").await;
     assert_eq!(turn.state, "bot");
     assert_eq!(turn.matched.id.as_deref(), Some("libraries"));
 }
@@ -170,14 +115,10 @@ async fn of_two_agents_claiming_at_once_one_wins() {
     // The loser cannot write into the conversation.
     let (loser, _) = {
         let details = json_of(
-            app.agent(
-                Method::GET,
-                &format!("/api/v1/agent/conversations/{}", conversation.id),
-                AGENT_TOKEN,
-            )
-            .send()
-            .await
-            .unwrap(),
+            app.agent(Method::GET, &format!("/api/v1/agent/conversations/{}", conversation.id), AGENT_TOKEN)
+                .send()
+                .await
+                .unwrap(),
         )
         .await;
         if details["agent"] == "Alex" {
@@ -187,11 +128,7 @@ async fn of_two_agents_claiming_at_once_one_wins() {
         }
     };
     let refused = app
-        .agent(
-            Method::POST,
-            &format!("/api/v1/agent/conversations/{}/messages", conversation.id),
-            loser,
-        )
+        .agent(Method::POST, &format!("/api/v1/agent/conversations/{}/messages", conversation.id), loser)
         .json(&json!({"text": "hi"}))
         .send()
         .await
@@ -223,10 +160,7 @@ async fn queue_places_follow_arrival_and_leaving() {
             .bearer_auth(&second.token),
     )
     .await;
-    next_matching(&mut events, "moved up", |e| {
-        e.kind == "status" && e.data["queue"]["position"] == 1
-    })
-    .await;
+    next_matching(&mut events, "moved up", |e| e.kind == "status" && e.data["queue"]["position"] == 1).await;
 }
 
 #[tokio::test]
@@ -234,10 +168,7 @@ async fn transfer_and_close() {
     let app = spawn_app(StoreKind::Redis).await;
     let conversation = queued(&app).await;
     let path = format!("/api/v1/agent/conversations/{}", conversation.id);
-    app.agent(Method::POST, &format!("{path}/claim"), AGENT_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    app.agent(Method::POST, &format!("{path}/claim"), AGENT_TOKEN).send().await.unwrap();
     let moved = app
         .agent(Method::POST, &format!("{path}/transfer"), AGENT_TOKEN)
         .json(&json!({"team": "adult-care"}))
@@ -245,25 +176,12 @@ async fn transfer_and_close() {
         .await
         .unwrap();
     assert_eq!(moved.status(), 200);
-    let queue = json_of(
-        app.agent(Method::GET, "/api/v1/agent/queue", OTHER_AGENT_TOKEN)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let adult_care = queue["teams"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["id"] == "adult-care")
-        .unwrap();
+    let queue =
+        json_of(app.agent(Method::GET, "/api/v1/agent/queue", OTHER_AGENT_TOKEN).send().await.unwrap()).await;
+    let adult_care = queue["teams"].as_array().unwrap().iter().find(|t| t["id"] == "adult-care").unwrap();
     assert_eq!(adult_care["waiting"][0]["id"], conversation.id.as_str());
 
-    app.agent(Method::POST, &format!("{path}/claim"), OTHER_AGENT_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    app.agent(Method::POST, &format!("{path}/claim"), OTHER_AGENT_TOKEN).send().await.unwrap();
     let closed = app
         .agent(Method::POST, &format!("{path}/close"), OTHER_AGENT_TOKEN)
         .json(&json!({"outcome": "resolved"}))
@@ -273,16 +191,9 @@ async fn transfer_and_close() {
     assert_eq!(closed.status(), 200);
     let transcript = json_of(app.transcript(&conversation).await).await;
     assert_eq!(transcript["state"], "closed");
-    let texts: Vec<&str> = transcript["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["text"].as_str().unwrap())
-        .collect();
-    assert!(
-        texts.iter().any(|t| t.contains("Adult Care Services")),
-        "{texts:?}"
-    );
+    let texts: Vec<&str> =
+        transcript["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert!(texts.iter().any(|t| t.contains("Adult Care Services")), "{texts:?}");
     assert!(texts.last().unwrap().contains("ended"), "{texts:?}");
 }
 
@@ -311,44 +222,26 @@ async fn out_of_hours_the_resident_leaves_a_message() {
         .await
         .unwrap();
     assert_eq!(left.status(), 201);
-    let list = json_of(
-        app.agent(Method::GET, "/api/v1/agent/offline-messages", AGENT_TOKEN)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let list =
+        json_of(app.agent(Method::GET, "/api/v1/agent/offline-messages", AGENT_TOKEN).send().await.unwrap())
+            .await;
     let message = &list["messages"][0];
-    assert_eq!(
-        (message["name"].as_str(), message["done"].as_bool()),
-        (Some("Jo"), Some(false))
-    );
+    assert_eq!((message["name"].as_str(), message["done"].as_bool()), (Some("Jo"), Some(false)));
     let id = message["id"].as_str().unwrap();
     let done = app
-        .agent(
-            Method::POST,
-            &format!("/api/v1/agent/offline-messages/{id}/done"),
-            AGENT_TOKEN,
-        )
+        .agent(Method::POST, &format!("/api/v1/agent/offline-messages/{id}/done"), AGENT_TOKEN)
         .send()
         .await
         .unwrap();
     assert_eq!(done.status(), 204);
-    let list = json_of(
-        app.agent(Method::GET, "/api/v1/agent/offline-messages", AGENT_TOKEN)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let list =
+        json_of(app.agent(Method::GET, "/api/v1/agent/offline-messages", AGENT_TOKEN).send().await.unwrap())
+            .await;
     assert_eq!(list["messages"][0]["done"], true);
 
     let incomplete = app
         .client
-        .post(app.url(&format!(
-            "/api/v1/conversations/{}/offline-message",
-            conversation.id
-        )))
+        .post(app.url(&format!("/api/v1/conversations/{}/offline-message", conversation.id)))
         .bearer_auth(&conversation.token)
         .json(&json!({"name": "", "contact": "x", "question": "y"}))
         .send()
@@ -360,35 +253,16 @@ async fn out_of_hours_the_resident_leaves_a_message() {
 #[tokio::test]
 async fn agent_routes_need_an_agent_token() {
     let app = spawn_app(StoreKind::Memory).await;
-    let none = app
-        .client
-        .get(app.url("/api/v1/agent/queue"))
-        .send()
-        .await
-        .unwrap();
+    let none = app.client.get(app.url("/api/v1/agent/queue")).send().await.unwrap();
     assert_eq!(none.status(), 401);
     assert_eq!(error_code(none).await, "missing_token");
-    let unknown = app
-        .agent(Method::GET, "/api/v1/agent/queue", "guess")
-        .send()
-        .await
-        .unwrap();
+    let unknown = app.agent(Method::GET, "/api/v1/agent/queue", "guess").send().await.unwrap();
     assert_eq!(unknown.status(), 401);
     assert_eq!(error_code(unknown).await, "unauthorized");
-    let editor = app
-        .agent(Method::GET, "/api/v1/agent/queue", EDITOR_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let editor = app.agent(Method::GET, "/api/v1/agent/queue", EDITOR_TOKEN).send().await.unwrap();
     assert_eq!(editor.status(), 403);
     assert_eq!(error_code(editor).await, "forbidden");
-    let me = json_of(
-        app.agent(Method::GET, "/api/v1/agent/me", AGENT_TOKEN)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let me = json_of(app.agent(Method::GET, "/api/v1/agent/me", AGENT_TOKEN).send().await.unwrap()).await;
     assert_eq!(me["name"], "Alex");
     let presence = app
         .agent(Method::POST, "/api/v1/agent/presence", AGENT_TOKEN)
@@ -397,13 +271,8 @@ async fn agent_routes_need_an_agent_token() {
         .await
         .unwrap();
     assert_eq!(presence.status(), 204);
-    let queue = json_of(
-        app.agent(Method::GET, "/api/v1/agent/queue", AGENT_TOKEN)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let queue =
+        json_of(app.agent(Method::GET, "/api/v1/agent/queue", AGENT_TOKEN).send().await.unwrap()).await;
     assert_eq!(queue["teams"][0]["agents_online"], 1);
     // An agent who is away does not shorten anyone's wait.
     app.agent(Method::POST, "/api/v1/agent/presence", AGENT_TOKEN)
@@ -411,74 +280,34 @@ async fn agent_routes_need_an_agent_token() {
         .send()
         .await
         .unwrap();
-    let queue = json_of(
-        app.agent(Method::GET, "/api/v1/agent/queue", AGENT_TOKEN)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let queue =
+        json_of(app.agent(Method::GET, "/api/v1/agent/queue", AGENT_TOKEN).send().await.unwrap()).await;
     assert_eq!(queue["teams"][0]["agents_online"], 0);
+}
+
+async fn suggestions_for(app: &TestApp, id: &str) -> Value {
+    let path = format!("/api/v1/agent/conversations/{id}/suggestions");
+    json_of(app.agent(Method::GET, &path, AGENT_TOKEN).send().await.unwrap()).await
 }
 
 #[tokio::test]
 async fn suggestions_and_canned_replies() {
     let app = spawn_app(StoreKind::Memory).await;
     let conversation = queued(&app).await;
-    app.say(&conversation, "also how do I report a pothole")
-        .await;
-    let suggestions = json_of(
-        app.agent(
-            Method::GET,
-            &format!(
-                "/api/v1/agent/conversations/{}/suggestions",
-                conversation.id
-            ),
-            AGENT_TOKEN,
-        )
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+    app.say(&conversation, "also how do I report a pothole").await;
+    let suggestions = suggestions_for(&app, &conversation.id).await;
     assert_eq!(suggestions["articles"][0]["id"], "report-pothole");
-    assert!(
-        suggestions["articles"][0]["url"]
-            .as_str()
-            .unwrap()
-            .starts_with("https://")
-    );
+    assert!(suggestions["articles"][0]["url"].as_str().unwrap().starts_with("https://"));
     // District templates are filled in, never shown raw to the agent.
     app.say(&conversation, "how much is my council tax").await;
-    let suggestions = json_of(
-        app.agent(
-            Method::GET,
-            &format!(
-                "/api/v1/agent/conversations/{}/suggestions",
-                conversation.id
-            ),
-            AGENT_TOKEN,
-        )
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+    let suggestions = suggestions_for(&app, &conversation.id).await;
     let articles = suggestions["articles"].as_array().unwrap();
-    assert!(
-        articles.iter().any(|a| a["id"] == "council-tax"),
-        "{articles:?}"
-    );
+    assert!(articles.iter().any(|a| a["id"] == "council-tax"), "{articles:?}");
     for article in articles {
         let text = article["text"].as_str().unwrap();
         assert!(!text.contains('{'), "{text}");
     }
-    let canned = json_of(
-        app.agent(Method::GET, "/api/v1/agent/canned", AGENT_TOKEN)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let canned =
+        json_of(app.agent(Method::GET, "/api/v1/agent/canned", AGENT_TOKEN).send().await.unwrap()).await;
     assert!(!canned["replies"].as_array().unwrap().is_empty());
 }

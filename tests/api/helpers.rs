@@ -84,19 +84,16 @@ pub async fn spawn_app_with(kind: StoreKind, adjust: impl FnOnce(&mut Settings))
     }
     adjust(&mut settings);
     let store = match &settings.redis_url {
-        Some(url) => Store::Redis(
-            RedisStore::new(url, &settings.redis_prefix, settings.retention()).unwrap(),
-        ),
+        Some(url) => {
+            Store::Redis(RedisStore::new(url, &settings.redis_prefix, settings.retention()).unwrap())
+        }
         None => Store::Memory(MemoryStore::new(settings.retention())),
     };
     let application =
         Application::build(AppState::new(ENGINE.clone(), store, settings)).expect("server binds");
     let address = format!("http://127.0.0.1:{}", application.port());
     tokio::spawn(application.run_until_stopped());
-    TestApp {
-        address,
-        client: reqwest::Client::new(),
-    }
+    TestApp { address, client: reqwest::Client::new() }
 }
 
 /// A conversation a test is holding: its id and token.
@@ -112,19 +109,10 @@ impl TestApp {
     }
 
     pub async fn start(&self) -> Conversation {
-        let response = self
-            .client
-            .post(self.url("/api/v1/conversations"))
-            .send()
-            .await
-            .unwrap();
+        let response = self.client.post(self.url("/api/v1/conversations")).send().await.unwrap();
         assert_eq!(response.status(), 201);
         let created: Created = response.json().await.unwrap();
-        Conversation {
-            id: created.id.clone(),
-            token: created.token.clone(),
-            created,
-        }
+        Conversation { id: created.id.clone(), token: created.token.clone(), created }
     }
 
     pub async fn post_raw(
@@ -133,10 +121,7 @@ impl TestApp {
         body: impl Into<reqwest::Body>,
     ) -> reqwest::Response {
         self.client
-            .post(self.url(&format!(
-                "/api/v1/conversations/{}/messages",
-                conversation.id
-            )))
+            .post(self.url(&format!("/api/v1/conversations/{}/messages", conversation.id)))
             .bearer_auth(&conversation.token)
             .header("content-type", "application/json")
             .body(body)
@@ -165,12 +150,7 @@ impl TestApp {
 /// The error code of an error response, checking its shape on the way.
 pub async fn error_code(response: reqwest::Response) -> String {
     let body: Value = response.json().await.expect("errors are JSON");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
     body["error"]["code"].as_str().expect("a code").to_string()
 }
 
@@ -186,15 +166,8 @@ pub fn bot_text(turn: &TurnReply) -> String {
 
 impl TestApp {
     /// A request as an agent (or editor) with `token`.
-    pub fn agent(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: &str,
-    ) -> reqwest::RequestBuilder {
-        self.client
-            .request(method, self.url(path))
-            .bearer_auth(token)
+    pub fn agent(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(token)
     }
 }
 
@@ -207,9 +180,7 @@ pub struct Event {
 }
 
 /// Reads an event stream in the background; events arrive on the returned channel.
-pub async fn subscribe(
-    request: reqwest::RequestBuilder,
-) -> tokio::sync::mpsc::UnboundedReceiver<Event> {
+pub async fn subscribe(request: reqwest::RequestBuilder) -> tokio::sync::mpsc::UnboundedReceiver<Event> {
     use futures_util::StreamExt;
     let response = request.send().await.expect("event stream opens");
     assert_eq!(response.status(), 200);
@@ -221,11 +192,7 @@ pub async fn subscribe(
             buffer.push_str(&String::from_utf8_lossy(&chunk));
             while let Some(end) = buffer.find("\n\n") {
                 let block: String = buffer.drain(..end + 2).collect();
-                let mut event = Event {
-                    kind: String::new(),
-                    id: None,
-                    data: Value::Null,
-                };
+                let mut event = Event { kind: String::new(), id: None, data: Value::Null };
                 for line in block.lines() {
                     if let Some(kind) = line.strip_prefix("event: ") {
                         event.kind = kind.to_string();

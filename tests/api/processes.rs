@@ -11,8 +11,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::helpers::{
-    AGENT_TOKEN, OTHER_AGENT_TOKEN, TestApp, is_message_with, next_matching, subscribe,
-    unique_prefix,
+    AGENT_TOKEN, OTHER_AGENT_TOKEN, TestApp, is_message_with, next_matching, subscribe, unique_prefix,
 };
 use herts_assistant::handoff::hash_token;
 use herts_assistant::http::wire::Created;
@@ -33,11 +32,7 @@ pub async fn start_instance(redis_url: &str, prefix: &str) -> Instance {
         .env("HA_TEAMS_ALWAYS_OPEN", "1")
         .env(
             "HA_AGENTS",
-            format!(
-                "Alex:agent:{};Sam:agent:{}",
-                hash_token(AGENT_TOKEN),
-                hash_token(OTHER_AGENT_TOKEN)
-            ),
+            format!("Alex:agent:{};Sam:agent:{}", hash_token(AGENT_TOKEN), hash_token(OTHER_AGENT_TOKEN)),
         )
         .env("HA_LOG", "warn")
         .stdout(Stdio::piped())
@@ -50,17 +45,8 @@ pub async fn start_instance(redis_url: &str, prefix: &str) -> Instance {
         .expect("the server says where it listens")
         .unwrap()
         .unwrap();
-    let address = line
-        .strip_prefix("listening on ")
-        .expect("a listening line")
-        .to_string();
-    Instance {
-        app: TestApp {
-            address,
-            client: reqwest::Client::new(),
-        },
-        _child: child,
-    }
+    let address = line.strip_prefix("listening on ").expect("a listening line").to_string();
+    Instance { app: TestApp { address, client: reqwest::Client::new() }, _child: child }
 }
 
 /// A Redis of this test's own, with an append-only file so a restart keeps what was
@@ -73,19 +59,10 @@ struct OwnRedis {
 
 impl OwnRedis {
     fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let dir =
-            std::env::temp_dir().join(format!("ha-redis-{}", unique_prefix().replace(':', "")));
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dir = std::env::temp_dir().join(format!("ha-redis-{}", unique_prefix().replace(':', "")));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut redis = Self {
-            port,
-            dir,
-            child: None,
-        };
+        let mut redis = Self { port, dir, child: None };
         redis.spawn();
         redis
     }
@@ -96,14 +73,7 @@ impl OwnRedis {
 
     fn spawn(&mut self) {
         let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-            ])
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", ""])
             .args(["--appendonly", "yes", "--appendfsync", "always"])
             .arg("--dir")
             .arg(&self.dir)
@@ -136,15 +106,8 @@ impl Drop for OwnRedis {
 }
 
 async fn start_conversation(app: &TestApp) -> (String, String) {
-    let created: Created = app
-        .client
-        .post(app.url("/api/v1/conversations"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created: Created =
+        app.client.post(app.url("/api/v1/conversations")).send().await.unwrap().json().await.unwrap();
     (created.id, created.token)
 }
 
@@ -167,54 +130,27 @@ async fn resident_and_agent_on_different_instances_survive_a_redis_restart() {
     let (a, b) = (&resident_side.app, &agent_side.app);
 
     let (id, token) = start_conversation(a).await;
-    assert_eq!(
-        post(a, &id, &token, "I'd like to talk to an adviser")
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(post(a, &id, &token, "I'd like to talk to an adviser").await.status(), 200);
 
     // The queue is shared: the agent's instance sees the resident who queued on the other.
-    let queue: serde_json::Value = b
-        .agent(Method::GET, "/api/v1/agent/queue", AGENT_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let queue: serde_json::Value =
+        b.agent(Method::GET, "/api/v1/agent/queue", AGENT_TOKEN).send().await.unwrap().json().await.unwrap();
     assert_eq!(queue["teams"][0]["waiting"][0]["id"], id.as_str());
     let path = format!("/api/v1/agent/conversations/{id}");
     assert_eq!(
-        b.agent(Method::POST, &format!("{path}/claim"), AGENT_TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        b.agent(Method::POST, &format!("{path}/claim"), AGENT_TOKEN).send().await.unwrap().status(),
         200
     );
 
-    let mut at_agent =
-        subscribe(b.agent(Method::GET, &format!("{path}/events?after=0"), AGENT_TOKEN)).await;
+    let mut at_agent = subscribe(b.agent(Method::GET, &format!("{path}/events?after=0"), AGENT_TOKEN)).await;
     let mut at_resident = subscribe(
-        a.client
-            .get(a.url(&format!("/api/v1/conversations/{id}/events?after=0")))
-            .bearer_auth(&token),
+        a.client.get(a.url(&format!("/api/v1/conversations/{id}/events?after=0"))).bearer_auth(&token),
     )
     .await;
 
-    assert_eq!(
-        post(a, &id, &token, "first from the resident")
-            .await
-            .status(),
-        200
-    );
-    next_matching(
-        &mut at_agent,
-        "resident message on the other instance",
-        is_message_with("first from"),
-    )
-    .await;
+    assert_eq!(post(a, &id, &token, "first from the resident").await.status(), 200);
+    next_matching(&mut at_agent, "resident message on the other instance", is_message_with("first from"))
+        .await;
     let reply = b
         .agent(Method::POST, &format!("{path}/messages"), AGENT_TOKEN)
         .json(&json!({"text": "first from Alex"}));
@@ -229,70 +165,36 @@ async fn resident_and_agent_on_different_instances_survive_a_redis_restart() {
     // Redis goes away in the middle of the chat, and comes back.
     redis.kill();
     let during = post(a, &id, &token, "sent while redis was down").await;
-    assert_eq!(
-        during.status(),
-        503,
-        "refused, not lost: the resident is told to retry"
-    );
+    assert_eq!(during.status(), 503, "refused, not lost: the resident is told to retry");
     assert!(during.headers().get("retry-after").is_some());
     redis.spawn();
 
     // The resident retries until Redis answers; the message then reaches the agent's socket.
     let mut delivered = false;
     for _ in 0..100 {
-        if post(a, &id, &token, "second from the resident")
-            .await
-            .status()
-            == 200
-        {
+        if post(a, &id, &token, "second from the resident").await.status() == 200 {
             delivered = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(delivered, "the service recovered by itself");
-    next_matching(
-        &mut at_agent,
-        "delivery resumed after the restart",
-        is_message_with("second from"),
-    )
-    .await;
+    next_matching(&mut at_agent, "delivery resumed after the restart", is_message_with("second from")).await;
     let reply = b
         .agent(Method::POST, &format!("{path}/messages"), AGENT_TOKEN)
         .json(&json!({"text": "second from Alex"}));
     assert_eq!(reply.send().await.unwrap().status(), 200);
-    next_matching(
-        &mut at_resident,
-        "agent reply after the restart",
-        is_message_with("second from Alex"),
-    )
-    .await;
+    next_matching(&mut at_resident, "agent reply after the restart", is_message_with("second from Alex"))
+        .await;
 
     // Nothing acknowledged was lost, and the order held.
-    let transcript: serde_json::Value = b
-        .agent(Method::GET, &path, AGENT_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let texts: Vec<&str> = transcript["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["text"].as_str().unwrap())
-        .collect();
-    let order = [
-        "first from the resident",
-        "first from Alex",
-        "second from the resident",
-        "second from Alex",
-    ];
-    let positions: Vec<usize> = order
-        .iter()
-        .map(|t| texts.iter().position(|x| x == t).expect(t))
-        .collect();
+    let transcript: serde_json::Value =
+        b.agent(Method::GET, &path, AGENT_TOKEN).send().await.unwrap().json().await.unwrap();
+    let texts: Vec<&str> =
+        transcript["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
+    let order =
+        ["first from the resident", "first from Alex", "second from the resident", "second from Alex"];
+    let positions: Vec<usize> = order.iter().map(|t| texts.iter().position(|x| x == t).expect(t)).collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{texts:?}");
     assert!(!texts.contains(&"sent while redis was down"));
 }
@@ -308,26 +210,18 @@ async fn queue_claim_race_and_return_across_instances() {
     // Two residents queue on different instances: places follow arrival, whichever instance.
     let (first, first_token) = start_conversation(a).await;
     let (second, second_token) = start_conversation(b).await;
-    let queued: serde_json::Value = post(a, &first, &first_token, "put me through to a person")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let queued: serde_json::Value =
+        post(a, &first, &first_token, "put me through to a person").await.json().await.unwrap();
     assert_eq!(queued["queue"]["position"], 1);
-    let queued: serde_json::Value = post(b, &second, &second_token, "I want to talk to someone")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let queued: serde_json::Value =
+        post(b, &second, &second_token, "I want to talk to someone").await.json().await.unwrap();
     assert_eq!(queued["queue"]["position"], 2);
 
     // Two agents on two instances claim the same conversation at once: one wins.
     let path = format!("/api/v1/agent/conversations/{first}");
     let (x, y) = tokio::join!(
-        a.agent(Method::POST, &format!("{path}/claim"), AGENT_TOKEN)
-            .send(),
-        b.agent(Method::POST, &format!("{path}/claim"), OTHER_AGENT_TOKEN)
-            .send()
+        a.agent(Method::POST, &format!("{path}/claim"), AGENT_TOKEN).send(),
+        b.agent(Method::POST, &format!("{path}/claim"), OTHER_AGENT_TOKEN).send()
     );
     let mut statuses = [x.unwrap().status().as_u16(), y.unwrap().status().as_u16()];
     statuses.sort();
@@ -348,32 +242,12 @@ async fn queue_claim_race_and_return_across_instances() {
 
     // Whoever won hands back to the assistant; the resident's next question, on the other
     // instance, is answered by the assistant again.
-    let details: serde_json::Value = a
-        .agent(Method::GET, &path, AGENT_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let winner = if details["agent"] == "Alex" {
-        AGENT_TOKEN
-    } else {
-        OTHER_AGENT_TOKEN
-    };
-    assert_eq!(
-        a.agent(Method::POST, &format!("{path}/return"), winner)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    let answer: serde_json::Value = post(b, &first, &first_token, "how do I report a pothole")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let details: serde_json::Value =
+        a.agent(Method::GET, &path, AGENT_TOKEN).send().await.unwrap().json().await.unwrap();
+    let winner = if details["agent"] == "Alex" { AGENT_TOKEN } else { OTHER_AGENT_TOKEN };
+    assert_eq!(a.agent(Method::POST, &format!("{path}/return"), winner).send().await.unwrap().status(), 200);
+    let answer: serde_json::Value =
+        post(b, &first, &first_token, "how do I report a pothole").await.json().await.unwrap();
     assert_eq!(answer["state"], "bot");
     assert_eq!(answer["matched"]["id"], "report-pothole");
 }
