@@ -127,8 +127,10 @@ impl<'a> Dialogue<'a> {
             self.state.team = Some(team);
         }
         let needs_place = intent.is_some_and(|i| i.slot == Some(Slot::Place));
-        if needs_place && self.state.place.is_none() && !self.state.asked_place {
-            let intent = intent.expect("needs_place implies an intent");
+        if let Some(intent) = intent.filter(|_| needs_place)
+            && self.state.place.is_none()
+            && !self.state.asked_place
+        {
             self.state.asked_place = true;
             self.state.pending_topic = Some(id.to_string());
             self.replies.push(Reply { text: intent.ask.clone().unwrap_or_default(), ..Reply::default() });

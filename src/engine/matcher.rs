@@ -222,10 +222,11 @@ impl Matcher {
         let in_scope: Vec<(f32, bool, bool)> = examples
             .iter()
             .filter(|(_, expected)| expected != OUT_OF_SCOPE && !self.is_decline_label(expected))
-            .map(|(text, expected)| {
+            .filter_map(|(text, expected)| {
                 let (_, candidates) = self.candidates(text);
-                let best = &candidates[0];
-                (best.confidence, best.id == *expected, self.is_decline_label(&best.id))
+                let best = candidates.into_iter().next()?;
+                let decline = self.is_decline_label(&best.id);
+                Some((best.confidence, best.id == *expected, decline))
             })
             .collect();
         if in_scope.is_empty() {
@@ -252,5 +253,62 @@ impl Matcher {
             .unwrap_or(0.0);
         self.settings.threshold = chosen;
         chosen
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(text: &str, label: &str) -> Example {
+        Example { text: text.into(), label: label.into() }
+    }
+
+    fn matcher() -> Matcher {
+        let examples = vec![
+            example("renew my library books", "libraries"),
+            example("library opening hours", "libraries"),
+            example("borrow ebooks from the library", "libraries"),
+            example("report a pothole in the road", "potholes"),
+            example("huge hole in the road surface", "potholes"),
+            example("pothole damaged my tyre", "potholes"),
+            example("what is the weather tomorrow", OUT_OF_SCOPE),
+            example("tell me a joke", OUT_OF_SCOPE),
+        ];
+        Matcher::train(Normaliser::new(std::iter::empty()), &examples, &[], None, MatchSettings::default())
+    }
+
+    #[test]
+    fn answers_declines_and_explains() {
+        let matcher = matcher();
+        let found = matcher.classify("when is the library open");
+        assert!(matches!(found.decision, Decision::Answer { ref id, .. } if id == "libraries"), "{found:?}");
+        assert_eq!(found.candidates[0].id, "libraries");
+        let weather = matcher.classify("is the weather nice tomorrow");
+        assert!(matches!(weather.decision, Decision::Decline { elsewhere: None, .. }), "{weather:?}");
+    }
+
+    #[test]
+    fn nothing_trained_declines_without_panicking() {
+        let empty =
+            Matcher::train(Normaliser::new(std::iter::empty()), &[], &[], None, MatchSettings::default());
+        assert!(matches!(empty.classify("hello").decision, Decision::Decline { .. }));
+    }
+
+    #[test]
+    fn tuning_needs_out_of_scope_examples_to_decline() {
+        let mut matcher = matcher();
+        let in_scope = vec![("library hours".to_string(), "libraries".to_string())];
+        assert_eq!(matcher.tune(&in_scope), 0.0);
+        let mut mixed = in_scope.clone();
+        mixed.push(("pothole on my street".into(), "potholes".into()));
+        mixed.push(("sing me a song".into(), OUT_OF_SCOPE.into()));
+        let threshold = matcher.tune(&mixed);
+        // The chosen threshold keeps every in-scope tuning question answered.
+        for (text, expected) in &mixed[..2] {
+            let found = matcher.classify(text);
+            assert!(found.decision.confidence() >= threshold, "{text}");
+            assert_eq!(&found.candidates[0].id, expected);
+        }
     }
 }
