@@ -136,3 +136,37 @@ async fn a_flood_of_messages_is_slowed_with_429() {
     let other = app.start().await;
     assert_eq!(app.post_raw(&other, r#"{"text":"hello"}"#).await.status(), 200);
 }
+
+#[tokio::test]
+async fn no_input_gets_a_bare_500() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    // Bodies of every odd shape: each gets a JSON error or an answer, never a 5xx.
+    let bodies: Vec<Vec<u8>> = vec![
+        vec![],
+        b"null".to_vec(),
+        b"[]".to_vec(),
+        b"{\"text\": null}".to_vec(),
+        b"{\"text\": 42}".to_vec(),
+        b"{\"text\": \"\\u0000\\u0007 \\ud83d\\ude00\"}".to_vec(),
+        vec![0xff, 0xfe, 0x00, 0x7b],
+        "{\"text\": \"".to_string().into_bytes(),
+        serde_json::json!({"text": "\u{202e}\u{200b}<script>alert(1)</script>"}).to_string().into_bytes(),
+        serde_json::json!({"text": "a".repeat(1000)}).to_string().into_bytes(),
+    ];
+    for body in bodies {
+        let shown = String::from_utf8_lossy(&body).chars().take(40).collect::<String>();
+        let response = app.post_raw(&conversation, body).await;
+        let status = response.status();
+        assert!(status.as_u16() < 500, "{shown:?} -> {status}");
+        if status != 200 {
+            error_code(response).await;
+        }
+    }
+    for path in
+        ["/api/v1/conversations/%00", "/api/v1/conversations/x/feedback", "/api/v1/agent/conversations/%ff"]
+    {
+        let response = app.client.get(app.url(path)).bearer_auth(&conversation.token).send().await.unwrap();
+        assert!(response.status().as_u16() < 500, "{path} -> {}", response.status());
+    }
+}
