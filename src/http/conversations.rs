@@ -83,6 +83,7 @@ async fn create(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let conversation = ConversationState::default();
     let welcome = bot_message(engine.welcome(), &now());
     let stored = state.store.create(&id, &hash_token(&token), &conversation, vec![welcome]).await?;
+    state.metrics.conversations.inc();
     tracing::info!(conversation = %id, "conversation started");
     Ok(HttpResponse::Created().json(Created {
         id,
@@ -154,10 +155,16 @@ async fn post_message(
                 {
                     record_unanswered(&state, &engine, trimmed, &stored_text, &turn.matched).await;
                 }
+                if answered_at_all {
+                    let kind = serde_json::to_value(turn.matched.kind).ok();
+                    let kind = kind.as_ref().and_then(|k| k.as_str()).unwrap_or("none");
+                    state.metrics.answers.with_label_values(&[kind]).inc();
+                }
                 let mut queue = None;
                 if let Some(handoff) = &turn.handoff {
                     let at = chrono::Utc::now().timestamp_millis();
                     state.store.enqueue(&handoff.team, &id, at).await?;
+                    state.metrics.handoffs.with_label_values(&[handoff.team.as_str()]).inc();
                     queue = live::queue_status(&state, &handoff.team, &id).await;
                     tracing::info!(conversation = %id, team = %handoff.team, reason = ?handoff.reason, "handed to a person");
                 }

@@ -5,6 +5,7 @@ mod change;
 mod conversations;
 mod editor;
 pub mod live;
+pub mod metrics;
 mod pages;
 pub mod wire;
 
@@ -30,6 +31,7 @@ pub struct AppState {
     /// optimistic commits rarely conflict; across instances the store's version check decides.
     locks: Vec<tokio::sync::Mutex<()>>,
     rate: RateLimiter,
+    pub metrics: metrics::Metrics,
 }
 
 /// Counts each conversation's messages per minute, so one client cannot flood the service.
@@ -67,6 +69,7 @@ impl AppState {
             handoff: Handoff::new(&settings),
             rate: RateLimiter { per_minute: settings.rate_limit, windows: Default::default() },
             settings,
+            metrics: metrics::Metrics::new(),
             locks: (0..LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
         }
     }
@@ -119,6 +122,7 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(|_, _| {
                     ApiError::new(ErrorCode::InvalidRequest, "The path is not valid.").into()
                 }))
+                .wrap(actix_web::middleware::from_fn(metrics::record))
                 .wrap(cors(&state.settings.allowed_origins))
                 .wrap(actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
                 .configure(routes)
@@ -144,6 +148,7 @@ fn routes(config: &mut web::ServiceConfig) {
     config
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics::export))
         .configure(pages::routes)
         .configure(conversations::routes)
         .configure(agent::routes)

@@ -126,3 +126,17 @@ async fn widget_and_demo_page_are_served() {
         assert!(content_type.starts_with(kind), "{path}: {content_type}");
     }
 }
+
+#[tokio::test]
+async fn metrics_count_by_route_template_never_by_id() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    app.say(&conversation, "how do I renew my library books").await;
+    app.say(&conversation, "what's the best pizza in town").await;
+    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(text.contains("herts_assistant_conversations_started_total 1"), "{text}");
+    assert!(text.contains("herts_assistant_answers_total{kind=\"intent\"} 1"), "{text}");
+    assert!(text.contains("herts_assistant_answers_total{kind=\"none\"} 1"), "{text}");
+    assert!(text.contains("route=\"/api/v1/conversations/{id}/messages\""), "{text}");
+    assert!(!text.contains(&conversation.id), "ids never become labels");
+}
