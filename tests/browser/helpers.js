@@ -157,3 +157,37 @@ export async function ask(page, text) {
     return n >= before + 2 && !(await last.getAttribute('class')).includes('ha-msg--resident') && n;
   }, `an answer to "${text}"`);
 }
+
+/** Every visible text in the widget against its nearest opaque background inside the
+ *  shadow root: the ratios below 4.5:1 (3:1 for large text), as strings. */
+export function widgetContrast(page) {
+  return page.evaluate(() => {
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const root = document.querySelector('herts-assistant').shadowRoot;
+    const bad = [];
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+      const el = t.parentElement;
+      if (!t.textContent.trim() || !el.checkVisibility() || el.closest('.ha-sr, :disabled')) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width < 2) continue;
+      const cs = getComputedStyle(el);
+      let bg = null;
+      for (let a = el; a && !bg; a = a.parentElement) {
+        const c = rgb(getComputedStyle(a).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] === 1)) bg = c.slice(0, 3);
+      }
+      bg = bg || [255, 255, 255];
+      const [l1, l2] = [lum(rgb(cs.color).slice(0, 3)), lum(bg)].sort((a, b) => b - a);
+      const ratio = (l1 + 0.05) / (l2 + 0.05);
+      const size = parseFloat(cs.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(cs.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) bad.push(`${el.className || el.tagName} "${t.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}:1`);
+    }
+    return bad;
+  });
+}

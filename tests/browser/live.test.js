@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { AxeBuilder } from '@axe-core/playwright';
-import { startServer, launchBrowser, until, openWidget, storedConversation, transcript, w, repoRoot } from './helpers.js';
+import { startServer, launchBrowser, until, openWidget, storedConversation, transcript, w, repoRoot, widgetContrast } from './helpers.js';
 
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const TOKEN = randomBytes(24).toString('hex');
@@ -62,36 +62,17 @@ async function assertAccessible(page, what) {
   assert.ok(result.passes.length > 10, 'axe ran its rules');
   // The widget's own text against its nearest opaque background (axe cannot always decide
   // over the fixed panel), and the size of every control.
-  const problems = await page.evaluate(() => {
-    const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
-    const lum = ([r, g, b]) => {
-      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-    };
+  const problems = (await widgetContrast(page)).map((p) => `contrast ${p}`);
+  problems.push(...await page.evaluate(() => {
     const root = document.querySelector('herts-assistant').shadowRoot;
     const bad = [];
-    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
-      const el = t.parentElement;
-      if (!t.textContent.trim() || !el.checkVisibility() || el.closest('.ha-sr, :disabled')) continue;
-      if (el.getBoundingClientRect().width < 2) continue;
-      const cs = getComputedStyle(el);
-      let bg = null;
-      for (let a = el; a && !bg; a = a.parentElement) {
-        const c = rgb(getComputedStyle(a).backgroundColor);
-        if (c.length === 3 || (c.length === 4 && c[3] === 1)) bg = c.slice(0, 3);
-      }
-      const [l1, l2] = [lum(rgb(cs.color).slice(0, 3)), lum(bg || [255, 255, 255])].sort((a, b) => b - a);
-      const ratio = (l1 + 0.05) / (l2 + 0.05);
-      if (ratio < 4.5) bad.push(`contrast ${el.className || el.tagName} "${t.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}:1`);
-    }
     for (const c of root.querySelectorAll('.ha-panel button, .ha-panel input, .ha-panel textarea')) {
       if (!c.checkVisibility()) continue;
       const r = c.getBoundingClientRect();
       if (r.width < 24 || r.height < 24) bad.push(`target ${c.className || c.tagName} ${r.width}x${r.height}`);
     }
     return bad;
-  });
+  }));
   assert.deepEqual(problems, [], `widget contrast and target sizes ${what}`);
 }
 
