@@ -38,6 +38,8 @@ pub struct Status {
 /// typing or the queue may move, long otherwise.
 const QUICK: Duration = Duration::from_millis(1500);
 const QUIET: Duration = Duration::from_secs(15);
+/// How long a stream waits before reading again while the store does not answer.
+const STORE_RETRY: Duration = Duration::from_millis(500);
 
 /// The resident's place in their team's queue, if they are waiting.
 pub async fn queue_status(state: &AppState, team: &str, id: &str) -> Option<QueueStatus> {
@@ -91,6 +93,9 @@ impl Feed {
                 }
             }
             Err(_) => {
+                // Wait before the next read, so a store outage is not a busy loop; the bell
+                // rings as soon as the listener is subscribed again.
+                let _ = tokio::time::timeout(STORE_RETRY, self.bell.notified()).await;
                 self.pending.push_back(Bytes::from_static(b": store unavailable, retrying\n\n"));
                 return true;
             }

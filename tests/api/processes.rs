@@ -5,6 +5,7 @@ use std::net::TcpListener;
 use std::process::Stdio;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -162,11 +163,29 @@ async fn resident_and_agent_on_different_instances_survive_a_redis_restart() {
     )
     .await;
 
+    // A raw stream, to see what a client receives while Redis is away.
+    let raw = a
+        .client
+        .get(a.url(&format!("/api/v1/conversations/{id}/events?after=1000")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+
     // Redis goes away in the middle of the chat, and comes back.
     redis.kill();
     let during = post(a, &id, &token, "sent while redis was down").await;
     assert_eq!(during.status(), 503, "refused, not lost: the resident is told to retry");
     assert!(during.headers().get("retry-after").is_some());
+    // The stream stays open and waits between attempts instead of spinning.
+    let mut bytes = raw.bytes_stream();
+    let mut received = String::new();
+    let window = tokio::time::Instant::now() + Duration::from_millis(1500);
+    while let Ok(Some(Ok(chunk))) = tokio::time::timeout_at(window, bytes.next()).await {
+        received.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let retries = received.matches("store unavailable").count();
+    assert!(retries <= 5, "{retries} retries in 1.5 s");
     redis.spawn();
 
     // The resident retries until Redis answers; the message then reaches the agent's socket.
