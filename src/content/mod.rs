@@ -177,19 +177,6 @@ impl Content {
     pub fn article(&self, id: &str) -> Option<&Article> {
         self.articles.iter().find(|a| a.id == id)
     }
-
-    /// Every topic id: intents and articles, each once, sorted.
-    pub fn topic_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self
-            .intents
-            .iter()
-            .map(|i| i.id.clone())
-            .chain(self.articles.iter().map(|a| a.id.clone()))
-            .collect();
-        ids.sort();
-        ids.dedup();
-        ids
-    }
 }
 
 /// A content file read into memory: its path and text.

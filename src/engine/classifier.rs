@@ -88,10 +88,6 @@ impl Classifier {
         Self { classes, weights, bias }
     }
 
-    pub fn classes(&self) -> usize {
-        self.classes
-    }
-
     /// Probabilities of every class, best first.
     pub fn rank(&self, x: &SparseVector) -> Ranking {
         let mut scores = self.bias.clone();

@@ -22,11 +22,12 @@ pub struct Dialogue<'a> {
     state: ConversationState,
     replies: Vec<Reply>,
     handoff: Option<HandoffRequest>,
+    best_candidate: Option<super::matcher::Candidate>,
 }
 
 impl<'a> Dialogue<'a> {
     pub fn new(engine: &'a Engine, state: ConversationState, context: &'a Context) -> Self {
-        Self { engine, context, state, replies: Vec::new(), handoff: None }
+        Self { engine, context, state, replies: Vec::new(), handoff: None, best_candidate: None }
     }
 
     pub fn respond(mut self, text: &str) -> Turn {
@@ -53,6 +54,7 @@ impl<'a> Dialogue<'a> {
             return self.take_offer(offer.clone());
         }
         let found = self.engine.matcher.classify(text);
+        self.best_candidate = found.candidates.first().cloned();
         if let Some(pending) = self.state.pending_topic.take() {
             // The resident was asked for their town. A named place answers the waiting topic;
             // a confident new question is taken as one; anything else gets the general answer,
@@ -116,7 +118,6 @@ impl<'a> Dialogue<'a> {
             return self.decline(Some(id), confidence);
         }
         self.state.unanswered = 0;
-        self.state.last_topic = Some(id.to_string());
         if self.state.topics.last().is_none_or(|last| last != id) {
             self.state.topics.push(id.to_string());
             if self.state.topics.len() > super::TOPIC_HISTORY {
@@ -177,8 +178,10 @@ impl<'a> Dialogue<'a> {
 
     fn clarify(mut self, ids: Vec<String>, confidence: f32) -> Turn {
         let content = &self.engine.content;
-        let mut offers: Vec<Offer> =
-            ids.iter().map(|id| Offer::Topic { label: self.title_of(id), topic: id.clone() }).collect();
+        let mut offers: Vec<Offer> = ids
+            .iter()
+            .map(|id| Offer::Topic { label: self.engine.title_of(id), topic: id.clone() })
+            .collect();
         offers.push(Offer::NoneOfThese { label: NONE_OF_THESE.into() });
         self.replies.push(Reply {
             text: content.messages.clarify.clone(),
@@ -252,15 +255,17 @@ impl<'a> Dialogue<'a> {
     }
 
     fn finish(self, matched: Matched) -> Turn {
-        Turn { replies: self.replies, matched, state: self.state, handoff: self.handoff }
+        Turn {
+            replies: self.replies,
+            matched,
+            state: self.state,
+            handoff: self.handoff,
+            best_candidate: self.best_candidate,
+        }
     }
 
     fn kind_of(&self, id: &str) -> MatchKind {
         if self.engine.content.intent(id).is_some() { MatchKind::Intent } else { MatchKind::Article }
-    }
-
-    fn title_of(&self, id: &str) -> String {
-        self.engine.title_of(id)
     }
 
     fn district_of_place(&self) -> Option<&'a crate::content::District> {

@@ -135,14 +135,6 @@ impl Matcher {
         Self { normaliser, vectoriser, classifier, labels, decline_labels, knowledge, settings }
     }
 
-    pub fn normaliser(&self) -> &Normaliser {
-        &self.normaliser
-    }
-
-    pub fn labels(&self) -> &[String] {
-        &self.labels
-    }
-
     pub fn feature_count(&self) -> usize {
         self.vectoriser.len()
     }

@@ -139,10 +139,6 @@ impl Engine {
             .collect()
     }
 
-    pub fn gazetteer(&self) -> &Gazetteer {
-        &self.gazetteer
-    }
-
     fn is_emergency(&self, text: &str) -> bool {
         self.emergency.as_ref().is_some_and(|set| set.is_match(&text.to_lowercase()))
     }

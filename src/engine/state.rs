@@ -72,8 +72,6 @@ pub struct ConversationState {
     pub offers: Vec<Offer>,
     /// Turns in a row the assistant could not answer.
     pub unanswered: u32,
-    /// The last topic answered, for routing a handoff.
-    pub last_topic: Option<String>,
     /// The team a handoff goes to.
     pub team: Option<String>,
     /// Topics answered so far, oldest first (at most [`TOPIC_HISTORY`]): shown to an agent.
@@ -159,4 +157,7 @@ pub struct Turn {
     pub matched: Matched,
     pub state: ConversationState,
     pub handoff: Option<HandoffRequest>,
+    /// The matcher's best candidate when the message was classified, whatever was decided:
+    /// what an editor needs to see about a question that went unanswered.
+    pub best_candidate: Option<super::matcher::Candidate>,
 }

@@ -100,7 +100,7 @@ async fn waiting(state: &AppState, id: &str, team: &str, since_millis: i64) -> O
     let messages = state.store.messages(id, 0).await.ok()?;
     let last_message =
         messages.iter().rev().find(|m| m.message.role == Role::Resident).map(|m| m.message.text.clone());
-    let topic = conversation.last_topic.clone();
+    let topic = conversation.topics.last().cloned();
     Some(Waiting {
         id: id.to_string(),
         team: team.to_string(),
@@ -285,14 +285,8 @@ async fn send(
     let (_, stored) = change_conversation(&state, &id, |conversation| {
         held_by(&me, conversation)?;
         Ok(vec![NewMessage {
-            role: Role::Agent,
-            text: text.clone(),
-            quick_replies: Vec::new(),
-            links: Vec::new(),
-            at: now(),
-            answer: false,
-            form: None,
             author: Some(me.name.clone()),
+            ..NewMessage::plain(Role::Agent, text.clone(), now())
         }])
     })
     .await?;

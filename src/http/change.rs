@@ -16,16 +16,7 @@ pub fn now() -> String {
 }
 
 pub fn system_message(text: impl Into<String>) -> NewMessage {
-    NewMessage {
-        role: Role::System,
-        text: text.into(),
-        quick_replies: Vec::new(),
-        links: Vec::new(),
-        at: now(),
-        answer: false,
-        form: None,
-        author: None,
-    }
+    NewMessage::plain(Role::System, text, now())
 }
 
 /// Applies `change` to the conversation's state and commits the messages it returns.

@@ -42,14 +42,11 @@ fn random_hex(bytes: usize) -> String {
 
 fn bot_message(reply: Reply, at: &str) -> NewMessage {
     NewMessage {
-        role: Role::Bot,
-        text: reply.text,
         quick_replies: reply.quick_replies,
         links: reply.links,
-        at: at.to_string(),
         answer: reply.answer,
         form: reply.form,
-        author: None,
+        ..NewMessage::plain(Role::Bot, reply.text, at)
     }
 }
 
@@ -126,16 +123,7 @@ async fn post_message(
         let context = state.handoff.context(chrono::Utc::now());
         let turn = engine.reply(&snapshot.state, trimmed, &context);
         let at = now();
-        let mut messages = vec![NewMessage {
-            role: Role::Resident,
-            text: stored_text.clone(),
-            quick_replies: Vec::new(),
-            links: Vec::new(),
-            at: at.clone(),
-            answer: false,
-            form: None,
-            author: None,
-        }];
+        let mut messages = vec![NewMessage::plain(Role::Resident, stored_text.clone(), at.clone())];
         let answered_at_all = !turn.replies.is_empty();
         messages.extend(turn.replies.into_iter().map(|r| bot_message(r, &at)));
         match state.store.commit(&id, snapshot.version, &turn.state, messages).await? {
@@ -153,7 +141,8 @@ async fn post_message(
                         crate::engine::MatchKind::None | crate::engine::MatchKind::Clarify
                     )
                 {
-                    record_unanswered(&state, &engine, trimmed, &stored_text, &turn.matched).await;
+                    record_unanswered(&state, &stored_text, &turn.matched, turn.best_candidate.as_ref())
+                        .await;
                 }
                 if answered_at_all {
                     let kind = serde_json::to_value(turn.matched.kind).ok();
@@ -346,18 +335,16 @@ async fn offline_message(
 /// failure here never fails the resident's message.
 async fn record_unanswered(
     state: &AppState,
-    engine: &crate::engine::Engine,
-    text: &str,
     redacted: &str,
     matched: &crate::engine::Matched,
+    best: Option<&crate::engine::matcher::Candidate>,
 ) {
-    let best = engine.explain(text).candidates.into_iter().next();
     let question = crate::store::Unanswered {
         text: redacted.to_string(),
         at: now(),
         kind: if matched.kind == crate::engine::MatchKind::Clarify { "clarify" } else { "none" }.to_string(),
-        confidence: best.as_ref().map_or(0.0, |b| b.confidence),
-        best: best.map(|b| b.id),
+        confidence: best.map_or(0.0, |b| b.confidence),
+        best: best.map(|b| b.id.clone()),
     };
     if let Err(error) = crate::store::InsightStore::record_unanswered(&state.store, question).await {
         tracing::warn!(%error, "could not record an unanswered question");

@@ -52,6 +52,22 @@ pub struct NewMessage {
     pub author: Option<String>,
 }
 
+impl NewMessage {
+    /// A plain message: text only, no quick replies, links, form or author.
+    pub fn plain(role: Role, text: impl Into<String>, at: impl Into<String>) -> Self {
+        Self {
+            role,
+            text: text.into(),
+            quick_replies: Vec::new(),
+            links: Vec::new(),
+            at: at.into(),
+            answer: false,
+            form: None,
+            author: None,
+        }
+    }
+}
+
 /// A message in a conversation's log. Ids rise by one per message, from 1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredMessage {

@@ -109,15 +109,6 @@ impl RedisStore {
         })
     }
 
-    /// The shared connection, for other modules that keep state in the same Redis.
-    pub fn connection(&self) -> ConnectionManager {
-        self.connection.clone()
-    }
-
-    pub fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
     fn key(&self, id: &str, part: &str) -> String {
         format!("{}conv:{{{id}}}:{part}", self.prefix)
     }

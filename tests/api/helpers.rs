@@ -8,7 +8,6 @@ use herts_assistant::handoff::hash_token;
 use herts_assistant::http::wire::{Created, TurnReply};
 use herts_assistant::http::{AppState, Application};
 use herts_assistant::startup;
-use herts_assistant::store::{MemoryStore, RedisStore, Store};
 use serde_json::Value;
 
 pub const AGENT_TOKEN: &str = "alex-secret-token";
@@ -83,12 +82,7 @@ pub async fn spawn_app_with(kind: StoreKind, adjust: impl FnOnce(&mut Settings))
         settings.redis_prefix = prefix.clone();
     }
     adjust(&mut settings);
-    let store = match &settings.redis_url {
-        Some(url) => {
-            Store::Redis(RedisStore::new(url, &settings.redis_prefix, settings.retention()).unwrap())
-        }
-        None => Store::Memory(MemoryStore::new(settings.retention())),
-    };
+    let store = startup::build_store(&settings).expect("the store is configured");
     let application =
         Application::build(AppState::new(ENGINE.clone(), store, settings)).expect("server binds");
     let address = format!("http://127.0.0.1:{}", application.port());

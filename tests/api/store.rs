@@ -9,16 +9,7 @@ use std::time::Duration;
 use crate::helpers::{redis_url, unique_prefix};
 
 fn message(text: &str) -> NewMessage {
-    NewMessage {
-        role: Role::Resident,
-        text: text.into(),
-        quick_replies: vec![],
-        links: vec![],
-        at: "2026-11-26T12:00:00.000Z".into(),
-        answer: false,
-        form: None,
-        author: None,
-    }
+    NewMessage::plain(Role::Resident, text, "2026-11-26T12:00:00.000Z")
 }
 
 async fn suite(store: impl ConversationStore) {
