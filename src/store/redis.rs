@@ -134,8 +134,8 @@ impl RedisStore {
     }
 
     /// Subscribes and rings bells for as long as the store lives. When the subscription drops
-    /// (Redis restarted, network), it subscribes again and rings every bell, so that waiters
-    /// re-read the log and nothing published in the gap is missed.
+    /// (Redis restarted, network), it subscribes again and then rings every bell, so that
+    /// waiters re-read the log and nothing published in the gap is missed.
     fn start_listener(&self) {
         let client = self.client.clone();
         let channel = self.channel();
@@ -166,7 +166,8 @@ impl RedisStore {
                         delay = (delay * 2).min(Duration::from_secs(2));
                     }
                 }
-                waiters.ring_all();
+                // No ring here: a failed attempt has nothing new to tell; a successful one
+                // rings every bell above, so waiters re-read what the gap may have hidden.
             }
         });
     }
