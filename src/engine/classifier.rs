@@ -3,6 +3,7 @@
 //! matcher, it is small, and the crates on offer are dense-matrix libraries that would make
 //! 150-class training over 100,000 sparse features far slower and larger.
 
+use multiversion::multiversion;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 
@@ -43,53 +44,11 @@ impl Classifier {
         classes: usize,
         examples: &[(SparseVector, usize)],
     ) -> Self {
-        let mut weights = vec![0.0f32; features * classes];
-        let mut bias = vec![0.0f32; classes];
-        // Regularisation as one shared scale (Bottou's trick): weights = scale * stored.
-        let mut scale = 1.0f32;
-        let mut order: Vec<usize> = (0..examples.len()).collect();
-        let mut rng = rand::rngs::StdRng::seed_from_u64(settings.seed);
-        let mut scores = vec![0.0f32; classes];
-        let mut t = 0.0f32;
-        for _ in 0..settings.epochs {
-            order.shuffle(&mut rng);
-            for &i in &order {
-                let (x, label) = &examples[i];
-                let rate = settings.learning_rate / (1.0 + settings.learning_rate * settings.lambda * t);
-                t += 1.0;
-                scores.copy_from_slice(&bias);
-                for &(f, value) in x {
-                    let row = &weights[f as usize * classes..(f as usize + 1) * classes];
-                    let v = value * scale;
-                    for (s, w) in scores.iter_mut().zip(row) {
-                        *s += v * w;
-                    }
-                }
-                softmax(&mut scores);
-                scores[*label] -= 1.0; // now the gradient of the loss wrt the scores
-                scale *= 1.0 - rate * settings.lambda;
-                if scale < 1e-6 {
-                    weights.iter_mut().for_each(|w| *w *= scale);
-                    scale = 1.0;
-                }
-                for &(f, value) in x {
-                    let row = &mut weights[f as usize * classes..(f as usize + 1) * classes];
-                    let step = rate * value / scale;
-                    for (w, g) in row.iter_mut().zip(&scores) {
-                        *w -= step * g;
-                    }
-                }
-                for (b, g) in bias.iter_mut().zip(&scores) {
-                    *b -= rate * g;
-                }
-            }
-        }
-        weights.iter_mut().for_each(|w| *w *= scale);
-        Self { classes, weights, bias }
+        train(settings, features, classes, examples)
     }
 
-    /// Probabilities of every class, best first.
-    pub fn rank(&self, x: &SparseVector) -> Ranking {
+    /// Probabilities of every class, in class order.
+    pub fn probabilities(&self, x: &SparseVector) -> Vec<f32> {
         let mut scores = self.bias.clone();
         for &(f, value) in x {
             let row = &self.weights[f as usize * self.classes..(f as usize + 1) * self.classes];
@@ -98,7 +57,12 @@ impl Classifier {
             }
         }
         softmax(&mut scores);
-        let mut ranking: Ranking = scores.into_iter().enumerate().collect();
+        scores
+    }
+
+    /// Probabilities of every class, best first.
+    pub fn rank(&self, x: &SparseVector) -> Ranking {
+        let mut ranking: Ranking = self.probabilities(x).into_iter().enumerate().collect();
         ranking.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
         ranking
     }
@@ -109,7 +73,60 @@ impl Classifier {
     }
 }
 
-fn softmax(scores: &mut [f32]) {
+// Compiled again for wider vector units, chosen when the process starts (see network.rs).
+#[multiversion(targets("x86_64+avx512f", "x86_64+avx2+fma"))]
+fn train(
+    settings: &TrainSettings,
+    features: usize,
+    classes: usize,
+    examples: &[(SparseVector, usize)],
+) -> Classifier {
+    let mut weights = vec![0.0f32; features * classes];
+    let mut bias = vec![0.0f32; classes];
+    // Regularisation as one shared scale (Bottou's trick): weights = scale * stored.
+    let mut scale = 1.0f32;
+    let mut order: Vec<usize> = (0..examples.len()).collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(settings.seed);
+    let mut scores = vec![0.0f32; classes];
+    let mut t = 0.0f32;
+    for _ in 0..settings.epochs {
+        order.shuffle(&mut rng);
+        for &i in &order {
+            let (x, label) = &examples[i];
+            let rate = settings.learning_rate / (1.0 + settings.learning_rate * settings.lambda * t);
+            t += 1.0;
+            scores.copy_from_slice(&bias);
+            for &(f, value) in x {
+                let row = &weights[f as usize * classes..(f as usize + 1) * classes];
+                let v = value * scale;
+                for (s, w) in scores.iter_mut().zip(row) {
+                    *s += v * w;
+                }
+            }
+            softmax(&mut scores);
+            scores[*label] -= 1.0; // now the gradient of the loss wrt the scores
+            scale *= 1.0 - rate * settings.lambda;
+            if scale < 1e-6 {
+                weights.iter_mut().for_each(|w| *w *= scale);
+                scale = 1.0;
+            }
+            for &(f, value) in x {
+                let row = &mut weights[f as usize * classes..(f as usize + 1) * classes];
+                let step = rate * value / scale;
+                for (w, g) in row.iter_mut().zip(&scores) {
+                    *w -= step * g;
+                }
+            }
+            for (b, g) in bias.iter_mut().zip(&scores) {
+                *b -= rate * g;
+            }
+        }
+    }
+    weights.iter_mut().for_each(|w| *w *= scale);
+    Classifier { classes, weights, bias }
+}
+
+pub(super) fn softmax(scores: &mut [f32]) {
     let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut sum = 0.0;
     for s in scores.iter_mut() {

@@ -118,10 +118,23 @@ pub fn extract(text: &str, gazetteer: &Gazetteer) -> Entities {
 /// numbers, card numbers and National Insurance numbers. Postcodes and places stay: they are
 /// what the resident asked about, and the conversation's slots keep them anyway.
 pub fn redact(text: &str) -> String {
-    let text = EMAIL.replace_all(text, "[email]");
-    let text = CARD.replace_all(&text, "[card number]");
-    let text = PHONE.replace_all(&text, "[phone]");
-    NI_NUMBER.replace_all(&text, "[NI number]").into_owned()
+    replace_personal_data(text, true)
+}
+
+/// The text with personal data blanked out, for the matcher: an email address or a phone
+/// number says nothing about what the resident wants, and its pieces would only add noise.
+pub fn without_personal_data(text: &str) -> String {
+    replace_personal_data(text, false)
+}
+
+fn replace_personal_data(text: &str, labelled: bool) -> String {
+    let mut text = text.to_string();
+    for (pattern, label) in
+        [(&*EMAIL, "[email]"), (&*CARD, "[card number]"), (&*PHONE, "[phone]"), (&*NI_NUMBER, "[NI number]")]
+    {
+        text = pattern.replace_all(&text, if labelled { label } else { " " }).into_owned();
+    }
+    text
 }
 
 #[cfg(test)]
@@ -181,5 +194,9 @@ mod tests {
         let text =
             "me@example.com, 07700 900123, +44 1992 555 555, 4111 1111 1111 1111, JG 12 34 56 C, SG13 8DQ";
         assert_eq!(redact(text), "[email], [phone], [phone], [card number], [NI number], SG13 8DQ");
+        assert_eq!(
+            without_personal_data(text).split_whitespace().collect::<Vec<_>>(),
+            [",", ",", ",", ",", ",", "SG13", "8DQ"]
+        );
     }
 }

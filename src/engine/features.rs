@@ -1,10 +1,12 @@
-//! Sparse TF-IDF features: stemmed word n-grams and character n-grams within words, each block
-//! L2-normalised on its own so that neither dominates.
+//! Features: sparse TF-IDF over stemmed word n-grams and over character n-grams within words,
+//! and a dense block of word meaning (the IDF-weighted mean of the message's word-piece
+//! vectors). Each block is L2-normalised on its own, then weighted, so that none dominates.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
 use super::normalise::Normalised;
+use super::vectors::{self, WordPieceVectors};
 
 /// Which n-grams make the features.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -16,11 +18,19 @@ pub struct FeatureSettings {
     pub max_char_ngram: usize,
     /// Weight of the character block against the word block.
     pub char_weight: f32,
+    /// Weight of the word-meaning block (shipped word-piece vectors); 0 leaves it out.
+    pub meaning_weight: f32,
 }
 
 impl Default for FeatureSettings {
     fn default() -> Self {
-        Self { max_word_ngram: 2, min_char_ngram: 2, max_char_ngram: 5, char_weight: 1.0 }
+        Self {
+            max_word_ngram: 2,
+            min_char_ngram: 2,
+            max_char_ngram: 5,
+            char_weight: 1.0,
+            meaning_weight: 3.0,
+        }
     }
 }
 
@@ -127,6 +137,8 @@ pub struct Vectoriser {
     idf: Vec<f32>,
     /// Which block each feature is in: 0 words, 1 characters.
     block: Vec<u8>,
+    /// The word-meaning block: the vectors, and the IDF of each word piece in training.
+    meaning: Option<(&'static WordPieceVectors, Vec<f32>)>,
 }
 
 impl Vectoriser {
@@ -149,16 +161,31 @@ impl Vectoriser {
             }
         }
         let n = texts.len() as f32;
-        let idf = document_frequency.iter().map(|&df| ((1.0 + n) / (1.0 + df as f32)).ln() + 1.0).collect();
-        Self { settings, index, idf, block }
+        let smooth_idf = |df: u32| ((1.0 + n) / (1.0 + df as f32)).ln() + 1.0;
+        let idf = document_frequency.iter().map(|&df| smooth_idf(df)).collect();
+        let meaning = (settings.meaning_weight > 0.0).then(|| {
+            let vectors: &'static WordPieceVectors = &vectors::SHIPPED;
+            let mut piece_frequency = vec![0u32; vectors.rows()];
+            let mut pieces = Vec::new();
+            for text in texts {
+                pieces.clear();
+                text.words.iter().for_each(|w| vectors.pieces(w, &mut pieces));
+                pieces.sort_unstable();
+                pieces.dedup();
+                pieces.iter().for_each(|&p| piece_frequency[p as usize] += 1);
+            }
+            (vectors, piece_frequency.into_iter().map(smooth_idf).collect())
+        });
+        Self { settings, index, idf, block, meaning }
     }
 
+    /// The number of features: the n-grams, then the word-meaning dimensions.
     pub fn len(&self) -> usize {
-        self.idf.len()
+        self.idf.len() + self.meaning.as_ref().map_or(0, |(v, _)| v.dims())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.idf.is_empty()
+        self.len() == 0
     }
 
     /// Sublinear TF times IDF, each block L2-normalised; unknown n-grams are dropped.
@@ -181,6 +208,21 @@ impl Vectoriser {
             }
         }
         vector.sort_unstable_by_key(|(slot, _)| *slot);
+        if let Some((vectors, piece_idf)) = &self.meaning {
+            let mut pieces = Vec::new();
+            text.words.iter().for_each(|w| vectors.pieces(w, &mut pieces));
+            let mut meaning = vec![0.0f32; vectors.dims()];
+            for &piece in &pieces {
+                vectors.add_row(&mut meaning, piece, piece_idf[piece as usize]);
+            }
+            let norm = meaning.iter().map(|v| v * v).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                let first = self.idf.len() as u32;
+                let scale = self.settings.meaning_weight / norm;
+                vector.reserve_exact(meaning.len());
+                vector.extend(meaning.iter().enumerate().map(|(d, v)| (first + d as u32, v * scale)));
+            }
+        }
         vector
     }
 }
@@ -195,10 +237,29 @@ mod tests {
         let normaliser = Normaliser::new(std::iter::empty());
         let texts: Vec<Normalised> =
             ["report a pothole", "library opening hours"].iter().map(|t| normaliser.normalise(t)).collect();
-        let vectoriser = Vectoriser::fit(FeatureSettings::default(), &texts);
+        let settings = FeatureSettings { meaning_weight: 0.0, ..FeatureSettings::default() };
+        let vectoriser = Vectoriser::fit(settings, &texts);
         let vector = vectoriser.transform(&normaliser.normalise("pothole zzzz"));
         let total: f32 = vector.iter().map(|(_, v)| v * v).sum();
         assert!((total - 2.0).abs() < 1e-4, "two unit blocks, got {total}");
         assert!(vectoriser.transform(&normaliser.normalise("qqq")).is_empty());
+    }
+
+    #[test]
+    fn meaning_block_follows_the_ngrams_and_carries_its_weight() {
+        let normaliser = Normaliser::new(std::iter::empty());
+        let texts: Vec<Normalised> =
+            ["report a pothole", "library opening hours"].iter().map(|t| normaliser.normalise(t)).collect();
+        let settings = FeatureSettings::default();
+        let vectoriser = Vectoriser::fit(settings, &texts);
+        let ngrams = Vectoriser::fit(FeatureSettings { meaning_weight: 0.0, ..settings }, &texts).len();
+        assert_eq!(vectoriser.len(), ngrams + vectors::SHIPPED.dims());
+        // No n-gram of "borrow" was seen in training, but its meaning is still there.
+        let vector = vectoriser.transform(&normaliser.normalise("borrowing"));
+        let meaning: Vec<f32> =
+            vector.iter().filter(|(slot, _)| *slot as usize >= ngrams).map(|(_, v)| *v).collect();
+        assert_eq!(meaning.len(), vectors::SHIPPED.dims());
+        let length = meaning.iter().map(|v| v * v).sum::<f32>().sqrt();
+        assert!((length - settings.meaning_weight).abs() < 1e-3, "{length}");
     }
 }

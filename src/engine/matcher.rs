@@ -3,8 +3,10 @@
 use std::collections::HashMap;
 
 use super::classifier::{Classifier, TrainSettings};
+use super::entities::without_personal_data;
 use super::features::{FeatureSettings, Vectoriser};
 use super::knowledge::Knowledge;
+use super::network::{Network, NetworkSettings};
 use super::normalise::{Normalised, Normaliser};
 
 /// In-scope accuracy the tuned threshold may give up, as a fraction.
@@ -27,6 +29,9 @@ pub struct MatchSettings {
     pub knowledge_half_score: f32,
     pub features: FeatureSettings,
     pub training: TrainSettings,
+    /// Share of the neural network in the averaged class probabilities (0 trains none).
+    pub network_share: f32,
+    pub network: NetworkSettings,
 }
 
 impl Default for MatchSettings {
@@ -39,6 +44,8 @@ impl Default for MatchSettings {
             knowledge_half_score: 12.0,
             features: FeatureSettings::default(),
             training: TrainSettings::default(),
+            network_share: 0.7,
+            network: NetworkSettings::default(),
         }
     }
 }
@@ -98,6 +105,7 @@ pub struct Matcher {
     normaliser: Normaliser,
     vectoriser: Vectoriser,
     classifier: Classifier,
+    network: Option<Network>,
     labels: Vec<String>,
     /// Labels that mean "not ours": out_of_scope and the elsewhere topics.
     decline_labels: Vec<bool>,
@@ -125,14 +133,22 @@ impl Matcher {
         }
         let normalised: Vec<Normalised> = examples.iter().map(|e| normaliser.normalise(&e.text)).collect();
         let vectoriser = Vectoriser::fit(settings.features, &normalised);
+        // Consumed here: the texts are not needed while the models train.
         let training: Vec<_> = normalised
-            .iter()
+            .into_iter()
             .zip(examples)
-            .map(|(n, e)| (vectoriser.transform(n), label_index[e.label.as_str()]))
+            .map(|(n, e)| (vectoriser.transform(&n), label_index[e.label.as_str()]))
             .collect();
-        let classifier = Classifier::train(&settings.training, vectoriser.len(), labels.len(), &training);
+        let (features, classes) = (vectoriser.len(), labels.len());
+        // The two models are independent: train them side by side, one core each.
+        let (classifier, network) = std::thread::scope(|scope| {
+            let network = (settings.network_share > 0.0)
+                .then(|| scope.spawn(|| Network::train(&settings.network, features, classes, &training)));
+            let classifier = Classifier::train(&settings.training, features, classes, &training);
+            (classifier, network.map(|n| n.join().expect("network training does not panic")))
+        });
         let decline_labels = labels.iter().map(|l| l == OUT_OF_SCOPE || declines.contains(l)).collect();
-        Self { normaliser, vectoriser, classifier, labels, decline_labels, knowledge, settings }
+        Self { normaliser, vectoriser, classifier, network, labels, decline_labels, knowledge, settings }
     }
 
     pub fn feature_count(&self) -> usize {
@@ -140,16 +156,24 @@ impl Matcher {
     }
 
     pub fn weight_bytes(&self) -> usize {
-        self.classifier.weight_bytes()
+        self.classifier.weight_bytes() + self.network.as_ref().map_or(0, Network::weight_bytes)
     }
 
-    /// Confidence of every label, best first: the classifier's probability, raised by a
+    /// Confidence of every label, best first: personal data is blanked out first (it never
+    /// says what a resident wants), then the classifier's probability, raised by a
     /// matching article's BM25 score (noisy-OR, so evidence from either side counts).
     pub fn candidates(&self, text: &str) -> (Normalised, Vec<Candidate>) {
-        let normalised = self.normaliser.normalise(text);
+        let normalised = self.normaliser.normalise(&without_personal_data(text));
         let vector = self.vectoriser.transform(&normalised);
+        let mut probabilities = self.classifier.probabilities(&vector);
+        if let Some(network) = &self.network {
+            let share = self.settings.network_share;
+            for (p, q) in probabilities.iter_mut().zip(network.probabilities(&vector)) {
+                *p = (1.0 - share) * *p + share * q;
+            }
+        }
         let mut confidence: HashMap<&str, f32> =
-            self.classifier.rank(&vector).into_iter().map(|(i, p)| (self.labels[i].as_str(), p)).collect();
+            probabilities.into_iter().enumerate().map(|(i, p)| (self.labels[i].as_str(), p)).collect();
         if let Some(knowledge) = &self.knowledge {
             for (id, score) in knowledge.search(&normalised.words, 3) {
                 if let Some(p) = confidence.get_mut(id.as_str()) {

@@ -8,8 +8,10 @@ pub mod entities;
 pub mod features;
 pub mod knowledge;
 pub mod matcher;
+pub mod network;
 pub mod normalise;
 pub mod state;
+pub mod vectors;
 
 use regex::RegexSet;
 
