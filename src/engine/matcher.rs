@@ -305,6 +305,41 @@ mod tests {
     }
 
     #[test]
+    fn word_meaning_reaches_words_no_phrase_has() {
+        let examples = vec![
+            example("i lost my money", "lost-money"),
+            example("money missing from my account", "lost-money"),
+            example("where did my money go", "lost-money"),
+            example("borrow books from the library", "libraries"),
+            example("library opening hours", "libraries"),
+            example("renew a library book", "libraries"),
+        ];
+        let trained = |meaning_weight: f32| {
+            let features = FeatureSettings { meaning_weight, ..FeatureSettings::default() };
+            let settings = MatchSettings { features, ..MatchSettings::default() };
+            Matcher::train(Normaliser::new(std::iter::empty()), &examples, &[], None, settings)
+        };
+        // Neither word of the question is in any phrase: only word meaning links them.
+        let question = "cash vanished";
+        let lost_money = |matcher: &Matcher| {
+            let (_, candidates) = matcher.candidates(question);
+            assert_eq!(candidates[0].id, "lost-money", "{candidates:?}");
+            candidates[0].confidence
+        };
+        let (with_meaning, without) = (trained(3.0), trained(0.0));
+        assert!(lost_money(&with_meaning) > 0.7);
+        assert!(without.candidates(question).1[0].confidence < 0.6);
+    }
+
+    #[test]
+    fn personal_data_does_not_sway_the_match() {
+        let matcher = matcher();
+        let plain = matcher.classify("report a pothole");
+        let with_details = matcher.classify("report a pothole, jo.bloggs@example.com 07700 900123");
+        assert_eq!(plain.candidates, with_details.candidates);
+    }
+
+    #[test]
     fn nothing_trained_declines_without_panicking() {
         let empty =
             Matcher::train(Normaliser::new(std::iter::empty()), &[], &[], None, MatchSettings::default());
