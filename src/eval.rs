@@ -58,6 +58,9 @@ pub struct Report {
     pub threshold: f32,
     pub train_seconds: f64,
     pub mean_reply_micros: f64,
+    /// Expected calibration error of the top candidate's confidence: how far "right 80% of
+    /// the time at confidence 0.8" is from true, averaged over ten bins.
+    pub calibration_error: f64,
     pub per_id_f1: BTreeMap<String, f64>,
     /// (expected, predicted, count), most frequent first.
     pub worst_confusions: Vec<(String, String, usize)>,
@@ -115,9 +118,43 @@ pub fn score(expected_and_matched: &[(String, Matched)]) -> Report {
         threshold: 0.0,
         train_seconds: 0.0,
         mean_reply_micros: 0.0,
+        calibration_error: 0.0,
         per_id_f1,
         worst_confusions,
     }
+}
+
+/// Expected calibration error over ten equal-width confidence bins, from
+/// (top confidence, top candidate was right) pairs.
+pub fn calibration_error(outcomes: &[(f32, bool)]) -> f64 {
+    const BINS: usize = 10;
+    let mut bins = [(0usize, 0.0f64, 0usize); BINS]; // (count, sum of confidence, right)
+    for &(confidence, right) in outcomes {
+        let bin = ((confidence.clamp(0.0, 1.0) * BINS as f32) as usize).min(BINS - 1);
+        bins[bin].0 += 1;
+        bins[bin].1 += f64::from(confidence);
+        bins[bin].2 += usize::from(right);
+    }
+    let total = outcomes.len().max(1) as f64;
+    bins.iter()
+        .filter(|(count, _, _)| *count > 0)
+        .map(|&(_, confidence, right)| (right as f64 - confidence).abs() / total)
+        .sum()
+}
+
+/// Whether the matcher's top candidate for each question was right, with its confidence. An
+/// out-of-scope question is rightly topped by any label that declines.
+fn top_outcomes(matcher: &Matcher, lines: &[LabelledLine]) -> Vec<(f32, bool)> {
+    lines
+        .iter()
+        .filter_map(|l| {
+            let (_, candidates) = matcher.candidates(&l.text);
+            let top = candidates.into_iter().next()?;
+            let right =
+                top.id == l.expected || (l.expected == OUT_OF_SCOPE && matcher.is_decline_label(&top.id));
+            Some((top.confidence, right))
+        })
+        .collect()
 }
 
 /// What the contract's `matched` says for a bare matcher decision (no content to answer with).
@@ -156,7 +193,14 @@ pub fn run_trained(
     let results: Vec<(String, Matched)> =
         test.iter().map(|l| (l.expected.clone(), matched_of(&matcher.classify(&l.text).decision))).collect();
     let mean_reply_micros = started.elapsed().as_secs_f64() * 1e6 / test.len() as f64;
-    Report { threshold: matcher.settings.threshold, train_seconds, mean_reply_micros, ..score(&results) }
+    let calibration_error = calibration_error(&top_outcomes(&matcher, test));
+    Report {
+        threshold: matcher.settings.threshold,
+        train_seconds,
+        mean_reply_micros,
+        calibration_error,
+        ..score(&results)
+    }
 }
 
 /// Scores the shipped content: each question starts a fresh conversation, through the whole
@@ -172,7 +216,13 @@ pub fn run_content(mut engine: Engine, tune: Option<&[LabelledLine]>, test: &[La
         .map(|l| (l.expected.clone(), engine.reply(&fresh, &l.text, &Context::default()).matched))
         .collect();
     let mean_reply_micros = started.elapsed().as_secs_f64() * 1e6 / test.len() as f64;
-    Report { threshold: engine.matcher.settings.threshold, mean_reply_micros, ..score(&results) }
+    let calibration_error = calibration_error(&top_outcomes(&engine.matcher, test));
+    Report {
+        threshold: engine.matcher.settings.threshold,
+        mean_reply_micros,
+        calibration_error,
+        ..score(&results)
+    }
 }
 
 pub fn print_report(report: &Report) {
@@ -191,6 +241,10 @@ pub fn print_report(report: &Report) {
         println!("training             {:.2} s", report.train_seconds);
     }
     println!("mean reply           {:.1} µs", report.mean_reply_micros);
+    println!(
+        "calibration error    {:.3} (top confidence against accuracy, 10 bins)",
+        report.calibration_error
+    );
     let mut weakest: Vec<(&String, &f64)> = report.per_id_f1.iter().collect();
     weakest.sort_by(|a, b| a.1.total_cmp(b.1));
     println!("\nweakest ids (F1):");
@@ -227,5 +281,16 @@ mod tests {
         assert_eq!(report.oos_precision, 0.5);
         assert!((report.clarify_rate - 1.0 / 6.0).abs() < 1e-9);
         assert_eq!(report.worst_confusions[0].2, 1);
+    }
+
+    #[test]
+    fn calibration_error_is_the_gap_between_confidence_and_accuracy() {
+        // Confidence 0.9, right 9 times in 10: calibrated.
+        let calibrated: Vec<(f32, bool)> = (0..10).map(|i| (0.9, i < 9)).collect();
+        assert!(calibration_error(&calibrated) < 1e-6);
+        // Confidence 0.9, right half the time: 0.4 too sure.
+        let overconfident: Vec<(f32, bool)> = (0..10).map(|i| (0.9, i < 5)).collect();
+        assert!((calibration_error(&overconfident) - 0.4).abs() < 1e-6);
+        assert_eq!(calibration_error(&[]), 0.0);
     }
 }
