@@ -145,7 +145,8 @@ impl Matcher {
             let network = (settings.network_share > 0.0)
                 .then(|| scope.spawn(|| Network::train(&settings.network, features, classes, &training)));
             let classifier = Classifier::train(&settings.training, features, classes, &training);
-            (classifier, network.map(|n| n.join().expect("network training does not panic")))
+            let network = network.map(|n| n.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+            (classifier, network)
         });
         let decline_labels = labels.iter().map(|l| l == OUT_OF_SCOPE || declines.contains(l)).collect();
         Self { normaliser, vectoriser, classifier, network, labels, decline_labels, knowledge, settings }
