@@ -1,20 +1,12 @@
 // 3. axe-core finds no WCAG 2.0/2.1/2.2 A and AA violations, page and widget together
 // (axe reads into the open shadow root), in four states.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AxeBuilder } from '@axe-core/playwright';
-import { startServer, launchBrowser, openWidget, ask, w, QUESTION, widgetContrast } from './helpers.js';
+import { withServerAndBrowser, openWidget, ask, w, QUESTION, widgetContrast } from './helpers.js';
 
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
-let server, browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const started = withServerAndBrowser();
 
 async function assertNoViolations(page, state) {
   const result = await new AxeBuilder({ page }).withTags(TAGS).analyze();
@@ -29,9 +21,9 @@ async function assertNoViolations(page, state) {
 }
 
 async function newPage(viewport) {
-  const context = await browser.newContext({ viewport });
+  const context = await started.browser.newContext({ viewport });
   const page = await context.newPage();
-  await page.goto(server.url + '/');
+  await page.goto(started.server.url + '/');
   return page;
 }
 

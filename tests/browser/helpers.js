@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -190,4 +191,19 @@ export function widgetContrast(page) {
     }
     return bad;
   });
+}
+
+/** Starts the service and Chromium before a file's tests and stops both after them. The
+ * returned object's `server` and `browser` are set by the time the tests run. */
+export function withServerAndBrowser(options) {
+  const started = {};
+  before(async () => {
+    started.server = await startServer(options);
+    started.browser = await launchBrowser();
+  });
+  after(async () => {
+    await started.browser?.close();
+    await started.server?.stop();
+  });
+  return started;
 }

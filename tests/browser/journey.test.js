@@ -1,24 +1,16 @@
 // 1. The resident's journey with a mouse: open, ask, answer with a link, quick reply,
 // feedback, reload keeps the transcript, "Start again" erases and begins anew.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, openWidget, ask, transcript, storedConversation, until, focused, w, QUESTION } from './helpers.js';
+import { withServerAndBrowser, openWidget, ask, transcript, storedConversation, until, focused, w, QUESTION } from './helpers.js';
 
-let server, browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const started = withServerAndBrowser();
 
 test('the resident journey', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const page = await started.browser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(server.url + '/');
+  await page.goto(started.server.url + '/');
 
   // Open: a dialog, focus in the input, a welcome that says it is automated.
   assert.equal(await w.launcher(page).getAttribute('aria-expanded'), 'false');
@@ -75,9 +67,9 @@ test('the resident journey', async () => {
     return c && c.id !== stored.id && c;
   }, 'a new conversation id');
   await until(async () => (await page.locator('.ha-msg--resident').count()) === 0 && (await w.messages(page).count()) >= 1, 'only the welcome');
-  const old = await fetch(`${server.url}/api/v1/conversations/${stored.id}`, { headers: { Authorization: `Bearer ${stored.token}` } });
+  const old = await fetch(`${started.server.url}/api/v1/conversations/${stored.id}`, { headers: { Authorization: `Bearer ${stored.token}` } });
   assert.equal(old.status, 404, 'the erased conversation is gone');
-  const now = await fetch(`${server.url}/api/v1/conversations/${fresh.id}`, { headers: { Authorization: `Bearer ${fresh.token}` } });
+  const now = await fetch(`${started.server.url}/api/v1/conversations/${fresh.id}`, { headers: { Authorization: `Bearer ${fresh.token}` } });
   assert.equal(now.status, 200);
 
   // Close with the close button: focus goes back to the launcher.
@@ -88,9 +80,9 @@ test('the resident journey', async () => {
 });
 
 test('loading the script twice makes one widget', async () => {
-  const page = await browser.newPage();
-  await page.goto(server.url + '/');
-  await page.addScriptTag({ url: server.url + '/widget.js' });
+  const page = await started.browser.newPage();
+  await page.goto(started.server.url + '/');
+  await page.addScriptTag({ url: started.server.url + '/widget.js' });
   await page.waitForTimeout(200);
   assert.equal(await page.locator('herts-assistant').count(), 1);
   assert.deepEqual(Object.keys(await page.evaluate(() => window.HertsAssistant)).sort(), ['close', 'open', 'toggle']);

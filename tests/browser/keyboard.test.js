@@ -1,17 +1,9 @@
 // 2. The same journey by keyboard only: Tab, Shift+Tab, Enter and Escape. No clicks.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, transcript, storedConversation, until, focused, tabTo, w, QUESTION } from './helpers.js';
+import { withServerAndBrowser, transcript, storedConversation, until, focused, tabTo, w, QUESTION } from './helpers.js';
 
-let server, browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const started = withServerAndBrowser();
 
 /** The focused element shows a visible focus outline. */
 async function assertFocusVisible(page) {
@@ -21,8 +13,8 @@ async function assertFocusVisible(page) {
 }
 
 test('the journey by keyboard only', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await page.goto(server.url + '/');
+  const page = await started.browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(started.server.url + '/');
 
   // Tab through the host page to the launcher; Enter opens; focus lands in the input.
   await tabTo(page, '.ha-launcher', { max: 40 });

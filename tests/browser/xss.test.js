@@ -1,19 +1,11 @@
 // 4. What residents type, and what comes back, is text: never markup, never script.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, openWidget, until, w } from './helpers.js';
+import { withServerAndBrowser, openWidget, until, w } from './helpers.js';
 
 const HTML_PAYLOAD = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
 const LINK_PAYLOAD = '[x](javascript:window.__xss=3)';
-let server, browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const started = withServerAndBrowser();
 
 /** Elements in the shadow root that should never be there, and every link's href. */
 function inspect(page) {
@@ -36,8 +28,8 @@ async function sendAndWait(page, text) {
 }
 
 test('a resident message carrying HTML and a javascript: link renders as text', async () => {
-  const page = await browser.newPage();
-  await page.goto(server.url + '/');
+  const page = await started.browser.newPage();
+  await page.goto(started.server.url + '/');
   await openWidget(page);
 
   await sendAndWait(page, HTML_PAYLOAD);
@@ -61,8 +53,8 @@ test('a resident message carrying HTML and a javascript: link renders as text', 
 });
 
 test('a bot message whose text holds HTML renders it as literal text', async () => {
-  const page = await browser.newPage();
-  await page.goto(server.url + '/');
+  const page = await started.browser.newPage();
+  await page.goto(started.server.url + '/');
   await openWidget(page);
   // The one place in these tests where a response is substituted: shipped content holds no
   // HTML, so to show what the widget does with HTML arriving from the API we take the real
