@@ -225,6 +225,147 @@ pub fn run_content(mut engine: Engine, tune: Option<&[LabelledLine]>, test: &[La
     }
 }
 
+/// One multi-turn scenario of `eval --dialogues`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    pub turns: Vec<ScenarioTurn>,
+}
+
+/// One resident message and what the reply to it must be; every key but `text` is optional.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioTurn {
+    pub text: String,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub kind: Option<MatchKind>,
+    /// Text the assistant's messages must contain (case-insensitive).
+    #[serde(default)]
+    pub require: Vec<String>,
+    /// Text they must not contain.
+    #[serde(default)]
+    pub forbid: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DialogueFailure {
+    pub scenario: String,
+    /// 1-based.
+    pub turn: usize,
+    pub why: String,
+}
+
+/// The figures `eval --dialogues --json` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct DialogueReport {
+    pub scenarios: usize,
+    pub scenarios_passed: usize,
+    pub turns: usize,
+    pub turns_passed: usize,
+    pub failures: Vec<DialogueFailure>,
+}
+
+pub fn read_scenarios(path: &Path) -> Result<Vec<Scenario>, EvalError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| EvalError::Read(name.clone(), e))?;
+    let scenarios: Vec<Scenario> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| serde_json::from_str(l).map_err(|e| EvalError::Line(name.clone(), n + 1, e)))
+        .collect::<Result<_, _>>()?;
+    if scenarios.is_empty() {
+        return Err(EvalError::Empty(name));
+    }
+    Ok(scenarios)
+}
+
+/// Runs each scenario in a fresh conversation through the whole engine and dialogue policy,
+/// exactly as the API would, with every team open.
+pub fn run_dialogues(engine: &Engine, scenarios: &[Scenario]) -> DialogueReport {
+    let mut report = DialogueReport {
+        scenarios: scenarios.len(),
+        scenarios_passed: 0,
+        turns: 0,
+        turns_passed: 0,
+        failures: vec![],
+    };
+    for scenario in scenarios {
+        let mut state = ConversationState::default();
+        let mut passed = true;
+        for (n, expected) in scenario.turns.iter().enumerate() {
+            let turn = engine.reply(&state, &expected.text, &Context::default());
+            report.turns += 1;
+            match turn_failure(expected, &turn) {
+                None => report.turns_passed += 1,
+                Some(why) => {
+                    passed = false;
+                    report.failures.push(DialogueFailure {
+                        scenario: scenario.name.clone(),
+                        turn: n + 1,
+                        why,
+                    });
+                }
+            }
+            state = turn.state;
+        }
+        report.scenarios_passed += usize::from(passed);
+    }
+    report
+}
+
+/// Why a reply does not meet its turn's expectations, or None when it does.
+fn turn_failure(expected: &ScenarioTurn, turn: &crate::engine::Turn) -> Option<String> {
+    let matched = &turn.matched;
+    let mut problems = Vec::new();
+    if let Some(id) = &expected.id
+        && matched.id.as_deref() != Some(id.as_str())
+    {
+        problems.push(format!("expected {id}, matched {}", matched.id.as_deref().unwrap_or("nothing")));
+    }
+    if let Some(kind) = expected.kind
+        && matched.kind != kind
+    {
+        problems.push(format!("expected kind {kind:?}, got {:?}", matched.kind));
+    }
+    // The assistant's messages as a resident sees them: text and links.
+    let said: String = turn
+        .replies
+        .iter()
+        .flat_map(|r| {
+            std::iter::once(r.text.as_str())
+                .chain(r.links.iter().flat_map(|l| [l.title.as_str(), l.url.as_str()]))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        .to_lowercase();
+    for needed in &expected.require {
+        if !said.contains(&needed.to_lowercase()) {
+            problems.push(format!("reply lacks \"{needed}\""));
+        }
+    }
+    for banned in &expected.forbid {
+        if said.contains(&banned.to_lowercase()) {
+            problems.push(format!("reply contains \"{banned}\""));
+        }
+    }
+    (!problems.is_empty()).then(|| problems.join("; "))
+}
+
+pub fn print_dialogue_report(report: &DialogueReport) {
+    println!("scenarios passed     {} of {}", report.scenarios_passed, report.scenarios);
+    println!("turns passed         {} of {}", report.turns_passed, report.turns);
+    if !report.failures.is_empty() {
+        println!("\nfailures (scenario, turn: why):");
+        for failure in &report.failures {
+            println!("  {}, turn {}: {}", failure.scenario, failure.turn, failure.why);
+        }
+    }
+}
+
 pub fn print_report(report: &Report) {
     let pct = |x: f64| format!("{:.1}%", x * 100.0);
     println!(

@@ -24,8 +24,11 @@ enum Command {
     /// Measure answer quality on a labelled question set.
     Eval {
         /// JSON lines {"text", "expected"} to score.
-        #[arg(long)]
-        test: PathBuf,
+        #[arg(long, required_unless_present = "dialogues")]
+        test: Option<PathBuf>,
+        /// JSON lines of multi-turn scenarios to run through the whole dialogue policy.
+        #[arg(long, conflicts_with_all = ["test", "train", "tune"])]
+        dialogues: Option<PathBuf>,
         /// JSON lines {"text", "intent"} to train on instead of the shipped content.
         #[arg(long)]
         train: Option<PathBuf>,
@@ -55,9 +58,11 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
         Command::Check => check(&settings),
-        Command::Eval { test, train, tune, json } => {
+        Command::Eval { dialogues: Some(dialogues), json, .. } => run_dialogues(&settings, &dialogues, json),
+        Command::Eval { test: Some(test), train, tune, json, .. } => {
             run_eval(&settings, &test, train.as_deref(), tune.as_deref(), json)
         }
+        Command::Eval { .. } => Err("eval needs --test or --dialogues".into()),
         Command::Ask { question } => ask(&settings, &question),
         Command::HashToken { token } => {
             println!("{}", herts_assistant::handoff::hash_token(&token));
@@ -128,6 +133,18 @@ fn run_eval(
         println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
     } else {
         eval::print_report(&report);
+    }
+    Ok(())
+}
+
+fn run_dialogues(settings: &Settings, path: &std::path::Path, json: bool) -> Result<(), String> {
+    let scenarios = eval::read_scenarios(path).map_err(|e| e.to_string())?;
+    let engine = startup::build_engine(settings).map_err(|e| e.to_string())?;
+    let report = eval::run_dialogues(&engine, &scenarios);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+    } else {
+        eval::print_dialogue_report(&report);
     }
     Ok(())
 }

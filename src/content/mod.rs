@@ -27,6 +27,23 @@ pub enum Scope {
     Elsewhere,
 }
 
+/// A kind of detail residents ask about almost any topic ("how much is it?", "how long does it
+/// take?"), with phrasings that name no topic, so the matcher can tell the detail asked.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FacetKind {
+    pub id: String,
+    pub examples: Vec<String>,
+    pub source: Location,
+}
+
+/// A topic's answer about one facet: said in place, or answered by another topic.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(untagged)]
+pub enum FacetAnswer {
+    Text(String),
+    Goto { goto: String },
+}
+
 /// A quick reply offered under an answer.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -67,6 +84,8 @@ pub struct Intent {
     pub ask: Option<String>,
     pub team: Option<String>,
     pub offer_person: bool,
+    /// Short answers about one detail of the topic, by facet id.
+    pub facets: BTreeMap<String, FacetAnswer>,
     pub last_reviewed: Option<String>,
     /// Where it was defined, for error messages.
     pub source: Location,
@@ -82,6 +101,8 @@ pub struct Article {
     pub owner: String,
     pub last_reviewed: String,
     pub body: String,
+    /// Short answers about one detail of the topic, by facet id.
+    pub facets: BTreeMap<String, FacetAnswer>,
     pub source: Location,
 }
 
@@ -134,6 +155,8 @@ pub struct Content {
     pub intents: Vec<Intent>,
     pub articles: Vec<Article>,
     pub districts: Vec<District>,
+    /// The details residents ask about topics, for follow-up questions.
+    pub facets: Vec<FacetKind>,
     /// Resident word or phrase -> the phrase the content uses.
     pub synonyms: BTreeMap<String, String>,
     pub messages: Messages,
@@ -176,6 +199,13 @@ impl Content {
 
     pub fn article(&self, id: &str) -> Option<&Article> {
         self.articles.iter().find(|a| a.id == id)
+    }
+
+    /// A topic's answer about one facet: the intent's, else the article's.
+    pub fn facet_answer(&self, topic: &str, facet: &str) -> Option<&FacetAnswer> {
+        self.intent(topic)
+            .and_then(|i| i.facets.get(facet))
+            .or_else(|| self.article(topic).and_then(|a| a.facets.get(facet)))
     }
 }
 
@@ -229,6 +259,7 @@ pub fn from_sources(
             Ok(parsed) => {
                 content.intents.extend(parsed.intents);
                 content.districts.extend(parsed.districts);
+                content.facets.extend(parsed.facets);
                 for (word, meaning) in parsed.synonyms {
                     content.synonyms.insert(word, meaning);
                 }

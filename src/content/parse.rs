@@ -7,7 +7,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    Article, ContentError, District, Emergency, FollowUp, Intent, Link, Location, Messages, Scope, Slot,
+    Article, ContentError, District, Emergency, FacetAnswer, FacetKind, FollowUp, Intent, Link, Location,
+    Messages, Scope, Slot,
 };
 
 /// What one `intents/*.toml` file holds.
@@ -15,6 +16,7 @@ use super::{
 pub struct ContentFile {
     pub intents: Vec<Intent>,
     pub districts: Vec<District>,
+    pub facets: Vec<FacetKind>,
     pub synonyms: BTreeMap<String, String>,
     pub messages: Option<Messages>,
     pub emergency: Option<Emergency>,
@@ -27,6 +29,8 @@ struct RawFile {
     intent: Vec<Spanned<RawIntent>>,
     #[serde(default)]
     district: Vec<Spanned<RawDistrict>>,
+    #[serde(default)]
+    facet: Vec<Spanned<RawFacet>>,
     #[serde(default)]
     synonyms: BTreeMap<String, String>,
     #[serde(default)]
@@ -60,7 +64,16 @@ struct RawIntent {
     #[serde(default)]
     offer_person: bool,
     #[serde(default)]
+    facets: BTreeMap<String, FacetAnswer>,
+    #[serde(default)]
     last_reviewed: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFacet {
+    id: String,
+    examples: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -86,6 +99,8 @@ struct FrontMatter {
     url: String,
     owner: String,
     last_reviewed: String,
+    #[serde(default)]
+    facets: BTreeMap<String, FacetAnswer>,
 }
 
 fn line_of(text: &str, byte_offset: usize) -> usize {
@@ -123,6 +138,7 @@ pub fn parse_content_file(path: &Path, text: &str) -> Result<ContentFile, Conten
                 ask: raw.ask,
                 team: raw.team,
                 offer_person: raw.offer_person,
+                facets: trimmed(raw.facets),
                 last_reviewed: raw.last_reviewed,
                 source,
             }
@@ -144,9 +160,19 @@ pub fn parse_content_file(path: &Path, text: &str) -> Result<ContentFile, Conten
             }
         })
         .collect();
+    let facets = raw
+        .facet
+        .into_iter()
+        .map(|spanned| {
+            let source = at(spanned.span().start);
+            let raw = spanned.into_inner();
+            FacetKind { id: raw.id, examples: raw.examples, source }
+        })
+        .collect();
     Ok(ContentFile {
         intents,
         districts,
+        facets,
         synonyms: raw.synonyms.into_iter().map(|(k, v)| (k.to_lowercase(), v)).collect(),
         messages: raw.messages,
         emergency: raw.emergency,
@@ -178,8 +204,19 @@ pub fn parse_article(path: &Path, text: &str) -> Result<Article, ContentError> {
         owner: matter.owner,
         last_reviewed: matter.last_reviewed,
         body: body.to_string(),
+        facets: trimmed(matter.facets),
         source: Location { file: path.to_path_buf(), line: 1 },
     })
+}
+
+fn trimmed(facets: BTreeMap<String, FacetAnswer>) -> BTreeMap<String, FacetAnswer> {
+    facets
+        .into_iter()
+        .map(|(id, answer)| match answer {
+            FacetAnswer::Text(text) => (id, FacetAnswer::Text(text.trim().to_string())),
+            goto => (id, goto),
+        })
+        .collect()
 }
 
 fn title_from_id(id: &str) -> String {

@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use super::{Content, ContentError, Location, Scope, Slot};
+use std::collections::BTreeMap;
+
+use super::{Content, ContentError, FacetAnswer, Location, Scope, Slot};
 
 /// Every problem in the content; empty when it is fit to serve.
 pub fn validate(content: &Content) -> Vec<ContentError> {
@@ -118,6 +120,39 @@ pub fn validate(content: &Content) -> Vec<ContentError> {
             }
         }
     }
+    let mut facet_ids: HashMap<&str, &Location> = HashMap::new();
+    for facet in &content.facets {
+        if !is_valid_id(&facet.id) {
+            error(
+                &facet.source,
+                format!("facet id `{}` must be lowercase letters, digits and dashes", facet.id),
+            );
+        }
+        if let Some(first) = facet_ids.insert(&facet.id, &facet.source) {
+            error(&facet.source, format!("duplicate facet id `{}` (first at {first})", facet.id));
+        }
+        if facet.examples.is_empty() {
+            error(&facet.source, format!("facet `{}` has no examples", facet.id));
+        }
+        for example in &facet.examples {
+            // A facet's phrasing names no topic: under a topic too it would teach two things.
+            if let Some(topic) = phrases.get(&example.trim().to_lowercase()) {
+                error(
+                    &facet.source,
+                    format!("example \"{example}\" is under facet `{}` and `{topic}`", facet.id),
+                );
+            }
+        }
+    }
+    let topic_facets = content
+        .intents
+        .iter()
+        .map(|i| (&i.facets, &i.source))
+        .chain(content.articles.iter().map(|a| (&a.facets, &a.source)));
+    for (facets, at) in topic_facets {
+        check_facets(facets, at, &facet_ids, &known_topic, &mut error);
+    }
+
     let needs_districts = content.intents.iter().any(|i| i.slot == Some(Slot::Place));
     if needs_districts && content.districts.is_empty() {
         let at =
@@ -135,6 +170,30 @@ pub fn validate(content: &Content) -> Vec<ContentError> {
         }
     }
     errors
+}
+
+fn check_facets(
+    facets: &BTreeMap<String, FacetAnswer>,
+    at: &Location,
+    facet_ids: &HashMap<&str, &Location>,
+    known_topic: &impl Fn(&str) -> bool,
+    error: &mut impl FnMut(&Location, String),
+) {
+    for (facet, answer) in facets {
+        if !facet_ids.contains_key(facet.as_str()) {
+            error(at, format!("facet `{facet}` is not defined by any [[facet]]"));
+        }
+        match answer {
+            FacetAnswer::Text(text) if text.trim().is_empty() => {
+                error(at, format!("facet `{facet}` has an empty answer"))
+            }
+            FacetAnswer::Text(text) => check_markdown_links(text, at, error),
+            FacetAnswer::Goto { goto } if !known_topic(goto) => {
+                error(at, format!("facet `{facet}` goes to unknown topic `{goto}`"))
+            }
+            FacetAnswer::Goto { .. } => {}
+        }
+    }
 }
 
 fn is_valid_id(id: &str) -> bool {
@@ -203,6 +262,16 @@ mod tests {
     fn district_topic_needs_a_place_slot_and_districts() {
         let p = problems("[[intent]]\nid = \"bins\"\nscope=\"district\"\nexamples=[\"a\"]\nanswer=\"y\"\n");
         assert!(p.iter().any(|m| m.contains("needs slot")), "{p:?}");
+    }
+
+    #[test]
+    fn facets_must_be_defined_and_answered() {
+        let p = problems(
+            "[[facet]]\nid = \"cost\"\nexamples = [\"how much is it\"]\n\n[[intent]]\nid = \"x\"\nexamples=[\"a\"]\nanswer=\"y\"\n[intent.facets]\ncost = \"Free.\"\nwait = \"A week.\"\ndeadline = { goto = \"nowhere\" }\n",
+        );
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(p.iter().any(|m| m.contains("`wait` is not defined")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("unknown topic `nowhere`")), "{p:?}");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use super::state::{
     Context, ConversationState, HandoffReason, HandoffRequest, MatchKind, Matched, Mode, Offer, Reply, Turn,
 };
 use super::{DEFAULT_TEAM, Engine};
-use crate::content::{Intent, Link, Scope, Slot};
+use crate::content::{FacetAnswer, Intent, Link, Scope, Slot};
 
 /// The quick reply that hands to a person, offered wherever the assistant falls short.
 pub const TALK_TO_PERSON: &str = "Talk to a person";
@@ -15,6 +15,10 @@ const LEAVE_MESSAGE: &str = "Leave a message";
 pub const OFFLINE_FORM: &str = "offline_message";
 /// The topic that means "a person, please".
 const PERSON_TOPIC: &str = "talk-to-person";
+/// The topic about which council serves a place: what an opener that gives only a town is about.
+const PLACE_TOPIC: &str = "districts";
+/// The most words an opener that only says where the resident lives has.
+const SHORT_STATEMENT_WORDS: usize = 10;
 
 pub struct Dialogue<'a> {
     engine: &'a Engine,
@@ -65,11 +69,118 @@ impl<'a> Dialogue<'a> {
                 return self.answer_topic(&pending, 1.0);
             }
         }
+        if let Some(topic) = self.follow_up_topic(text, &found) {
+            let confidence = found.decision.confidence();
+            return self.answer_follow_up(&topic, text, confidence);
+        }
+        if place.is_some() && is_short_statement(text) && self.says_only_where(&found.decision) {
+            return self.acknowledge_place();
+        }
         match found.decision {
             Decision::Answer { id, confidence } => self.answer_topic(&id, confidence),
             Decision::Clarify { ids, confidence } => self.clarify(ids, confidence),
             Decision::Decline { elsewhere, confidence } => self.decline(elsewhere.as_deref(), confidence),
         }
+    }
+
+    /// The current topic, when the message follows up on it. The message is read again with
+    /// the topic's title beside it: when that reading says the topic, more surely than the
+    /// message alone names any other, it is a follow-up ("who could I ring about it?" after a
+    /// Blue Badge answer); a message that names a new topic more surely ("when is our bin
+    /// day?") moves on. A bare detail question ("how much is it?") that matches nothing on its
+    /// own is a follow-up too; thanks and goodbyes never are.
+    fn follow_up_topic(&self, text: &str, found: &super::matcher::Match) -> Option<String> {
+        let topic = self.state.topic.as_ref()?;
+        let matcher = &self.engine.matcher;
+        let (named, named_confidence) = match &found.decision {
+            Decision::Answer { id, confidence } if id != topic => (Some(id.as_str()), *confidence),
+            Decision::Decline { elsewhere: Some(id), confidence } => (Some(id.as_str()), *confidence),
+            _ => (None, 0.0),
+        };
+        // Thanks, goodbye and the like are never about the topic.
+        let conversational = named
+            .and_then(|id| self.engine.content.intent(id))
+            .is_some_and(|i| i.scope == Scope::Conversation);
+        if conversational && named_confidence >= matcher.settings.sure {
+            return None;
+        }
+        let beside_title = matcher.classify(&format!("{text} ({})", self.engine.title_of(topic)));
+        let about_topic = beside_title
+            .candidates
+            .first()
+            .is_some_and(|c| c.id == *topic && (named.is_none() || c.confidence > named_confidence));
+        let only_a_detail = matches!(found.decision, Decision::Decline { elsewhere: None, .. })
+            && self.engine.facet_of(text).is_some();
+        (about_topic || only_a_detail).then(|| topic.clone())
+    }
+
+    /// Answers a follow-up about `topic`: the topic's answer about the detail asked, when it
+    /// has one, else the topic's whole answer.
+    fn answer_follow_up(mut self, topic: &str, text: &str, confidence: f32) -> Turn {
+        let content = &self.engine.content;
+        let facet = self.engine.facet_of(text);
+        match facet.as_deref().and_then(|f| content.facet_answer(topic, f)) {
+            Some(FacetAnswer::Text(answer)) => {
+                let needs_place = content.intent(topic).is_some_and(|i| i.slot == Some(Slot::Place));
+                let text = match (needs_place, self.district_of_place()) {
+                    (true, Some(district)) => {
+                        fill_district(answer, self.state.place.as_ref().map(|p| p.name.as_str()), district)
+                    }
+                    (true, None) => fill_any_district(answer),
+                    (false, _) => answer.clone(),
+                };
+                let links = content.intent(topic).map(|i| i.links.clone()).unwrap_or_default();
+                let offers = self.state.offers.clone();
+                self.replies.push(Reply {
+                    text,
+                    quick_replies: offers.iter().map(|o| o.label().to_string()).collect(),
+                    links,
+                    answer: true,
+                    form: None,
+                });
+                self.state.unanswered = 0;
+                let kind = self.kind_of(topic);
+                self.finish(Matched { kind, id: Some(topic.to_string()), confidence })
+            }
+            Some(FacetAnswer::Goto { goto }) => {
+                let goto = goto.clone();
+                self.answer_topic(&goto, confidence)
+            }
+            None => self.answer_topic(topic, confidence),
+        }
+    }
+
+    /// Whether a message that names a place says nothing else the assistant could answer:
+    /// "Hi, I live in Hitchin".
+    fn says_only_where(&self, decision: &Decision) -> bool {
+        match decision {
+            Decision::Decline { elsewhere: None, .. } => true,
+            Decision::Answer { id, .. } => self
+                .engine
+                .content
+                .intent(id)
+                .is_some_and(|i| i.scope == Scope::Conversation && id != PERSON_TOPIC),
+            _ => false,
+        }
+    }
+
+    /// "Thanks: Hitchin is in North Hertfordshire": the place is remembered, never declined.
+    fn acknowledge_place(mut self) -> Turn {
+        let (Some(place), Some(district)) = (self.state.place.clone(), self.district_of_place()) else {
+            return self.decline(None, 0.0);
+        };
+        self.state.unanswered = 0;
+        self.replies.push(Reply {
+            text: format!(
+                "Thanks. {} is in the area of {}, so wherever your district council does the work I'll point you to {}. What would you like to know?",
+                place.name, district.name, district.name
+            ),
+            links: vec![Link { title: district.name.clone(), url: district.website.clone() }],
+            ..Reply::default()
+        });
+        let id = self.engine.content.intent(PLACE_TOPIC).map(|i| i.id.clone());
+        let kind = if id.is_some() { MatchKind::Intent } else { MatchKind::None };
+        self.finish(Matched { kind, id, confidence: 1.0 })
     }
 
     fn take_offer(mut self, offer: Offer) -> Turn {
@@ -123,6 +234,9 @@ impl<'a> Dialogue<'a> {
             if self.state.topics.len() > super::TOPIC_HISTORY {
                 self.state.topics.remove(0);
             }
+        }
+        if intent.is_none_or(|i| i.scope == Scope::County || i.scope == Scope::District) {
+            self.state.topic = Some(id.to_string());
         }
         if let Some(team) = intent.and_then(|i| i.team.clone()) {
             self.state.team = Some(team);
@@ -283,6 +397,11 @@ impl<'a> Dialogue<'a> {
         }
         text.trim_end().to_string()
     }
+}
+
+/// A few words and no question: "Morning, I'm in Watford near the town centre".
+fn is_short_statement(text: &str) -> bool {
+    !text.contains('?') && text.split_whitespace().count() <= SHORT_STATEMENT_WORDS
 }
 
 fn follow_up_offers(intent: &Intent) -> impl Iterator<Item = Offer> + '_ {

@@ -111,6 +111,7 @@ mod tests {
             owner: "x".into(),
             last_reviewed: "2026-01-01".into(),
             body: body.into(),
+            facets: Default::default(),
             source: Location::default(),
         }
     }

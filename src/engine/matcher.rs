@@ -15,6 +15,46 @@ pub const TUNE_ACCURACY_BUDGET: f32 = 0.01;
 /// The label of training lines that are out of scope.
 pub const OUT_OF_SCOPE: &str = "out_of_scope";
 
+/// Words that open a request: the sentence of a long message that carries what is wanted.
+const REQUEST_OPENERS: &[&str] = &[
+    "how", "what", "where", "when", "who", "which", "why", "can", "could", "do", "does", "is", "are", "will",
+    "would", "should", "please", "i need", "i want", "i'd like", "id like", "help",
+];
+
+/// The sentence of a long message that asks for something, when the message has background
+/// around it: the last question, else the last sentence that opens like a request.
+fn request_sentence(text: &str) -> Option<&str> {
+    let sentences: Vec<&str> = text
+        .split_inclusive(['.', '!', '?', '\n'])
+        .map(str::trim)
+        .filter(|s| s.split_whitespace().count() >= 3)
+        .collect();
+    if sentences.len() < 2 {
+        return None;
+    }
+    let opens_request = |s: &&&str| {
+        let lower = s.to_lowercase();
+        REQUEST_OPENERS.iter().any(|w| lower.starts_with(w) && lower[w.len()..].starts_with([' ', ',', '\'']))
+    };
+    sentences
+        .iter()
+        .rev()
+        .find(|s| s.ends_with('?'))
+        .or_else(|| sentences.iter().rev().find(opens_request))
+        .copied()
+}
+
+/// `into = (1 - share) * into + share * other`, label by label.
+fn blend(into: &mut [f32], other: &[f32], share: f32) {
+    for (p, q) in into.iter_mut().zip(other) {
+        *p = (1.0 - share) * *p + share * q;
+    }
+}
+
+fn sort_candidates(candidates: &mut [Candidate]) {
+    candidates.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then_with(|| a.id.cmp(&b.id)));
+}
+
 /// Everything the matcher learns or is told, in one place.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MatchSettings {
@@ -32,6 +72,8 @@ pub struct MatchSettings {
     /// Share of the neural network in the averaged class probabilities (0 trains none).
     pub network_share: f32,
     pub network: NetworkSettings,
+    /// Whether a long message's request sentence counts twice (1) or not (0).
+    pub request_share: f32,
 }
 
 impl Default for MatchSettings {
@@ -46,6 +88,7 @@ impl Default for MatchSettings {
             training: TrainSettings::default(),
             network_share: 0.7,
             network: NetworkSettings::default(),
+            request_share: 1.0,
         }
     }
 }
@@ -160,34 +203,48 @@ impl Matcher {
         self.classifier.weight_bytes() + self.network.as_ref().map_or(0, Network::weight_bytes)
     }
 
-    /// Confidence of every label, best first: personal data is blanked out first (it never
-    /// says what a resident wants), then the classifier's probability, raised by a
-    /// matching article's BM25 score (noisy-OR, so evidence from either side counts).
+    /// Confidence of every label, best first. A long message is also read through the one
+    /// sentence that carries its request, so background and greetings weigh less.
     pub fn candidates(&self, text: &str) -> (Normalised, Vec<Candidate>) {
+        // The request sentence is read twice: its words weigh more, and the confidence is
+        // still one reading's, not an average of two that each see half the message.
+        let (normalised, scores) = match request_sentence(text) {
+            Some(ask) if self.settings.request_share > 0.0 => self.label_scores(&format!("{text}\n{ask}")),
+            _ => self.label_scores(text),
+        };
+        (normalised, self.ranked(scores))
+    }
+
+    /// Each label's confidence, in label order: personal data is blanked out first (it never
+    /// says what a resident wants), then the models' averaged probability, raised by a
+    /// matching article's BM25 score (noisy-OR, so evidence from either side counts).
+    fn label_scores(&self, text: &str) -> (Normalised, Vec<f32>) {
         let normalised = self.normaliser.normalise(&without_personal_data(text));
         let vector = self.vectoriser.transform(&normalised);
         let mut probabilities = self.classifier.probabilities(&vector);
         if let Some(network) = &self.network {
-            let share = self.settings.network_share;
-            for (p, q) in probabilities.iter_mut().zip(network.probabilities(&vector)) {
-                *p = (1.0 - share) * *p + share * q;
-            }
+            blend(&mut probabilities, &network.probabilities(&vector), self.settings.network_share);
         }
-        let mut confidence: HashMap<&str, f32> =
-            probabilities.into_iter().enumerate().map(|(i, p)| (self.labels[i].as_str(), p)).collect();
         if let Some(knowledge) = &self.knowledge {
             for (id, score) in knowledge.search(&normalised.words, 3) {
-                if let Some(p) = confidence.get_mut(id.as_str()) {
+                if let Some(p) = self.labels.iter().position(|l| *l == id).map(|i| &mut probabilities[i]) {
                     let q =
                         self.settings.knowledge_weight * score / (score + self.settings.knowledge_half_score);
                     *p = 1.0 - (1.0 - *p) * (1.0 - q);
                 }
             }
         }
-        let mut candidates: Vec<Candidate> =
-            confidence.into_iter().map(|(id, c)| Candidate { id: id.to_string(), confidence: c }).collect();
-        candidates.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then_with(|| a.id.cmp(&b.id)));
-        (normalised, candidates)
+        (normalised, probabilities)
+    }
+
+    fn ranked(&self, scores: Vec<f32>) -> Vec<Candidate> {
+        let mut candidates: Vec<Candidate> = scores
+            .into_iter()
+            .enumerate()
+            .map(|(i, confidence)| Candidate { id: self.labels[i].clone(), confidence })
+            .collect();
+        sort_candidates(&mut candidates);
+        candidates
     }
 
     pub fn is_decline_label(&self, id: &str) -> bool {
@@ -338,6 +395,17 @@ mod tests {
         let plain = matcher.classify("report a pothole");
         let with_details = matcher.classify("report a pothole, jo.bloggs@example.com 07700 900123");
         assert_eq!(plain.candidates, with_details.candidates);
+    }
+
+    #[test]
+    fn the_request_of_a_long_message_is_its_last_question() {
+        let story = "Hi there. My mum moved in with us last spring. She can't manage the stairs. \
+                     Who can come and assess her? Thanks so much for reading all this.";
+        assert_eq!(request_sentence(story), Some("Who can come and assess her?"));
+        let no_question = "We had a flood last night. Please tell me where to get sandbags. Thanks a lot.";
+        assert_eq!(request_sentence(no_question), Some("Please tell me where to get sandbags."));
+        assert_eq!(request_sentence("where is the nearest tip"), None);
+        assert_eq!(request_sentence(""), None);
     }
 
     #[test]

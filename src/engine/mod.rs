@@ -34,6 +34,9 @@ pub struct Suggestion {
     pub text: String,
 }
 
+/// The confidence at which a follow-up is taken to ask about one facet rather than in general.
+const FACET_SURE: f32 = 0.4;
+
 /// The team a conversation goes to when its topic names none.
 pub const DEFAULT_TEAM: &str = "customer-service";
 
@@ -49,6 +52,8 @@ pub enum EngineError {
 pub struct Engine {
     pub content: Content,
     pub matcher: Matcher,
+    /// Tells which detail a follow-up asks about (cost, how long, ...); None without facets.
+    facets: Option<Matcher>,
     gazetteer: Gazetteer,
     emergency: Option<RegexSet>,
 }
@@ -63,12 +68,21 @@ impl Engine {
             if content.articles.is_empty() { None } else { Some(Knowledge::build(&content.articles)?) };
         let normaliser = Normaliser::new(&content.synonyms);
         let matcher = Matcher::train(normaliser, &examples, &declines, knowledge, settings);
+        let facet_examples: Vec<Example> = content
+            .facets
+            .iter()
+            .flat_map(|f| f.examples.iter().map(|text| Example { text: text.clone(), label: f.id.clone() }))
+            .collect();
+        let facets = (!facet_examples.is_empty()).then(|| {
+            let settings = MatchSettings { network_share: 0.0, ..settings };
+            Matcher::train(Normaliser::new(&content.synonyms), &facet_examples, &[], None, settings)
+        });
         let emergency = match &content.emergency {
             Some(e) if !e.patterns.is_empty() => Some(RegexSet::new(&e.patterns)?),
             _ => None,
         };
         let gazetteer = Gazetteer::new(&content.districts);
-        Ok(Self { content, matcher, gazetteer, emergency })
+        Ok(Self { content, matcher, facets, gazetteer, emergency })
     }
 
     /// The first message of every conversation.
@@ -139,6 +153,13 @@ impl Engine {
             })
             .take(limit)
             .collect()
+    }
+
+    /// The detail a message asks about, when one is clear.
+    fn facet_of(&self, text: &str) -> Option<String> {
+        let (_, candidates) = self.facets.as_ref()?.candidates(text);
+        let best = candidates.into_iter().next()?;
+        (best.confidence >= FACET_SURE).then_some(best.id)
     }
 
     fn is_emergency(&self, text: &str) -> bool {

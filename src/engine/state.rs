@@ -74,6 +74,8 @@ pub struct ConversationState {
     pub unanswered: u32,
     /// The team a handoff goes to.
     pub team: Option<String>,
+    /// The topic of the last answer: a follow-up that names no topic is about it.
+    pub topic: Option<String>,
     /// Topics answered so far, oldest first (at most [`TOPIC_HISTORY`]): shown to an agent.
     pub topics: Vec<String>,
     /// The agent holding the conversation.

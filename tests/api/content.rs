@@ -102,6 +102,133 @@ fn the_gazetteer_covers_hertfordshire() {
 }
 
 #[test]
+fn danger_described_in_everyday_words_leads_with_999() {
+    let engine = herts_assistant::engine::Engine::build(shipped(), Default::default()).unwrap();
+    let emergency = engine.content.emergency.clone().unwrap().message;
+    let leads_with_999 = |text: &str| {
+        let turn = engine.reply(&ConversationState::default(), text, &Context::default());
+        turn.replies.first().is_some_and(|r| r.text == emergency)
+    };
+    for danger in [
+        "the lamp post on our corner is sparking and theres a wire hanging down",
+        "a power cable has come down in the wind and is lying across the road",
+        "the socket in my kitchen is smoking and making a crackling noise",
+        "whole flat stinks of gas and i dont know where the tap is",
+        "there's a hissing noise from the gas meter under the stairs",
+        "our co alarm is going off and my husband has a headache",
+        "my dad has just collapsed in the garden",
+        "my baby isn't breathing properly please help",
+        "my mum isn't responding when i talk to her",
+        "i think my nan is having a stroke, her face has dropped",
+        "my son is fitting and it won't stop",
+        "my husband cut his hand on a knife and it's bleeding everywhere",
+        "my sister has taken a load of tablets",
+        "i can smell burning from the plug socket",
+        "i can see flames in next door's back bedroom",
+        "the chip pan just caught fire",
+        "water is up to our knees downstairs and my mum can't get out",
+        "the car is stuck in the ford and the water is rising round it",
+        "a man is dragging a girl into a van by the station",
+        "someone is punching a woman at the bus stop",
+        "my ex says he is going to hurt the kids",
+        "my friend keeps saying she wants to hurt herself",
+        "a kid has just been hit by a car outside the school",
+        "a van has crashed into the front of the shop",
+        "a tree has fallen onto a car on the london road",
+    ] {
+        assert!(leads_with_999(danger), "no 999 for: {danger}");
+    }
+    for ordinary in [
+        "can i book a fire safety visit for my mum",
+        "is my street on the flood risk map",
+        "my landlord hasn't done the gas safety check",
+        "street light out on the corner of our road",
+        "there's a huge pothole outside the school",
+        "where can i do safeguarding training for volunteers",
+        "i was attacked last year and i'm still scared to go out",
+        "can the fire service come and do smoke alarm fitting",
+        "the street light outside where i live has been out for a week",
+        "collapsed drain cover in the road outside number 12",
+        "my dad had a stroke last year and needs help at home",
+        "the council is not responding to my emails",
+        "can't get out of my drive because of the roadworks",
+        "fallen tree across the footpath in the woods",
+        "i'm drowning in debt and can't pay council tax",
+        "what should i do if a chip pan catches fire",
+        "my smoke alarm keeps chirping",
+        "my mum wants to die at home, not in a hospital",
+        "i feel like i'm being robbed by these council tax bills",
+        "my son keeps getting kicked out of school",
+    ] {
+        assert!(!leads_with_999(ordinary), "999 for an ordinary question: {ordinary}");
+    }
+}
+
+/// The measuring sets are for measuring: a training phrase copied from one would make the
+/// figures say the content generalises when it only remembers.
+#[test]
+fn no_question_of_the_measuring_sets_is_in_the_content() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let eval_dir = std::env::var_os("HA_EVAL_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("../shared/eval"));
+    let Ok(entries) = std::fs::read_dir(&eval_dir) else {
+        assert!(std::env::var_os("CI").is_none(), "CI needs the measuring sets at {}", eval_dir.display());
+        eprintln!("skipped: no measuring sets at {}", eval_dir.display());
+        return;
+    };
+    // Lowercase words only: punctuation and apostrophes do not make a copy original.
+    let words = |text: &str| {
+        text.to_lowercase()
+            .replace(['\'', '\u{2019}'], "")
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut questions = std::collections::HashSet::new();
+    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        if path.extension().is_none_or(|e| e != "jsonl") {
+            continue;
+        }
+        for line in std::fs::read_to_string(&path).unwrap().lines().filter(|l| !l.trim().is_empty()) {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            let turns = value["turns"].as_array().cloned().unwrap_or_default();
+            for text in std::iter::once(&value["text"]).chain(turns.iter().map(|t| &t["text"])) {
+                // Greetings and one-word places are everyone's words, not a copy.
+                if let Some(text) = text.as_str().filter(|t| t.split_whitespace().count() >= 5) {
+                    questions.insert(words(text));
+                }
+            }
+        }
+    }
+    assert!(questions.len() > 300, "only {} questions read from {}", questions.len(), eval_dir.display());
+    let content = shipped();
+    let phrases = content
+        .intents
+        .iter()
+        .flat_map(|i| i.examples.iter())
+        .chain(content.articles.iter().flat_map(|a| a.questions.iter()))
+        .chain(content.facets.iter().flat_map(|f| f.examples.iter()));
+    let copied: Vec<&String> = phrases.filter(|p| questions.contains(&words(p))).collect();
+    assert!(copied.is_empty(), "phrases copied from the measuring sets: {copied:?}");
+}
+
+#[test]
+fn every_service_topic_says_how_to_apply_and_who_to_contact() {
+    let content = shipped();
+    for intent in content.intents.iter().filter(|i| matches!(i.scope, Scope::County | Scope::District)) {
+        for facet in ["how-to-apply", "contact"] {
+            assert!(
+                content.facet_answer(&intent.id, facet).is_some(),
+                "{} has no `{facet}` answer",
+                intent.id
+            );
+        }
+    }
+}
+
+#[test]
 fn immediate_danger_leads_with_999_and_ordinary_questions_do_not() {
     let engine = herts_assistant::engine::Engine::build(shipped(), Default::default()).unwrap();
     let first_reply = |text: &str| {

@@ -1,6 +1,7 @@
 //! Integration tests: the real server on a random port, with the memory store and with Redis.
 
 mod content;
+mod context;
 mod conversations;
 mod dialogue;
 mod editor;

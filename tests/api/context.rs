@@ -1,0 +1,102 @@
+//! Understanding a message in the light of the conversation: follow-ups that name no topic,
+//! openers that only say where the resident lives, long messages, danger in everyday words.
+
+use crate::helpers::{StoreKind, bot_text, spawn_app};
+use herts_assistant::content::{self, FacetAnswer};
+use herts_assistant::engine::MatchKind;
+
+fn facet_text(topic: &str, facet: &str) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let content = content::load(&root.join("intents"), &root.join("knowledge-base")).unwrap();
+    match content.facet_answer(topic, facet) {
+        Some(FacetAnswer::Text(text)) => text.clone(),
+        other => panic!("{topic} has no `{facet}` text: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_follow_up_that_names_no_topic_is_about_the_current_topic() {
+    let app = spawn_app(StoreKind::Redis).await;
+    let conversation = app.start().await;
+    let first = app.say(&conversation, "how would my grandad get a disabled parking badge").await;
+    assert_eq!(first.matched.id.as_deref(), Some("blue-badge"));
+
+    let cost = app.say(&conversation, "and do we have to pay anything for it?").await;
+    assert_eq!(cost.matched.id.as_deref(), Some("blue-badge"));
+    assert_eq!(bot_text(&cost), facet_text("blue-badge", "cost"));
+
+    let contact = app.say(&conversation, "who could I ring about it").await;
+    assert_eq!(contact.matched.id.as_deref(), Some("blue-badge"));
+    assert_eq!(bot_text(&contact), facet_text("blue-badge", "contact"));
+}
+
+#[tokio::test]
+async fn a_message_that_names_a_new_topic_wins_over_the_current_one() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    let first = app.say(&conversation, "how do I sign up to be a foster carer").await;
+    assert_eq!(first.matched.id.as_deref(), Some("fostering"));
+    let new_topic = app.say(&conversation, "separately, there is a massive pothole on the A414").await;
+    assert_eq!(new_topic.matched.id.as_deref(), Some("report-pothole"));
+    // And the follow-up after it is about the new topic.
+    let follow_up = app.say(&conversation, "how long till it gets fixed?").await;
+    assert_eq!(follow_up.matched.id.as_deref(), Some("report-pothole"));
+}
+
+#[tokio::test]
+async fn a_facet_another_topic_answers_moves_the_conversation_there() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    let first = app.say(&conversation, "my father needs carers coming in to help him wash and dress").await;
+    assert_eq!(first.matched.id.as_deref(), Some("adult-social-care"));
+    // adult-social-care's cost facet is answered by paying-for-care.
+    let cost = app.say(&conversation, "is there a charge for it?").await;
+    assert_eq!(cost.matched.id.as_deref(), Some("paying-for-care"));
+}
+
+#[tokio::test]
+async fn a_follow_up_with_nothing_to_follow_is_declined() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    let turn = app.say(&conversation, "how much is it?").await;
+    assert_eq!(turn.matched.kind, MatchKind::None);
+}
+
+#[tokio::test]
+async fn an_opener_that_only_gives_the_town_is_acknowledged_and_remembered() {
+    let app = spawn_app(StoreKind::Redis).await;
+    let conversation = app.start().await;
+    let opener = app.say(&conversation, "Hello, I live in Harpenden").await;
+    assert_ne!(opener.matched.kind, MatchKind::None, "not declined: {}", bot_text(&opener));
+    let text = bot_text(&opener);
+    assert!(text.contains("Harpenden") && text.contains("St Albans"), "{text}");
+    assert!(!text.contains("Sorry"), "{text}");
+
+    let bins = app.say(&conversation, "when do they empty the recycling bins").await;
+    assert_eq!(bins.matched.id.as_deref(), Some("bin-collections"));
+    let text = bot_text(&bins);
+    assert!(text.contains("St Albans") && !text.contains("Which town"), "{text}");
+}
+
+#[tokio::test]
+async fn a_long_message_is_answered_by_its_request() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    let story = "Good morning. We moved down from Leeds in August and we are still unpacking boxes. \
+                 My partner has started a new job in Stevenage and I work from home three days a week. \
+                 Our daughter is nine and has been home with us since we arrived. \
+                 How do we get her into a primary school near us?";
+    let turn = app.say(&conversation, story).await;
+    assert_eq!(turn.matched.id.as_deref(), Some("school-admissions"), "{}", bot_text(&turn));
+}
+
+#[tokio::test]
+async fn danger_described_without_the_word_gets_999_first() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    let turn = app
+        .say(&conversation, "the lamp post at the end of our road is sparking and a cable is dangling")
+        .await;
+    let first_bot = turn.messages.iter().find(|m| m.role == herts_assistant::store::Role::Bot).unwrap();
+    assert!(first_bot.text.contains("999"), "{}", first_bot.text);
+}
