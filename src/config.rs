@@ -30,8 +30,12 @@ pub struct Settings {
     /// `HA_RATE_LIMIT`: messages one conversation may send per minute, per instance; more
     /// get 429 with Retry-After.
     pub rate_limit: u32,
-    /// `HA_THRESHOLD`: confidence below which the assistant declines.
-    pub threshold: f32,
+    /// `HA_THRESHOLD`: confidence below which the assistant declines. Unset: chosen by
+    /// cross-validation over the content's own phrasings (cached per content version).
+    pub threshold: Option<f32>,
+    /// `HA_CACHE_DIR`: where work derived from the content is kept between starts (the
+    /// chosen threshold, phrase embeddings), keyed by a hash of what it was derived from.
+    pub cache_dir: PathBuf,
     /// `HA_WORKERS`: HTTP worker threads (0 = one per core).
     pub workers: usize,
     /// `HA_LOG`: log filter, e.g. `info` or `herts_assistant=debug`.
@@ -117,7 +121,8 @@ impl Default for Settings {
             max_text_chars: 1000,
             max_body_bytes: 16 * 1024,
             rate_limit: 60,
-            threshold: crate::engine::matcher::MatchSettings::default().threshold,
+            threshold: None,
+            cache_dir: ".cache".into(),
             workers: 0,
             log: "info".into(),
             agents: Vec::new(),
@@ -192,7 +197,10 @@ impl Settings {
             settings.rate_limit = parse("HA_RATE_LIMIT", v)?;
         }
         if let Some(v) = var("HA_THRESHOLD") {
-            settings.threshold = parse("HA_THRESHOLD", v)?;
+            settings.threshold = (!v.trim().is_empty()).then(|| parse("HA_THRESHOLD", v)).transpose()?;
+        }
+        if let Some(v) = var("HA_CACHE_DIR") {
+            settings.cache_dir = v.into();
         }
         if let Some(v) = var("HA_WORKERS") {
             settings.workers = parse("HA_WORKERS", v)?;

@@ -17,6 +17,9 @@ pub struct LabelledLine {
     pub text: String,
     #[serde(alias = "intent")]
     pub expected: String,
+    /// How the question is written (plain, indirect, long, informal, near-miss), when known.
+    #[serde(default)]
+    pub style: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +65,8 @@ pub struct Report {
     /// the time at confidence 0.8" is from true, averaged over ten bins.
     pub calibration_error: f64,
     pub per_id_f1: BTreeMap<String, f64>,
+    /// Share answered rightly (or rightly declined), by the lines' `style`.
+    pub accuracy_by_style: BTreeMap<String, f64>,
     /// (expected, predicted, count), most frequent first.
     pub worst_confusions: Vec<(String, String, usize)>,
 }
@@ -119,9 +124,27 @@ pub fn score(expected_and_matched: &[(String, Matched)]) -> Report {
         train_seconds: 0.0,
         mean_reply_micros: 0.0,
         calibration_error: 0.0,
+        accuracy_by_style: BTreeMap::new(),
         per_id_f1,
         worst_confusions,
     }
+}
+
+/// The share of lines answered rightly, by style: the matched id is the expected one, or an
+/// out-of-scope line was declined.
+fn accuracy_by_style(lines: &[LabelledLine], results: &[(String, Matched)]) -> BTreeMap<String, f64> {
+    let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for (line, (expected, matched)) in lines.iter().zip(results) {
+        let Some(style) = &line.style else { continue };
+        let right = match (matched.kind, &matched.id) {
+            (MatchKind::None, _) | (_, None) => expected == OUT_OF_SCOPE,
+            (_, Some(id)) => id == expected,
+        };
+        let entry = counts.entry(style.clone()).or_default();
+        entry.0 += usize::from(right);
+        entry.1 += 1;
+    }
+    counts.into_iter().map(|(style, (right, total))| (style, right as f64 / total as f64)).collect()
 }
 
 /// Expected calibration error over ten equal-width confidence bins, from
@@ -196,6 +219,7 @@ pub fn run_trained(
     let calibration_error = calibration_error(&top_outcomes(&matcher, test));
     Report {
         threshold: matcher.settings.threshold,
+        accuracy_by_style: accuracy_by_style(test, &results),
         train_seconds,
         mean_reply_micros,
         calibration_error,
@@ -219,6 +243,7 @@ pub fn run_content(mut engine: Engine, tune: Option<&[LabelledLine]>, test: &[La
     let calibration_error = calibration_error(&top_outcomes(&engine.matcher, test));
     Report {
         threshold: engine.matcher.settings.threshold,
+        accuracy_by_style: accuracy_by_style(test, &results),
         mean_reply_micros,
         calibration_error,
         ..score(&results)
@@ -386,6 +411,12 @@ pub fn print_report(report: &Report) {
         "calibration error    {:.3} (top confidence against accuracy, 10 bins)",
         report.calibration_error
     );
+    if !report.accuracy_by_style.is_empty() {
+        println!("\nright by style:");
+        for (style, accuracy) in &report.accuracy_by_style {
+            println!("  {:>6}  {style}", pct(*accuracy));
+        }
+    }
     let mut weakest: Vec<(&String, &f64)> = report.per_id_f1.iter().collect();
     weakest.sort_by(|a, b| a.1.total_cmp(b.1));
     println!("\nweakest ids (F1):");

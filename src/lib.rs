@@ -4,6 +4,7 @@
 //! knows; `engine` answers a message without any I/O; `store` keeps conversations (memory or
 //! Redis); `http` is the actix-web edge; `eval` measures answer quality.
 
+pub mod cache;
 pub mod config;
 pub mod content;
 pub mod engine;

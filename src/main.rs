@@ -121,7 +121,9 @@ fn run_eval(
     let report = match train {
         Some(train) => {
             let train = eval::read_lines(train).map_err(|e| e.to_string())?;
-            let match_settings = MatchSettings { threshold: settings.threshold, ..MatchSettings::default() };
+            let defaults = MatchSettings::default();
+            let match_settings =
+                MatchSettings { threshold: settings.threshold.unwrap_or(defaults.threshold), ..defaults };
             eval::run_trained(&train, tune.as_deref(), &test, match_settings)
         }
         None => {

@@ -2,6 +2,7 @@
 //! (replies, new state). No I/O, no clock, no store: that keeps it testable in microseconds and
 //! lets any number of server instances share conversations.
 
+pub mod calibrate;
 pub mod classifier;
 mod dialogue;
 pub mod entities;
@@ -167,7 +168,7 @@ impl Engine {
     }
 }
 
-fn training_examples(content: &Content) -> Vec<Example> {
+pub(crate) fn training_examples(content: &Content) -> Vec<Example> {
     let intents = content.intents.iter().flat_map(|intent| {
         intent.examples.iter().map(|text| Example { text: text.clone(), label: intent.id.clone() })
     });

@@ -1,0 +1,96 @@
+//! Work derived from the content, kept on disk between starts: the decline threshold chosen
+//! by cross-validation and, with the encoder, the embeddings of the content's phrasings.
+//! Each entry is named by a hash of everything it was derived from, so a changed phrase,
+//! model or setting simply misses. The cache is an optimisation: a missing, unreadable or
+//! unwritable cache costs time, never correctness, and is only logged.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// A short hex hash of the given parts, in order.
+pub fn fingerprint<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        // Lengths keep ("ab", "c") apart from ("a", "bc").
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    hex::encode(&hasher.finalize()[..12])
+}
+
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+impl Cache {
+    pub fn new(dir: &Path) -> Self {
+        Self { dir: dir.to_path_buf() }
+    }
+
+    fn path(&self, kind: &str, key: &str, extension: &str) -> PathBuf {
+        self.dir.join(format!("{kind}-{key}.{extension}"))
+    }
+
+    pub fn read_bytes(&self, kind: &str, key: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.path(kind, key, "bin")).ok()
+    }
+
+    /// Written to a temporary file and renamed, so a reader never sees half an entry.
+    pub fn write_bytes(&self, kind: &str, key: &str, bytes: &[u8]) {
+        let path = self.path(kind, key, "bin");
+        if let Err(e) = write_atomically(&self.dir, &path, bytes) {
+            tracing::warn!(path = %path.display(), error = %e, "cannot write the cache");
+        }
+    }
+
+    pub fn read_json<T: serde::de::DeserializeOwned>(&self, kind: &str, key: &str) -> Option<T> {
+        let text = std::fs::read(self.path(kind, key, "json")).ok()?;
+        serde_json::from_slice(&text).ok()
+    }
+
+    pub fn write_json<T: serde::Serialize>(&self, kind: &str, key: &str, value: &T) {
+        let path = self.path(kind, key, "json");
+        let written = serde_json::to_vec_pretty(value)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| write_atomically(&self.dir, &path, &bytes));
+        if let Err(e) = written {
+            tracing::warn!(path = %path.display(), error = %e, "cannot write the cache");
+        }
+    }
+}
+
+fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let temporary = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&temporary, bytes)?;
+    std::fs::rename(&temporary, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_round_trip_and_a_changed_key_misses() {
+        let dir = std::env::temp_dir().join(format!("ha-cache-test-{}", std::process::id()));
+        let cache = Cache::new(&dir);
+        let key = fingerprint([b"intents".as_slice(), b"v1"]);
+        assert!(cache.read_json::<f32>("threshold", &key).is_none());
+        cache.write_json("threshold", &key, &0.42f32);
+        assert_eq!(cache.read_json::<f32>("threshold", &key), Some(0.42));
+        let other = fingerprint([b"intents".as_slice(), b"v2"]);
+        assert_ne!(key, other);
+        assert!(cache.read_json::<f32>("threshold", &other).is_none());
+        assert_ne!(fingerprint([b"ab".as_slice(), b"c"]), fingerprint([b"a".as_slice(), b"bc"]));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn an_unwritable_cache_is_only_a_miss() {
+        let cache = Cache::new(Path::new("/proc/no-such-dir/cache"));
+        cache.write_bytes("x", "y", b"z");
+        assert!(cache.read_bytes("x", "y").is_none());
+    }
+}

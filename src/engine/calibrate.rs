@@ -1,0 +1,146 @@
+//! Choosing the decline threshold on held-out phrasings of the content itself.
+//!
+//! A fixed threshold fits one content set and not the next. Here the content is split into
+//! folds: each fold holds out one in every `folds` phrasing of each topic (questions it must
+//! answer) and whole not-the-council topics (questions it has never seen and must decline).
+//! The threshold chosen is the one that answers most held-out questions rightly while
+//! declining most unseen ones: the best balanced accuracy, the lower threshold on a tie.
+
+use super::knowledge::Knowledge;
+use super::matcher::{Example, MatchSettings, Matcher, OUT_OF_SCOPE};
+use super::normalise::Normaliser;
+use super::training_examples;
+use crate::content::{Content, Scope};
+
+/// What the held-out phrasings said about the chosen threshold.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeclineTuning {
+    pub threshold: f32,
+    /// Held-out answerable phrasings answered with their own topic.
+    pub in_scope_accuracy: f64,
+    /// Held-out unseen not-the-council phrasings that were declined.
+    pub decline_recall: f64,
+    /// Of all declines of held-out phrasings, the share that should have been declined.
+    pub decline_precision: f64,
+    pub held_out: usize,
+}
+
+/// One held-out phrasing's best reading: its confidence, whether its topic was right, whether
+/// the best label declines, and whether it should have been declined.
+#[derive(Debug, Clone, Copy)]
+struct Outcome {
+    confidence: f32,
+    right: bool,
+    declines: bool,
+    should_decline: bool,
+}
+
+/// Cross-validates the content's matcher over `folds` folds and chooses the threshold.
+pub fn tune_decline_threshold(content: &Content, settings: MatchSettings, folds: usize) -> DeclineTuning {
+    let folds = folds.max(2);
+    let examples = training_examples(content);
+    let elsewhere: Vec<String> =
+        content.intents.iter().filter(|i| i.scope == Scope::Elsewhere).map(|i| i.id.clone()).collect();
+    let mut outcomes = Vec::new();
+    for fold in 0..folds {
+        // Not-the-council topics are held out whole: they stand for questions nobody wrote.
+        let unseen: Vec<&String> = elsewhere.iter().skip(fold).step_by(folds).collect();
+        let mut train = Vec::new();
+        let mut held_out: Vec<&Example> = Vec::new();
+        let mut seen_per_label: std::collections::HashMap<&str, usize> = Default::default();
+        for example in &examples {
+            let n = seen_per_label.entry(example.label.as_str()).or_default();
+            *n += 1;
+            let is_unseen = unseen.contains(&&example.label);
+            if is_unseen || *n % folds == fold {
+                held_out.push(example);
+            } else {
+                train.push(example.clone());
+            }
+        }
+        let knowledge = Knowledge::build(&content.articles).ok().filter(|_| !content.articles.is_empty());
+        let declines: Vec<String> = elsewhere.iter().filter(|e| !unseen.contains(e)).cloned().collect();
+        let matcher =
+            Matcher::train(Normaliser::new(&content.synonyms), &train, &declines, knowledge, settings);
+        for example in held_out {
+            let (_, candidates) = matcher.candidates(&example.text);
+            let Some(best) = candidates.first() else { continue };
+            let should_decline = example.label == OUT_OF_SCOPE || elsewhere.contains(&example.label);
+            outcomes.push(Outcome {
+                confidence: best.confidence,
+                right: best.id == example.label,
+                declines: matcher.is_decline_label(&best.id),
+                should_decline,
+            });
+        }
+    }
+    choose(&outcomes, settings.threshold)
+}
+
+/// The threshold with the best balanced accuracy over `outcomes`; `fallback` with none.
+fn choose(outcomes: &[Outcome], fallback: f32) -> DeclineTuning {
+    let answerable: Vec<&Outcome> = outcomes.iter().filter(|o| !o.should_decline).collect();
+    let unanswerable: Vec<&Outcome> = outcomes.iter().filter(|o| o.should_decline).collect();
+    if answerable.is_empty() || unanswerable.is_empty() {
+        return DeclineTuning {
+            threshold: fallback,
+            in_scope_accuracy: 0.0,
+            decline_recall: 0.0,
+            decline_precision: 0.0,
+            held_out: outcomes.len(),
+        };
+    }
+    let declined = |o: &Outcome, t: f32| o.declines || o.confidence < t;
+    let measure = |t: f32| {
+        let answered_right = answerable.iter().filter(|o| o.right && !declined(o, t)).count();
+        let declined_right = unanswerable.iter().filter(|o| declined(o, t)).count();
+        let declined_wrong = answerable.iter().filter(|o| declined(o, t)).count();
+        let in_scope = answered_right as f64 / answerable.len() as f64;
+        let recall = declined_right as f64 / unanswerable.len() as f64;
+        let precision = declined_right as f64 / (declined_right + declined_wrong).max(1) as f64;
+        (in_scope, recall, precision)
+    };
+    let best = (1..=90)
+        .map(|step| step as f32 / 100.0)
+        .map(|t| (t, measure(t)))
+        .fold(None::<(f32, (f64, f64, f64))>, |best, (t, m)| match best {
+            Some((_, b)) if b.0 + b.1 >= m.0 + m.1 => best,
+            _ => Some((t, m)),
+        })
+        .expect("thresholds to try");
+    let (threshold, (in_scope_accuracy, decline_recall, decline_precision)) = best;
+    DeclineTuning {
+        threshold,
+        in_scope_accuracy,
+        decline_recall,
+        decline_precision,
+        held_out: outcomes.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(confidence: f32, right: bool, should_decline: bool) -> Outcome {
+        Outcome { confidence, right, declines: false, should_decline }
+    }
+
+    #[test]
+    fn chooses_the_threshold_that_separates_answers_from_unknowns() {
+        let mut outcomes: Vec<Outcome> =
+            (0..20).map(|i| outcome(0.6 + i as f32 / 100.0, true, false)).collect();
+        outcomes.extend((0..20).map(|i| outcome(0.2 + i as f32 / 100.0, false, true)));
+        let tuning = choose(&outcomes, 0.3);
+        assert!(tuning.threshold > 0.39 && tuning.threshold <= 0.6, "{tuning:?}");
+        assert_eq!(tuning.in_scope_accuracy, 1.0);
+        assert_eq!(tuning.decline_recall, 1.0);
+        assert_eq!(tuning.decline_precision, 1.0);
+    }
+
+    #[test]
+    fn without_unknowns_to_learn_from_the_fallback_stands() {
+        let outcomes = vec![outcome(0.9, true, false)];
+        assert_eq!(choose(&outcomes, 0.3).threshold, 0.3);
+    }
+}
