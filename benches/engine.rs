@@ -29,8 +29,14 @@ fn clinc_matcher() -> Option<(Matcher, Vec<String>)> {
     let examples: Vec<Example> =
         train.iter().map(|l| Example { text: l.text.clone(), label: l.expected.clone() }).collect();
     let started = Instant::now();
-    let matcher =
-        Matcher::train(Normaliser::new(std::iter::empty()), &examples, &[], None, MatchSettings::default());
+    let matcher = Matcher::train(
+        Normaliser::new(std::iter::empty()),
+        &examples,
+        &[],
+        None,
+        None,
+        MatchSettings::default(),
+    );
     eprintln!(
         "CLINC150 training: {:.2} s, {} features, {:.1} MB of weights",
         started.elapsed().as_secs_f64(),

@@ -61,6 +61,51 @@ impl Cache {
     }
 }
 
+/// Sentence embeddings by text, as bytes: u32 count, then per entry u32 text length, the
+/// UTF-8 text, u32 dims and the values (all little-endian).
+pub fn encode_embeddings(embeddings: &std::collections::HashMap<String, Vec<f32>>) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    bytes.extend((embeddings.len() as u32).to_le_bytes());
+    for (text, vector) in embeddings {
+        bytes.extend((text.len() as u32).to_le_bytes());
+        bytes.extend(text.as_bytes());
+        bytes.extend((vector.len() as u32).to_le_bytes());
+        vector.iter().for_each(|v| bytes.extend(v.to_le_bytes()));
+    }
+    bytes
+}
+
+/// The inverse of [`encode_embeddings`]; None for anything malformed.
+pub fn decode_embeddings(bytes: &[u8]) -> Option<std::collections::HashMap<String, Vec<f32>>> {
+    let mut reader = Reader(bytes);
+    let count = reader.u32()?;
+    let mut embeddings = std::collections::HashMap::with_capacity(count.min(1 << 16));
+    for _ in 0..count {
+        let length = reader.u32()?;
+        let text = std::str::from_utf8(reader.take(length)?).ok()?.to_string();
+        let dims = reader.u32()?;
+        let values = reader.take(dims.checked_mul(4)?)?;
+        let vector = values.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        embeddings.insert(text, vector);
+    }
+    reader.0.is_empty().then_some(embeddings)
+}
+
+/// Reads little-endian fields off the front of a byte slice.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, tail) = self.0.split_at_checked(n)?;
+        self.0 = tail;
+        Some(head)
+    }
+
+    fn u32(&mut self) -> Option<usize> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?) as usize)
+    }
+}
+
 fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let temporary = path.with_extension(format!("tmp{}", std::process::id()));
@@ -85,6 +130,16 @@ mod tests {
         assert!(cache.read_json::<f32>("threshold", &other).is_none());
         assert_ne!(fingerprint([b"ab".as_slice(), b"c"]), fingerprint([b"a".as_slice(), b"bc"]));
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn embeddings_round_trip_and_truncation_is_refused() {
+        let embeddings: std::collections::HashMap<String, Vec<f32>> =
+            [("bin day".to_string(), vec![0.5, -1.0]), ("tip".to_string(), vec![0.25, 2.0])].into();
+        let bytes = encode_embeddings(&embeddings);
+        assert_eq!(decode_embeddings(&bytes), Some(embeddings));
+        assert_eq!(decode_embeddings(&bytes[..bytes.len() - 1]), None);
+        assert_eq!(decode_embeddings(&[]), None);
     }
 
     #[test]

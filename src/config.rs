@@ -36,6 +36,9 @@ pub struct Settings {
     /// `HA_CACHE_DIR`: where work derived from the content is kept between starts (the
     /// chosen threshold, phrase embeddings), keyed by a hash of what it was derived from.
     pub cache_dir: PathBuf,
+    /// `HA_ENCODER_DIR`: the sentence encoder's folder (`model.safetensors`, `vocab.txt`,
+    /// `config.json`); empty runs without it, on the fast models alone.
+    pub encoder_dir: Option<PathBuf>,
     /// `HA_WORKERS`: HTTP worker threads (0 = one per core).
     pub workers: usize,
     /// `HA_LOG`: log filter, e.g. `info` or `herts_assistant=debug`.
@@ -123,6 +126,7 @@ impl Default for Settings {
             rate_limit: 60,
             threshold: None,
             cache_dir: ".cache".into(),
+            encoder_dir: Some("models/all-MiniLM-L6-v2".into()),
             workers: 0,
             log: "info".into(),
             agents: Vec::new(),
@@ -198,6 +202,9 @@ impl Settings {
         }
         if let Some(v) = var("HA_THRESHOLD") {
             settings.threshold = (!v.trim().is_empty()).then(|| parse("HA_THRESHOLD", v)).transpose()?;
+        }
+        if let Some(v) = var("HA_ENCODER_DIR") {
+            settings.encoder_dir = (!v.trim().is_empty()).then(|| v.into());
         }
         if let Some(v) = var("HA_CACHE_DIR") {
             settings.cache_dir = v.into();

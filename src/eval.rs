@@ -7,7 +7,10 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::matcher::{Decision, Example, MatchSettings, Matcher, OUT_OF_SCOPE};
+use std::sync::Arc;
+
+use crate::engine::encoder::Encoder;
+use crate::engine::matcher::{Decision, Example, MatchSettings, Matcher, Meaning, OUT_OF_SCOPE};
 use crate::engine::normalise::Normaliser;
 use crate::engine::{Context, ConversationState, Engine, MatchKind, Matched};
 
@@ -59,6 +62,10 @@ pub struct Report {
     pub in_scope: usize,
     pub out_of_scope: usize,
     pub threshold: f32,
+    /// The sentence encoder's share in the confidences when it runs (0 without it).
+    pub encoder_share: f32,
+    /// The share of test questions the cascade ran the encoder for.
+    pub encoder_share_of_messages: f64,
     pub train_seconds: f64,
     pub mean_reply_micros: f64,
     /// Expected calibration error of the top candidate's confidence: how far "right 80% of
@@ -67,6 +74,8 @@ pub struct Report {
     pub per_id_f1: BTreeMap<String, f64>,
     /// Share answered rightly (or rightly declined), by the lines' `style`.
     pub accuracy_by_style: BTreeMap<String, f64>,
+    /// Every question answered wrongly: (text, expected, matched or out_of_scope, confidence).
+    pub misses: Vec<(String, String, String, f32)>,
     /// (expected, predicted, count), most frequent first.
     pub worst_confusions: Vec<(String, String, usize)>,
 }
@@ -121,13 +130,30 @@ pub fn score(expected_and_matched: &[(String, Matched)]) -> Report {
         in_scope,
         out_of_scope,
         threshold: 0.0,
+        encoder_share: 0.0,
+        encoder_share_of_messages: 0.0,
         train_seconds: 0.0,
         mean_reply_micros: 0.0,
         calibration_error: 0.0,
         accuracy_by_style: BTreeMap::new(),
+        misses: Vec::new(),
         per_id_f1,
         worst_confusions,
     }
+}
+
+fn misses(lines: &[LabelledLine], results: &[(String, Matched)]) -> Vec<(String, String, String, f32)> {
+    lines
+        .iter()
+        .zip(results)
+        .filter_map(|(line, (expected, matched))| {
+            let got = match (matched.kind, &matched.id) {
+                (MatchKind::None, _) | (_, None) => OUT_OF_SCOPE.to_string(),
+                (_, Some(id)) => id.clone(),
+            };
+            (got != *expected).then(|| (line.text.clone(), expected.clone(), got, matched.confidence))
+        })
+        .collect()
 }
 
 /// The share of lines answered rightly, by style: the matched id is the expected one, or an
@@ -197,29 +223,55 @@ fn tuning_pairs(lines: &[LabelledLine]) -> Vec<(String, String)> {
     lines.iter().map(|l| (l.text.clone(), l.expected.clone())).collect()
 }
 
-/// Trains a bare matcher on public intent data, tunes it, and scores it.
+/// Shares of the sentence encoder tried on the tuning file.
+const ENCODER_SHARES: [f32; 6] = [0.0, 0.2, 0.35, 0.5, 0.65, 0.8];
+
+/// Trains a bare matcher on public intent data (with the sentence encoder when given), tunes
+/// it, and scores it.
 pub fn run_trained(
     train: &[LabelledLine],
     tune: Option<&[LabelledLine]>,
     test: &[LabelledLine],
     settings: MatchSettings,
+    encoder: Option<Arc<Encoder>>,
 ) -> Report {
     let started = Instant::now();
     let examples: Vec<Example> =
         train.iter().map(|l| Example { text: l.text.clone(), label: l.expected.clone() }).collect();
-    let mut matcher = Matcher::train(Normaliser::new(std::iter::empty()), &examples, &[], None, settings);
+    let meaning = encoder.as_ref().map(|encoder| {
+        let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+        Meaning { encoder: encoder.clone(), embeddings: encoder.embed(&texts) }
+    });
+    let mut matcher =
+        Matcher::train(Normaliser::new(std::iter::empty()), &examples, &[], None, meaning, settings);
     let train_seconds = started.elapsed().as_secs_f64();
     if let Some(tune) = tune {
-        matcher.tune(&tuning_pairs(tune));
+        let pairs = tuning_pairs(tune);
+        let embeddings: HashMap<String, Vec<f32>> = match &encoder {
+            Some(encoder) => {
+                let texts: Vec<&str> = tune.iter().map(|l| l.text.as_str()).collect();
+                texts.iter().map(|t| t.to_string()).zip(encoder.embed(&texts)).collect()
+            }
+            None => HashMap::new(),
+        };
+        if encoder.is_some() {
+            matcher.tune_encoder_share(&pairs, &embeddings, &ENCODER_SHARES);
+        }
+        matcher.tune_given(&pairs, &embeddings);
     }
+    let runs_before = matcher.encoder_runs();
     let started = Instant::now();
     let results: Vec<(String, Matched)> =
         test.iter().map(|l| (l.expected.clone(), matched_of(&matcher.classify(&l.text).decision))).collect();
     let mean_reply_micros = started.elapsed().as_secs_f64() * 1e6 / test.len() as f64;
+    let encoder_share_of_messages = (matcher.encoder_runs() - runs_before) as f64 / test.len() as f64;
     let calibration_error = calibration_error(&top_outcomes(&matcher, test));
     Report {
         threshold: matcher.settings.threshold,
+        encoder_share: matcher.settings.encoder_share,
+        encoder_share_of_messages,
         accuracy_by_style: accuracy_by_style(test, &results),
+        misses: misses(test, &results),
         train_seconds,
         mean_reply_micros,
         calibration_error,
@@ -234,16 +286,21 @@ pub fn run_content(mut engine: Engine, tune: Option<&[LabelledLine]>, test: &[La
         engine.matcher.tune(&tuning_pairs(tune));
     }
     let fresh = ConversationState::default();
+    let runs_before = engine.matcher.encoder_runs();
     let started = Instant::now();
     let results: Vec<(String, Matched)> = test
         .iter()
         .map(|l| (l.expected.clone(), engine.reply(&fresh, &l.text, &Context::default()).matched))
         .collect();
     let mean_reply_micros = started.elapsed().as_secs_f64() * 1e6 / test.len() as f64;
+    let runs = engine.matcher.encoder_runs() - runs_before;
     let calibration_error = calibration_error(&top_outcomes(&engine.matcher, test));
     Report {
         threshold: engine.matcher.settings.threshold,
+        encoder_share: engine.matcher.settings.encoder_share,
+        encoder_share_of_messages: runs as f64 / test.len() as f64,
         accuracy_by_style: accuracy_by_style(test, &results),
+        misses: misses(test, &results),
         mean_reply_micros,
         calibration_error,
         ..score(&results)
@@ -403,6 +460,13 @@ pub fn print_report(report: &Report) {
     println!("clarify rate         {}", pct(report.clarify_rate));
     println!("macro F1             {:.3}", report.macro_f1);
     println!("threshold            {:.3}", report.threshold);
+    if report.encoder_share > 0.0 {
+        println!(
+            "encoder              share {:.2}, ran for {} of questions",
+            report.encoder_share,
+            pct(report.encoder_share_of_messages)
+        );
+    }
     if report.train_seconds > 0.0 {
         println!("training             {:.2} s", report.train_seconds);
     }

@@ -124,7 +124,13 @@ fn run_eval(
             let defaults = MatchSettings::default();
             let match_settings =
                 MatchSettings { threshold: settings.threshold.unwrap_or(defaults.threshold), ..defaults };
-            eval::run_trained(&train, tune.as_deref(), &test, match_settings)
+            let encoder = settings
+                .encoder_dir
+                .as_deref()
+                .map(startup::load_encoder)
+                .transpose()
+                .map_err(|e| e.to_string())?;
+            eval::run_trained(&train, tune.as_deref(), &test, match_settings, encoder)
         }
         None => {
             let engine = startup::build_engine(settings).map_err(|e| e.to_string())?;

@@ -2,12 +2,16 @@
 
 use std::time::Instant;
 
-use crate::cache::{Cache, fingerprint};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::cache::{Cache, decode_embeddings, encode_embeddings, fingerprint};
 use crate::config::Settings;
-use crate::content::{self, ContentErrors};
+use crate::content::{self, Content, ContentErrors};
 use crate::engine::calibrate::{DeclineTuning, tune_decline_threshold};
-use crate::engine::matcher::MatchSettings;
-use crate::engine::{Engine, EngineError};
+use crate::engine::encoder::{Encoder, EncoderError};
+use crate::engine::matcher::{MATCHER_REVISION, MatchSettings};
+use crate::engine::{ContentMeaning, Engine, EngineError};
 use crate::http::{AppState, Application};
 use crate::store::{MemoryStore, RedisStore, Store, StoreError};
 
@@ -17,6 +21,8 @@ pub enum StartupError {
     Content(#[from] ContentErrors),
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error("cannot load the sentence encoder: {0}")]
+    Encoder(#[from] EncoderError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot listen on {0}: {1}")]
@@ -26,48 +32,89 @@ pub enum StartupError {
 /// Folds of the cross-validation that chooses the decline threshold.
 const TUNING_FOLDS: usize = 5;
 
-/// Loads and validates the content, chooses the decline threshold (unless set), and trains
-/// the engine on it.
+/// Loads and validates the content, loads the sentence encoder and embeds the content's
+/// phrasings (cached), chooses the decline threshold and the encoder's share (unless the
+/// threshold is set), and trains the engine.
 pub fn build_engine(settings: &Settings) -> Result<Engine, StartupError> {
     let started = Instant::now();
     let (intent_files, article_files) = content::read_dirs(&settings.intents_dir, &settings.knowledge_dir)?;
     let content = content::from_sources(&intent_files, &article_files)?;
+    let cache = Cache::new(&settings.cache_dir);
+    let meaning = match &settings.encoder_dir {
+        Some(dir) => Some(content_meaning(&cache, load_encoder(dir)?, &content)),
+        None => None,
+    };
     let mut match_settings = MatchSettings::default();
-    match_settings.threshold = match settings.threshold {
-        Some(threshold) => threshold,
+    match settings.threshold {
+        Some(threshold) => match_settings.threshold = threshold,
         None => {
             let sources = intent_files.iter().chain(&article_files);
-            let settings_text = format!("{match_settings:?}{TUNING_FOLDS}{}", env!("CARGO_PKG_VERSION"));
+            let encoder = meaning.as_ref().map_or("none", |m| m.encoder.fingerprint());
+            let settings_text = format!(
+                "{match_settings:?}{TUNING_FOLDS}{encoder}{MATCHER_REVISION}{}",
+                env!("CARGO_PKG_VERSION")
+            );
             let key = fingerprint(
                 sources
                     .flat_map(|f| [f.path.as_os_str().as_encoded_bytes(), f.text.as_bytes()])
                     .chain([settings_text.as_bytes()]),
             );
-            let cache = Cache::new(&settings.cache_dir);
-            let tuning = cache.read_json::<DeclineTuning>("threshold", &key).unwrap_or_else(|| {
-                let tuning = tune_decline_threshold(&content, match_settings, TUNING_FOLDS);
-                cache.write_json("threshold", &key, &tuning);
+            let tuning = cache.read_json::<DeclineTuning>("tuning", &key).unwrap_or_else(|| {
+                let tuning = tune_decline_threshold(&content, match_settings, TUNING_FOLDS, meaning.as_ref());
+                cache.write_json("tuning", &key, &tuning);
                 tuning
             });
             tracing::info!(
                 threshold = tuning.threshold,
+                encoder_share = tuning.encoder_share,
                 in_scope = tuning.in_scope_accuracy,
                 decline_recall = tuning.decline_recall,
                 decline_precision = tuning.decline_precision,
                 "decline threshold chosen by cross-validation"
             );
-            tuning.threshold
+            match_settings.threshold = tuning.threshold;
+            match_settings.encoder_share = tuning.encoder_share;
         }
-    };
-    let engine = Engine::build(content, match_settings)?;
+    }
+    let engine = Engine::build_with_meaning(content, match_settings, meaning.as_ref())?;
     tracing::info!(
         intents = engine.content.intents.len(),
         articles = engine.content.articles.len(),
         features = engine.matcher.feature_count(),
+        encoder = engine.matcher.has_encoder(),
         millis = started.elapsed().as_millis() as u64,
         "content loaded and matcher trained"
     );
     Ok(engine)
+}
+
+pub fn load_encoder(dir: &Path) -> Result<Arc<Encoder>, StartupError> {
+    let started = Instant::now();
+    let encoder = Encoder::load(dir)?;
+    tracing::info!(dir = %dir.display(), millis = started.elapsed().as_millis() as u64, "sentence encoder loaded");
+    Ok(Arc::new(encoder))
+}
+
+/// The embeddings of every phrasing the engine trains on: read from the cache, the missing
+/// ones embedded now and the cache written back.
+pub fn content_meaning(cache: &Cache, encoder: Arc<Encoder>, content: &Content) -> ContentMeaning {
+    let key = encoder.fingerprint().to_string();
+    let mut embeddings =
+        cache.read_bytes("embeddings", &key).and_then(|b| decode_embeddings(&b)).unwrap_or_default();
+    let missing: Vec<String> =
+        ContentMeaning::texts_needed(content).into_iter().filter(|t| !embeddings.contains_key(t)).collect();
+    if !missing.is_empty() {
+        let started = Instant::now();
+        let texts: Vec<&str> = missing.iter().map(String::as_str).collect();
+        embeddings.extend(missing.iter().cloned().zip(encoder.embed(&texts)));
+        tracing::info!(
+            phrasings = missing.len(),
+            millis = started.elapsed().as_millis() as u64,
+            "embedded the content's new phrasings"
+        );
+        cache.write_bytes("embeddings", &key, &encode_embeddings(&embeddings));
+    }
+    ContentMeaning { encoder, embeddings }
 }
 
 pub fn build_store(settings: &Settings) -> Result<Store, StartupError> {

@@ -9,13 +9,15 @@
 use super::knowledge::Knowledge;
 use super::matcher::{Example, MatchSettings, Matcher, OUT_OF_SCOPE};
 use super::normalise::Normaliser;
-use super::training_examples;
+use super::{ContentMeaning, training_examples};
 use crate::content::{Content, Scope};
 
 /// What the held-out phrasings said about the chosen threshold.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeclineTuning {
     pub threshold: f32,
+    /// The sentence encoder's share in the confidences, chosen with the threshold.
+    pub encoder_share: f32,
     /// Held-out answerable phrasings answered with their own topic.
     pub in_scope_accuracy: f64,
     /// Held-out unseen not-the-council phrasings that were declined.
@@ -35,13 +37,26 @@ struct Outcome {
     should_decline: bool,
 }
 
-/// Cross-validates the content's matcher over `folds` folds and chooses the threshold.
-pub fn tune_decline_threshold(content: &Content, settings: MatchSettings, folds: usize) -> DeclineTuning {
+/// Shares of the sentence encoder tried, when there is one.
+const ENCODER_SHARES: [f32; 5] = [0.3, 0.45, 0.6, 0.75, 0.9];
+
+/// Cross-validates the content's matcher over `folds` folds and chooses the threshold (and,
+/// with the encoder, its share in the confidences).
+pub fn tune_decline_threshold(
+    content: &Content,
+    settings: MatchSettings,
+    folds: usize,
+    meaning: Option<&ContentMeaning>,
+) -> DeclineTuning {
     let folds = folds.max(2);
     let examples = training_examples(content);
     let elsewhere: Vec<String> =
         content.intents.iter().filter(|i| i.scope == Scope::Elsewhere).map(|i| i.id.clone()).collect();
-    let mut outcomes = Vec::new();
+    let shares: Vec<f32> = match meaning {
+        Some(_) => ENCODER_SHARES.to_vec(),
+        None => vec![settings.encoder_share],
+    };
+    let mut outcomes: Vec<Vec<Outcome>> = vec![Vec::new(); shares.len()];
     for fold in 0..folds {
         // Not-the-council topics are held out whole: they stand for questions nobody wrote.
         let unseen: Vec<&String> = elsewhere.iter().skip(fold).step_by(folds).collect();
@@ -60,21 +75,39 @@ pub fn tune_decline_threshold(content: &Content, settings: MatchSettings, folds:
         }
         let knowledge = Knowledge::build(&content.articles).ok().filter(|_| !content.articles.is_empty());
         let declines: Vec<String> = elsewhere.iter().filter(|e| !unseen.contains(e)).cloned().collect();
-        let matcher =
-            Matcher::train(Normaliser::new(&content.synonyms), &train, &declines, knowledge, settings);
-        for example in held_out {
-            let (_, candidates) = matcher.candidates(&example.text);
-            let Some(best) = candidates.first() else { continue };
-            let should_decline = example.label == OUT_OF_SCOPE || elsewhere.contains(&example.label);
-            outcomes.push(Outcome {
-                confidence: best.confidence,
-                right: best.id == example.label,
-                declines: matcher.is_decline_label(&best.id),
-                should_decline,
-            });
+        let normaliser = Normaliser::new(&content.synonyms);
+        let fold_meaning = meaning.and_then(|m| m.of(&train));
+        let mut matcher = Matcher::train(normaliser, &train, &declines, knowledge, fold_meaning, settings);
+        for (share, outcomes) in shares.iter().zip(&mut outcomes) {
+            matcher.settings.encoder_share = *share;
+            for example in &held_out {
+                let embedding = meaning.and_then(|m| m.embeddings.get(&example.text)).map(Vec::as_slice);
+                let (_, candidates) = matcher.candidates_given(&example.text, embedding);
+                let Some(best) = candidates.first() else { continue };
+                let should_decline = example.label == OUT_OF_SCOPE || elsewhere.contains(&example.label);
+                outcomes.push(Outcome {
+                    confidence: best.confidence,
+                    right: best.id == example.label,
+                    declines: matcher.is_decline_label(&best.id),
+                    should_decline,
+                });
+            }
         }
     }
-    choose(&outcomes, settings.threshold)
+    shares
+        .iter()
+        .zip(&outcomes)
+        .map(|(share, outcomes)| DeclineTuning {
+            encoder_share: *share,
+            ..choose(outcomes, settings.threshold)
+        })
+        .fold(None::<DeclineTuning>, |best, t| match best {
+            Some(b) if b.in_scope_accuracy + b.decline_recall >= t.in_scope_accuracy + t.decline_recall => {
+                Some(b)
+            }
+            _ => Some(t),
+        })
+        .expect("at least one share")
 }
 
 /// The threshold with the best balanced accuracy over `outcomes`; `fallback` with none.
@@ -84,6 +117,7 @@ fn choose(outcomes: &[Outcome], fallback: f32) -> DeclineTuning {
     if answerable.is_empty() || unanswerable.is_empty() {
         return DeclineTuning {
             threshold: fallback,
+            encoder_share: 0.0,
             in_scope_accuracy: 0.0,
             decline_recall: 0.0,
             decline_precision: 0.0,
@@ -110,6 +144,7 @@ fn choose(outcomes: &[Outcome], fallback: f32) -> DeclineTuning {
         .expect("thresholds to try");
     let (threshold, (in_scope_accuracy, decline_recall, decline_precision)) = best;
     DeclineTuning {
+        encoder_share: 0.0,
         threshold,
         in_scope_accuracy,
         decline_recall,

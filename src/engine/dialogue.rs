@@ -399,9 +399,12 @@ impl<'a> Dialogue<'a> {
     }
 }
 
-/// A few words and no question: "Morning, I'm in Watford near the town centre".
+/// A few words and no question: "Morning, I'm in Watford near the town centre", but not
+/// "which team does Hitchin Town play next".
 fn is_short_statement(text: &str) -> bool {
-    !text.contains('?') && text.split_whitespace().count() <= SHORT_STATEMENT_WORDS
+    !text.contains('?')
+        && text.split_whitespace().count() <= SHORT_STATEMENT_WORDS
+        && !text.split(['.', '!', ',', '\n']).any(super::matcher::opens_like_request)
 }
 
 fn follow_up_offers(intent: &Intent) -> impl Iterator<Item = Offer> + '_ {

@@ -1,13 +1,20 @@
 //! The matcher: normalise, vectorise, classify, search the articles, combine, decide.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::classifier::{Classifier, TrainSettings};
+use super::encoder::Encoder;
 use super::entities::without_personal_data;
-use super::features::{FeatureSettings, Vectoriser};
+use super::features::{FeatureSettings, SparseVector, Vectoriser};
 use super::knowledge::Knowledge;
 use super::network::{Network, NetworkSettings};
 use super::normalise::{Normalised, Normaliser};
+
+/// Bumped whenever the matching code changes what it learns from the same content, so work
+/// cached under the old revision (the chosen threshold) is not reused.
+pub const MATCHER_REVISION: u32 = 2;
 
 /// In-scope accuracy the tuned threshold may give up, as a fraction.
 pub const TUNE_ACCURACY_BUDGET: f32 = 0.01;
@@ -44,6 +51,12 @@ fn request_sentence(text: &str) -> Option<&str> {
         .copied()
 }
 
+/// Whether a sentence opens the way a question or request does ("how", "can", "please").
+pub fn opens_like_request(sentence: &str) -> bool {
+    let lower = sentence.trim_start().to_lowercase();
+    REQUEST_OPENERS.iter().any(|w| lower.starts_with(w) && lower[w.len()..].starts_with([' ', ',', '\'']))
+}
+
 /// `into = (1 - share) * into + share * other`, label by label.
 fn blend(into: &mut [f32], other: &[f32], share: f32) {
     for (p, q) in into.iter_mut().zip(other) {
@@ -74,6 +87,13 @@ pub struct MatchSettings {
     pub network: NetworkSettings,
     /// Whether a long message's request sentence counts twice (1) or not (0).
     pub request_share: f32,
+    /// Share of the sentence encoder's model in the confidences, when it runs.
+    pub encoder_share: f32,
+    /// The encoder runs only when the fast models' best confidence is below this: a cascade
+    /// that spends its time on the messages the fast models are unsure of.
+    pub encoder_below: f32,
+    /// Training of the softmax regression over sentence embeddings.
+    pub encoder_training: TrainSettings,
 }
 
 impl Default for MatchSettings {
@@ -89,6 +109,9 @@ impl Default for MatchSettings {
             network_share: 0.7,
             network: NetworkSettings::default(),
             request_share: 1.0,
+            encoder_share: 0.5,
+            encoder_below: 0.9,
+            encoder_training: TrainSettings { epochs: 40, lambda: 1e-6, learning_rate: 1.0, seed: 7 },
         }
     }
 }
@@ -143,6 +166,53 @@ pub struct Match {
     pub decision: Decision,
 }
 
+/// The sentence encoder and the embeddings of the training examples, in example order.
+pub struct Meaning {
+    pub encoder: Arc<Encoder>,
+    pub embeddings: Vec<Vec<f32>>,
+}
+
+/// The sentence encoder and a softmax regression over its embeddings.
+#[derive(Debug)]
+struct Semantic {
+    encoder: Arc<Encoder>,
+    classifier: Classifier,
+    /// Every training phrasing's embedding with its label: the nearest phrasing of each label
+    /// is the second opinion beside the regression.
+    phrases: Vec<(Vec<f32>, usize)>,
+}
+
+impl Semantic {
+    /// Each label's probability from the embedding: the regression's, averaged with a softmax
+    /// over each label's nearest phrasing (cosine, sharpened by [`NEAREST_TEMPERATURE`]).
+    fn probabilities(&self, embedding: &[f32], classes: usize) -> Vec<f32> {
+        let mut probabilities = self.classifier.probabilities(&embedding_features(embedding));
+        let mut nearest = vec![-1.0f32; classes];
+        for (phrase, label) in &self.phrases {
+            let cosine: f32 = phrase.iter().zip(embedding).map(|(a, b)| a * b).sum();
+            nearest[*label] = nearest[*label].max(cosine);
+        }
+        let top = nearest.iter().copied().fold(f32::MIN, f32::max);
+        let mut weights: Vec<f32> = nearest.iter().map(|c| ((c - top) / NEAREST_TEMPERATURE).exp()).collect();
+        let total: f32 = weights.iter().sum();
+        weights.iter_mut().for_each(|w| *w /= total);
+        blend(&mut probabilities, &weights, NEAREST_SHARE);
+        probabilities
+    }
+}
+
+/// How sharply the nearest phrasing's cosine separates labels.
+const NEAREST_TEMPERATURE: f32 = 0.05;
+/// The nearest phrasing's share in the encoder's probabilities.
+const NEAREST_SHARE: f32 = 0.5;
+
+/// An embedding as features: scaled so the regression's steps suit unit vectors.
+fn embedding_features(embedding: &[f32]) -> SparseVector {
+    embedding.iter().enumerate().map(|(i, v)| (i as u32, v * EMBEDDING_SCALE)).collect()
+}
+
+const EMBEDDING_SCALE: f32 = 4.0;
+
 #[derive(Debug)]
 pub struct Matcher {
     normaliser: Normaliser,
@@ -153,6 +223,9 @@ pub struct Matcher {
     /// Labels that mean "not ours": out_of_scope and the elsewhere topics.
     decline_labels: Vec<bool>,
     knowledge: Option<Knowledge>,
+    semantic: Option<Semantic>,
+    /// Messages the encoder was run for, to report the cascade's share.
+    encoder_runs: AtomicUsize,
     pub settings: MatchSettings,
 }
 
@@ -164,6 +237,7 @@ impl Matcher {
         examples: &[Example],
         declines: &[String],
         knowledge: Option<Knowledge>,
+        meaning: Option<Meaning>,
         settings: MatchSettings,
     ) -> Self {
         let mut label_index: HashMap<&str, usize> = HashMap::new();
@@ -183,16 +257,53 @@ impl Matcher {
             .map(|(n, e)| (vectoriser.transform(&n), label_index[e.label.as_str()]))
             .collect();
         let (features, classes) = (vectoriser.len(), labels.len());
-        // The two models are independent: train them side by side, one core each.
-        let (classifier, network) = std::thread::scope(|scope| {
+        // The models are independent: train them side by side, the network on its own core.
+        let (classifier, network, semantic) = std::thread::scope(|scope| {
             let network = (settings.network_share > 0.0)
                 .then(|| scope.spawn(|| Network::train(&settings.network, features, classes, &training)));
             let classifier = Classifier::train(&settings.training, features, classes, &training);
+            let semantic = meaning.filter(|m| m.embeddings.len() == examples.len()).map(|meaning| {
+                let embedded: Vec<(SparseVector, usize)> = meaning
+                    .embeddings
+                    .iter()
+                    .zip(examples)
+                    .map(|(e, example)| (embedding_features(e), label_index[example.label.as_str()]))
+                    .collect();
+                let dims = meaning.encoder.dims();
+                let classifier = Classifier::train(&settings.encoder_training, dims, classes, &embedded);
+                let phrases = meaning
+                    .embeddings
+                    .into_iter()
+                    .zip(examples)
+                    .map(|(e, example)| (e, label_index[example.label.as_str()]))
+                    .collect();
+                Semantic { encoder: meaning.encoder, classifier, phrases }
+            });
             let network = network.map(|n| n.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
-            (classifier, network)
+            (classifier, network, semantic)
         });
         let decline_labels = labels.iter().map(|l| l == OUT_OF_SCOPE || declines.contains(l)).collect();
-        Self { normaliser, vectoriser, classifier, network, labels, decline_labels, knowledge, settings }
+        Self {
+            normaliser,
+            vectoriser,
+            classifier,
+            network,
+            labels,
+            decline_labels,
+            knowledge,
+            semantic,
+            encoder_runs: AtomicUsize::new(0),
+            settings,
+        }
+    }
+
+    /// How many messages the sentence encoder has read (the cascade runs it when unsure).
+    pub fn encoder_runs(&self) -> usize {
+        self.encoder_runs.load(Ordering::Relaxed)
+    }
+
+    pub fn has_encoder(&self) -> bool {
+        self.semantic.is_some()
     }
 
     pub fn feature_count(&self) -> usize {
@@ -206,6 +317,12 @@ impl Matcher {
     /// Confidence of every label, best first. A long message is also read through the one
     /// sentence that carries its request, so background and greetings weigh less.
     pub fn candidates(&self, text: &str) -> (Normalised, Vec<Candidate>) {
+        self.candidates_given(text, None)
+    }
+
+    /// [`Matcher::candidates`] with the message's sentence embedding already known (held-out
+    /// phrasings in cross-validation), so the encoder need not run again.
+    pub fn candidates_given(&self, text: &str, embedding: Option<&[f32]>) -> (Normalised, Vec<Candidate>) {
         let (normalised, scores) = self.label_scores(text);
         // An unsure reading of a long message is tried again with its request sentence read
         // twice, so its words weigh more than the background's; the surer reading is kept.
@@ -216,6 +333,23 @@ impl Matcher {
                 let (_, emphasised) = self.label_scores(&format!("{text}\n{ask}"));
                 let emphasised_best = emphasised.iter().copied().fold(0.0, f32::max);
                 if emphasised_best > best { emphasised } else { scores }
+            }
+            _ => scores,
+        };
+        let best = scores.iter().copied().fold(0.0, f32::max);
+        let scores = match &self.semantic {
+            Some(semantic) if best < self.settings.encoder_below => {
+                let mut scores = scores;
+                let embedding = match embedding {
+                    Some(known) => known.to_vec(),
+                    None => {
+                        self.encoder_runs.fetch_add(1, Ordering::Relaxed);
+                        semantic.encoder.embed(&[&without_personal_data(text)]).pop().unwrap_or_default()
+                    }
+                };
+                let meant = semantic.probabilities(&embedding, self.labels.len());
+                blend(&mut scores, &meant, self.settings.encoder_share);
+                scores
             }
             _ => scores,
         };
@@ -299,12 +433,49 @@ impl Matcher {
     /// against the best the examples allow, so declines are bought with a known, small price
     /// in answers. Returns the threshold chosen.
     pub fn tune(&mut self, examples: &[(String, String)]) -> f32 {
+        self.tune_given(examples, &HashMap::new())
+    }
+
+    /// Chooses the encoder's share on held-out examples: the share with the best in-scope
+    /// accuracy of the top candidate, before any threshold. Returns the share chosen.
+    pub fn tune_encoder_share(
+        &mut self,
+        examples: &[(String, String)],
+        embeddings: &HashMap<String, Vec<f32>>,
+        shares: &[f32],
+    ) -> f32 {
+        let in_scope: Vec<&(String, String)> =
+            examples.iter().filter(|(_, e)| e != OUT_OF_SCOPE && !self.is_decline_label(e)).collect();
+        let mut best = (self.settings.encoder_share, -1.0f32);
+        for &share in shares {
+            self.settings.encoder_share = share;
+            let right = in_scope
+                .iter()
+                .filter(|(text, expected)| {
+                    let embedding = embeddings.get(text).map(Vec::as_slice);
+                    self.candidates_given(text, embedding).1.first().is_some_and(|c| c.id == *expected)
+                })
+                .count() as f32;
+            if right > best.1 {
+                best = (share, right);
+            }
+        }
+        self.settings.encoder_share = best.0;
+        best.0
+    }
+
+    /// [`Matcher::tune`] with the sentence embeddings of some examples already known.
+    pub fn tune_given(
+        &mut self,
+        examples: &[(String, String)],
+        embeddings: &HashMap<String, Vec<f32>>,
+    ) -> f32 {
         // (confidence of the best, best is right, best is a decline label)
         let in_scope: Vec<(f32, bool, bool)> = examples
             .iter()
             .filter(|(_, expected)| expected != OUT_OF_SCOPE && !self.is_decline_label(expected))
             .filter_map(|(text, expected)| {
-                let (_, candidates) = self.candidates(text);
+                let (_, candidates) = self.candidates_given(text, embeddings.get(text).map(Vec::as_slice));
                 let best = candidates.into_iter().next()?;
                 let decline = self.is_decline_label(&best.id);
                 Some((best.confidence, best.id == *expected, decline))
@@ -356,7 +527,14 @@ mod tests {
             example("what is the weather tomorrow", OUT_OF_SCOPE),
             example("tell me a joke", OUT_OF_SCOPE),
         ];
-        Matcher::train(Normaliser::new(std::iter::empty()), &examples, &[], None, MatchSettings::default())
+        Matcher::train(
+            Normaliser::new(std::iter::empty()),
+            &examples,
+            &[],
+            None,
+            None,
+            MatchSettings::default(),
+        )
     }
 
     #[test]
@@ -382,7 +560,7 @@ mod tests {
         let trained = |meaning_weight: f32| {
             let features = FeatureSettings { meaning_weight, ..FeatureSettings::default() };
             let settings = MatchSettings { features, ..MatchSettings::default() };
-            Matcher::train(Normaliser::new(std::iter::empty()), &examples, &[], None, settings)
+            Matcher::train(Normaliser::new(std::iter::empty()), &examples, &[], None, None, settings)
         };
         // Neither word of the question is in any phrase: only word meaning links them.
         let question = "cash vanished";
@@ -417,8 +595,14 @@ mod tests {
 
     #[test]
     fn nothing_trained_declines_without_panicking() {
-        let empty =
-            Matcher::train(Normaliser::new(std::iter::empty()), &[], &[], None, MatchSettings::default());
+        let empty = Matcher::train(
+            Normaliser::new(std::iter::empty()),
+            &[],
+            &[],
+            None,
+            None,
+            MatchSettings::default(),
+        );
         assert!(matches!(empty.classify("hello").decision, Decision::Decline { .. }));
     }
 

@@ -5,6 +5,7 @@
 pub mod calibrate;
 pub mod classifier;
 mod dialogue;
+pub mod encoder;
 pub mod entities;
 pub mod features;
 pub mod knowledge;
@@ -14,12 +15,16 @@ pub mod normalise;
 pub mod state;
 pub mod vectors;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use regex::RegexSet;
 
 use crate::content::{Content, Scope};
+use encoder::Encoder;
 use entities::Gazetteer;
 use knowledge::Knowledge;
-use matcher::{Example, Match, MatchSettings, Matcher};
+use matcher::{Example, Match, MatchSettings, Matcher, Meaning};
 use normalise::Normaliser;
 pub use state::{
     Context, ConversationState, HandoffReason, HandoffRequest, MatchKind, Matched, Mode, Offer, Reply,
@@ -59,16 +64,48 @@ pub struct Engine {
     emergency: Option<RegexSet>,
 }
 
+/// The sentence encoder with the embeddings of the content's phrasings, by text: given to the
+/// engine by the edge, which keeps them on disk between starts.
+#[derive(Debug, Clone)]
+pub struct ContentMeaning {
+    pub encoder: Arc<Encoder>,
+    pub embeddings: HashMap<String, Vec<f32>>,
+}
+
+impl ContentMeaning {
+    /// The embeddings of `examples`, in order, when every one is known.
+    pub fn of(&self, examples: &[Example]) -> Option<Meaning> {
+        let embeddings: Option<Vec<Vec<f32>>> =
+            examples.iter().map(|e| self.embeddings.get(&e.text).cloned()).collect();
+        Some(Meaning { encoder: self.encoder.clone(), embeddings: embeddings? })
+    }
+
+    /// Every text the engine needs embedded for `content`: its training phrasings.
+    pub fn texts_needed(content: &Content) -> Vec<String> {
+        training_examples(content).into_iter().map(|e| e.text).collect()
+    }
+}
+
 impl Engine {
     /// Trains the matcher on the content's intent examples and article titles and questions.
     pub fn build(content: Content, settings: MatchSettings) -> Result<Self, EngineError> {
+        Self::build_with_meaning(content, settings, None)
+    }
+
+    /// [`Engine::build`], with the sentence encoder beside the fast models when given.
+    pub fn build_with_meaning(
+        content: Content,
+        settings: MatchSettings,
+        meaning: Option<&ContentMeaning>,
+    ) -> Result<Self, EngineError> {
         let examples = training_examples(&content);
         let declines: Vec<String> =
             content.intents.iter().filter(|i| i.scope == Scope::Elsewhere).map(|i| i.id.clone()).collect();
         let knowledge =
             if content.articles.is_empty() { None } else { Some(Knowledge::build(&content.articles)?) };
         let normaliser = Normaliser::new(&content.synonyms);
-        let matcher = Matcher::train(normaliser, &examples, &declines, knowledge, settings);
+        let meaning = meaning.and_then(|m| m.of(&examples));
+        let matcher = Matcher::train(normaliser, &examples, &declines, knowledge, meaning, settings);
         let facet_examples: Vec<Example> = content
             .facets
             .iter()
@@ -76,7 +113,7 @@ impl Engine {
             .collect();
         let facets = (!facet_examples.is_empty()).then(|| {
             let settings = MatchSettings { network_share: 0.0, ..settings };
-            Matcher::train(Normaliser::new(&content.synonyms), &facet_examples, &[], None, settings)
+            Matcher::train(Normaliser::new(&content.synonyms), &facet_examples, &[], None, None, settings)
         });
         let emergency = match &content.emergency {
             Some(e) if !e.patterns.is_empty() => Some(RegexSet::new(&e.patterns)?),

@@ -72,6 +72,11 @@ async fn an_opener_that_only_gives_the_town_is_acknowledged_and_remembered() {
     assert!(text.contains("Harpenden") && text.contains("St Albans"), "{text}");
     assert!(!text.contains("Sorry"), "{text}");
 
+    // A question that happens to name a town is not an opener.
+    let other = app.start().await;
+    let question = app.say(&other, "which team does hitchin town fc play next").await;
+    assert_ne!(question.matched.id.as_deref(), Some("districts"), "{}", bot_text(&question));
+
     let bins = app.say(&conversation, "when do they empty the recycling bins").await;
     assert_eq!(bins.matched.id.as_deref(), Some("bin-collections"));
     let text = bot_text(&bins);

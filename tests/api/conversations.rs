@@ -100,8 +100,12 @@ async fn fifty_parallel_posts_in_redis() {
 async fn personal_data_is_redacted_before_storage() {
     let app = spawn_app(StoreKind::Redis).await;
     let conversation = app.start().await;
-    let turn =
-        app.say(&conversation, "my email is jo@example.com and phone 07700 900123, bins in Hitchin").await;
+    let turn = app
+        .say(
+            &conversation,
+            "my email is jo@example.com and phone 07700 900123. When are the bins collected in Hitchin?",
+        )
+        .await;
     let stored = &turn.messages[0].text;
     assert!(!stored.contains("jo@example.com") && !stored.contains("900123"), "{stored}");
     assert!(stored.contains("[email]") && stored.contains("[phone]"));
