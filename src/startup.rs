@@ -56,7 +56,11 @@ pub fn build_engine(settings: &Settings) -> Result<Engine, StartupError> {
             );
             let key = fingerprint(
                 sources
-                    .flat_map(|f| [f.path.as_os_str().as_encoded_bytes(), f.text.as_bytes()])
+                    // File names, not paths: the same content read from anywhere is one version.
+                    .flat_map(|f| {
+                        let name = f.path.file_name().unwrap_or_default();
+                        [name.as_encoded_bytes(), f.text.as_bytes()]
+                    })
                     .chain([settings_text.as_bytes()]),
             );
             let tuning = cache.read_json::<DeclineTuning>("tuning", &key).unwrap_or_else(|| {
