@@ -36,9 +36,18 @@ pub enum EvalError {
 }
 
 pub fn read_lines(path: &Path) -> Result<Vec<LabelledLine>, EvalError> {
+    read_json_lines(path)
+}
+
+pub fn read_scenarios(path: &Path) -> Result<Vec<Scenario>, EvalError> {
+    read_json_lines(path)
+}
+
+/// One JSON value a non-blank line; an error names the file and line.
+fn read_json_lines<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, EvalError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| EvalError::Read(name.clone(), e))?;
-    let lines: Vec<LabelledLine> = text
+    let lines: Vec<T> = text
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
@@ -348,21 +357,6 @@ pub struct DialogueReport {
     pub turns: usize,
     pub turns_passed: usize,
     pub failures: Vec<DialogueFailure>,
-}
-
-pub fn read_scenarios(path: &Path) -> Result<Vec<Scenario>, EvalError> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| EvalError::Read(name.clone(), e))?;
-    let scenarios: Vec<Scenario> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, l)| serde_json::from_str(l).map_err(|e| EvalError::Line(name.clone(), n + 1, e)))
-        .collect::<Result<_, _>>()?;
-    if scenarios.is_empty() {
-        return Err(EvalError::Empty(name));
-    }
-    Ok(scenarios)
 }
 
 /// Runs each scenario in a fresh conversation through the whole engine and dialogue policy,
