@@ -1,5 +1,7 @@
 //! `eval`: measures answer quality on a labelled question set, either with the shipped content
 //! or with a matcher trained on any public intent data set (`--train`).
+//! Over 400 lines: single-question and multi-turn scoring share the readers and the report;
+//! the next split is the dialogue scenarios into their own module.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;

@@ -1,4 +1,5 @@
 //! The dialogue policy: answer, ask for the town once, clarify, decline, or hand to a person.
+//! Over 400 lines: one policy, one state machine; follow-ups and openers are steps of it.
 
 use super::matcher::Decision;
 use super::state::{

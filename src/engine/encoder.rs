@@ -42,6 +42,8 @@
 //!
 //! The engine does no I/O: [`Encoder::from_bytes`] takes the files' contents; [`Encoder::load`]
 //! is the edge's (and the tests') convenience for reading a model folder.
+//! Over 400 lines on purpose: the tokenizer, the weights and the forward of one model belong
+//! together, and a third of the file is its tests.
 
 use std::collections::HashMap;
 use std::fmt;

@@ -1,4 +1,6 @@
 //! The matcher: normalise, vectorise, classify, search the articles, combine, decide.
+//! Over 400 lines: the scoring, the cascade and the tuning read the same label scores; about
+//! a quarter of the file is tests. The next split is the encoder's part into its own module.
 
 use std::collections::HashMap;
 use std::sync::Arc;
