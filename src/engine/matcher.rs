@@ -87,8 +87,8 @@ pub struct MatchSettings {
     /// Share of the neural network in the averaged class probabilities (0 trains none).
     pub network_share: f32,
     pub network: NetworkSettings,
-    /// Whether a long message's request sentence counts twice (1) or not (0).
-    pub request_share: f32,
+    /// Whether an unsure long message is read again with its request sentence counted twice.
+    pub emphasise_request: bool,
     /// Share of the sentence encoder's model in the confidences, when it runs.
     pub encoder_share: f32,
     /// The encoder runs only when the fast models' best confidence is below this: a cascade
@@ -110,7 +110,7 @@ impl Default for MatchSettings {
             training: TrainSettings::default(),
             network_share: 0.7,
             network: NetworkSettings::default(),
-            request_share: 1.0,
+            emphasise_request: true,
             encoder_share: 0.5,
             encoder_below: 0.9,
             encoder_training: TrainSettings { epochs: 40, lambda: 1e-6, learning_rate: 1.0, seed: 7 },
@@ -331,7 +331,7 @@ impl Matcher {
         // Always reading it twice costs sure answers (measured on the hard question set).
         let best = scores.iter().copied().fold(0.0, f32::max);
         let scores = match request_sentence(text) {
-            Some(ask) if self.settings.request_share > 0.0 && best < self.settings.sure => {
+            Some(ask) if self.settings.emphasise_request && best < self.settings.sure => {
                 let (_, emphasised) = self.label_scores(&format!("{text}\n{ask}"));
                 let emphasised_best = emphasised.iter().copied().fold(0.0, f32::max);
                 if emphasised_best > best { emphasised } else { scores }
