@@ -39,8 +39,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Answer one question and say why: candidates, scores, the normalised text.
-    Ask { question: String },
+    /// Answer one question, or several as one conversation, and say why: candidates,
+    /// scores, the normalised text and the remembered topic.
+    Ask {
+        #[arg(required = true)]
+        messages: Vec<String>,
+        /// Answer each message as a conversation of its own.
+        #[arg(long)]
+        each: bool,
+    },
     /// Print the SHA-256 of an agent's token, for HA_AGENTS or the config file.
     HashToken { token: String },
 }
@@ -63,7 +70,7 @@ fn main() -> ExitCode {
             run_eval(&settings, &test, train.as_deref(), tune.as_deref(), json)
         }
         Command::Eval { .. } => Err("eval needs --test or --dialogues".into()),
-        Command::Ask { question } => ask(&settings, &question),
+        Command::Ask { messages, each } => ask(&settings, &messages, each),
         Command::HashToken { token } => {
             println!("{}", herts_assistant::handoff::hash_token(&token));
             Ok(())
@@ -157,24 +164,34 @@ fn run_dialogues(settings: &Settings, path: &std::path::Path, json: bool) -> Res
     Ok(())
 }
 
-fn ask(settings: &Settings, question: &str) -> Result<(), String> {
+fn ask(settings: &Settings, messages: &[String], each: bool) -> Result<(), String> {
     let engine = startup::build_engine(settings).map_err(|e| e.to_string())?;
-    let found = engine.explain(question);
-    let turn = engine.reply(&Default::default(), question, &Default::default());
-    println!("normalised: {}", found.normalised);
-    println!("decision:   {}", serde_json::to_string(&found.decision).unwrap_or_default());
-    println!("candidates:");
-    for candidate in &found.candidates {
-        println!("  {:.3}  {}", candidate.confidence, candidate.id);
-    }
-    println!("matched:    {}", serde_json::to_string(&turn.matched).unwrap_or_default());
-    for reply in &turn.replies {
-        println!("\n{}", reply.text);
-        for link in &reply.links {
-            println!("  -> {} <{}>", link.title, link.url);
+    let mut state = herts_assistant::engine::ConversationState::default();
+    for (n, message) in messages.iter().enumerate() {
+        if messages.len() > 1 {
+            println!("\n== turn {}: {message}", n + 1);
         }
-        if !reply.quick_replies.is_empty() {
-            println!("  [{}]", reply.quick_replies.join("] ["));
+        let found = engine.explain(message);
+        let turn = engine.reply(&state, message, &Default::default());
+        println!("normalised: {}", found.normalised);
+        println!("decision:   {}", serde_json::to_string(&found.decision).unwrap_or_default());
+        println!("candidates:");
+        for candidate in &found.candidates {
+            println!("  {:.3}  {}", candidate.confidence, candidate.id);
+        }
+        println!("matched:    {}", serde_json::to_string(&turn.matched).unwrap_or_default());
+        for reply in &turn.replies {
+            println!("\n{}", reply.text);
+            for link in &reply.links {
+                println!("  -> {} <{}>", link.title, link.url);
+            }
+            if !reply.quick_replies.is_empty() {
+                println!("  [{}]", reply.quick_replies.join("] ["));
+            }
+        }
+        println!("topic:      {}", turn.state.topic.as_deref().unwrap_or("-"));
+        if !each {
+            state = turn.state;
         }
     }
     Ok(())
