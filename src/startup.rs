@@ -71,6 +71,7 @@ pub fn build_engine(settings: &Settings) -> Result<Engine, StartupError> {
             tracing::info!(
                 threshold = tuning.threshold,
                 encoder_share = tuning.encoder_share,
+                encoder_below = tuning.encoder_below,
                 in_scope = tuning.in_scope_accuracy,
                 decline_recall = tuning.decline_recall,
                 decline_precision = tuning.decline_precision,
@@ -78,6 +79,7 @@ pub fn build_engine(settings: &Settings) -> Result<Engine, StartupError> {
             );
             match_settings.threshold = tuning.threshold;
             match_settings.encoder_share = tuning.encoder_share;
+            match_settings.encoder_below = tuning.encoder_below;
         }
     }
     let engine = Engine::build_with_meaning(content, match_settings, meaning.as_ref())?;

@@ -5,6 +5,11 @@
 //! answer) and whole not-the-council topics (questions it has never seen and must decline).
 //! The threshold chosen is the one that answers most held-out questions rightly while
 //! declining most unseen ones: the best balanced accuracy, the lower threshold on a tie.
+//!
+//! With the sentence encoder, its share in the confidences and the cascade level (how unsure
+//! the fast models must be before the encoder runs) are chosen the same way: the best share,
+//! then the lowest level that gives up at most [`CASCADE_BUDGET`] of balanced accuracy, since
+//! every message the encoder skips is answered several times faster.
 
 use super::knowledge::Knowledge;
 use super::matcher::{Example, MatchSettings, Matcher, OUT_OF_SCOPE};
@@ -18,6 +23,8 @@ pub struct DeclineTuning {
     pub threshold: f32,
     /// The sentence encoder's share in the confidences, chosen with the threshold.
     pub encoder_share: f32,
+    /// The encoder runs when the fast models' best confidence is below this.
+    pub encoder_below: f32,
     /// Held-out answerable phrasings answered with their own topic.
     pub in_scope_accuracy: f64,
     /// Held-out unseen not-the-council phrasings that were declined.
@@ -40,6 +47,14 @@ struct Outcome {
 /// Shares of the sentence encoder tried, when there is one.
 const ENCODER_SHARES: [f32; 5] = [0.3, 0.45, 0.6, 0.75, 0.9];
 
+/// Cascade levels tried: the encoder runs when the fast models' best is below the level
+/// (above 1, always).
+const CASCADE_LEVELS: [f32; 7] = [0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01];
+
+/// Balanced accuracy (the mean of in-scope accuracy and decline recall) a lower cascade level
+/// may give up.
+pub const CASCADE_BUDGET: f64 = 0.005;
+
 /// Cross-validates the content's matcher over `folds` folds and chooses the threshold (and,
 /// with the encoder, its share in the confidences).
 pub fn tune_decline_threshold(
@@ -52,11 +67,11 @@ pub fn tune_decline_threshold(
     let examples = training_examples(content);
     let elsewhere: Vec<String> =
         content.intents.iter().filter(|i| i.scope == Scope::Elsewhere).map(|i| i.id.clone()).collect();
-    let shares: Vec<f32> = match meaning {
-        Some(_) => ENCODER_SHARES.to_vec(),
-        None => vec![settings.encoder_share],
+    let combinations: Vec<(f32, f32)> = match meaning {
+        Some(_) => ENCODER_SHARES.iter().flat_map(|&s| CASCADE_LEVELS.iter().map(move |&l| (s, l))).collect(),
+        None => vec![(settings.encoder_share, settings.encoder_below)],
     };
-    let mut outcomes: Vec<Vec<Outcome>> = vec![Vec::new(); shares.len()];
+    let mut outcomes: Vec<Vec<Outcome>> = vec![Vec::new(); combinations.len()];
     for fold in 0..folds {
         // Not-the-council topics are held out whole: they stand for questions nobody wrote.
         let unseen: Vec<&String> = elsewhere.iter().skip(fold).step_by(folds).collect();
@@ -77,14 +92,17 @@ pub fn tune_decline_threshold(
         let declines: Vec<String> = elsewhere.iter().filter(|e| !unseen.contains(e)).cloned().collect();
         let normaliser = Normaliser::new(&content.synonyms);
         let fold_meaning = meaning.and_then(|m| m.of(&train));
-        let mut matcher = Matcher::train(normaliser, &train, &declines, knowledge, fold_meaning, settings);
-        for (share, outcomes) in shares.iter().zip(&mut outcomes) {
-            matcher.settings.encoder_share = *share;
-            for example in &held_out {
-                let embedding = meaning.and_then(|m| m.embeddings.get(&example.text)).map(Vec::as_slice);
-                let (_, candidates) = matcher.candidates_given(&example.text, embedding);
-                let Some(best) = candidates.first() else { continue };
-                let should_decline = example.label == OUT_OF_SCOPE || elsewhere.contains(&example.label);
+        let matcher = Matcher::train(normaliser, &train, &declines, knowledge, fold_meaning, settings);
+        for example in &held_out {
+            // Each reading is made once; the combinations only blend them differently.
+            let (_, fast) = matcher.fast_scores(&example.text);
+            let meant = meaning
+                .and_then(|m| m.embeddings.get(&example.text))
+                .and_then(|embedding| matcher.meant_scores(embedding));
+            let should_decline = example.label == OUT_OF_SCOPE || elsewhere.contains(&example.label);
+            for (&(share, level), outcomes) in combinations.iter().zip(&mut outcomes) {
+                let scores = matcher.fuse(fast.clone(), meant.as_deref(), share, level);
+                let Some(best) = matcher.ranked(scores).into_iter().next() else { continue };
                 outcomes.push(Outcome {
                     confidence: best.confidence,
                     right: best.id == example.label,
@@ -94,20 +112,37 @@ pub fn tune_decline_threshold(
             }
         }
     }
-    shares
+    let tunings: Vec<DeclineTuning> = combinations
         .iter()
         .zip(&outcomes)
-        .map(|(share, outcomes)| DeclineTuning {
-            encoder_share: *share,
+        .map(|(&(share, level), outcomes)| DeclineTuning {
+            encoder_share: share,
+            encoder_below: level,
             ..choose(outcomes, settings.threshold)
         })
-        .fold(None::<DeclineTuning>, |best, t| match best {
-            Some(b) if b.in_scope_accuracy + b.decline_recall >= t.in_scope_accuracy + t.decline_recall => {
-                Some(b)
-            }
+        .collect();
+    pick(&tunings)
+}
+
+fn balanced(t: &DeclineTuning) -> f64 {
+    (t.in_scope_accuracy + t.decline_recall) / 2.0
+}
+
+/// The share with the best balanced accuracy (the first on a tie), then the lowest cascade
+/// level of that share within [`CASCADE_BUDGET`] of it.
+fn pick(tunings: &[DeclineTuning]) -> DeclineTuning {
+    let best = tunings
+        .iter()
+        .fold(None::<&DeclineTuning>, |best, t| match best {
+            Some(b) if balanced(b) >= balanced(t) => Some(b),
             _ => Some(t),
         })
-        .expect("at least one share")
+        .expect("at least one combination");
+    *tunings
+        .iter()
+        .filter(|t| t.encoder_share == best.encoder_share && balanced(t) >= balanced(best) - CASCADE_BUDGET)
+        .min_by(|a, b| a.encoder_below.total_cmp(&b.encoder_below))
+        .unwrap_or(best)
 }
 
 /// The threshold with the best balanced accuracy over `outcomes`; `fallback` with none.
@@ -118,6 +153,7 @@ fn choose(outcomes: &[Outcome], fallback: f32) -> DeclineTuning {
         return DeclineTuning {
             threshold: fallback,
             encoder_share: 0.0,
+            encoder_below: 0.0,
             in_scope_accuracy: 0.0,
             decline_recall: 0.0,
             decline_precision: 0.0,
@@ -145,6 +181,7 @@ fn choose(outcomes: &[Outcome], fallback: f32) -> DeclineTuning {
     let (threshold, (in_scope_accuracy, decline_recall, decline_precision)) = best;
     DeclineTuning {
         encoder_share: 0.0,
+        encoder_below: 0.0,
         threshold,
         in_scope_accuracy,
         decline_recall,
@@ -171,6 +208,32 @@ mod tests {
         assert_eq!(tuning.in_scope_accuracy, 1.0);
         assert_eq!(tuning.decline_recall, 1.0);
         assert_eq!(tuning.decline_precision, 1.0);
+    }
+
+    fn tuning(share: f32, level: f32, in_scope: f64) -> DeclineTuning {
+        DeclineTuning {
+            threshold: 0.4,
+            encoder_share: share,
+            encoder_below: level,
+            in_scope_accuracy: in_scope,
+            decline_recall: 0.8,
+            decline_precision: 0.8,
+            held_out: 100,
+        }
+    }
+
+    #[test]
+    fn picks_the_lowest_cascade_level_within_budget_of_the_best_share() {
+        let tunings = [
+            tuning(0.3, 0.5, 0.70),
+            tuning(0.3, 1.01, 0.74),
+            tuning(0.6, 0.4, 0.60),
+            tuning(0.6, 0.5, 0.745),
+            tuning(0.6, 0.7, 0.752),
+            tuning(0.6, 1.01, 0.753),
+        ];
+        let picked = pick(&tunings);
+        assert_eq!((picked.encoder_share, picked.encoder_below), (0.6, 0.5), "{picked:?}");
     }
 
     #[test]

@@ -21,6 +21,14 @@ const PLACE_TOPIC: &str = "districts";
 /// The most words an opener that only says where the resident lives has.
 const SHORT_STATEMENT_WORDS: usize = 10;
 
+/// A message read against the conversation's current topic.
+enum FollowUp {
+    /// It asks more about the current topic.
+    Topic(String),
+    /// Read in context, it asks about another topic, surely enough to answer.
+    Other { id: String, confidence: f32 },
+}
+
 pub struct Dialogue<'a> {
     engine: &'a Engine,
     context: &'a Context,
@@ -70,9 +78,13 @@ impl<'a> Dialogue<'a> {
                 return self.answer_topic(&pending, 1.0);
             }
         }
-        if let Some(topic) = self.follow_up_topic(text, &found) {
-            let confidence = found.decision.confidence();
-            return self.answer_follow_up(&topic, text, confidence);
+        match self.follow_up(text, &found) {
+            Some(FollowUp::Topic(topic)) => {
+                let confidence = found.decision.confidence();
+                return self.answer_follow_up(&topic, text, confidence);
+            }
+            Some(FollowUp::Other { id, confidence }) => return self.answer_topic(&id, confidence),
+            None => {}
         }
         if place.is_some() && is_short_statement(text) && self.says_only_where(&found.decision) {
             return self.acknowledge_place();
@@ -84,13 +96,31 @@ impl<'a> Dialogue<'a> {
         }
     }
 
-    /// The current topic, when the message follows up on it. The message is read again with
-    /// the topic's title beside it: when that reading says the topic, more surely than the
-    /// message alone names any other, it is a follow-up ("who could I ring about it?" after a
-    /// Blue Badge answer); a message that names a new topic more surely ("when is our bin
-    /// day?") moves on. A bare detail question ("how much is it?") that matches nothing on its
-    /// own is a follow-up too; thanks and goodbyes never are.
-    fn follow_up_topic(&self, text: &str, found: &super::matcher::Match) -> Option<String> {
+    /// How a message relates to the conversation's current topic, when there is one.
+    ///
+    /// - A message that stands on its own (points back at nothing, asks more than a detail)
+    ///   and names another council topic is a new question: "one more thing, when is our bin
+    ///   day?" after a Blue Badge answer.
+    /// - Otherwise it is read again with the topic's title beside it. When that reading says
+    ///   the topic more surely than the message alone names any other, it is a follow-up ("who
+    ///   could I ring about it?"). When it makes the message's own best guess sure enough to
+    ///   answer, that topic is meant ("and who do I ring to get him assessed?" after carers'
+    ///   support is about an assessment).
+    /// - A bare detail question ("how much is it?") that matches nothing on its own is a
+    ///   follow-up; thanks and goodbyes never are.
+    /// - In a message of several sentences, the request sentence is judged the same way, so
+    ///   background ("The police are there now.") does not hide a follow-up.
+    fn follow_up(&self, text: &str, found: &super::matcher::Match) -> Option<FollowUp> {
+        self.state.topic.as_ref()?;
+        let reading = self.follow_up_of(text, found);
+        if reading.is_some() || self.names_council_topic(found) {
+            return reading;
+        }
+        let request = super::matcher::request_sentence(text)?;
+        self.follow_up_of(request, &self.engine.matcher.classify(request))
+    }
+
+    fn follow_up_of(&self, text: &str, found: &super::matcher::Match) -> Option<FollowUp> {
         let topic = self.state.topic.as_ref()?;
         let matcher = &self.engine.matcher;
         let (named, named_confidence) = match &found.decision {
@@ -98,21 +128,47 @@ impl<'a> Dialogue<'a> {
             Decision::Decline { elsewhere: Some(id), confidence } => (Some(id.as_str()), *confidence),
             _ => (None, 0.0),
         };
-        // Thanks, goodbye and the like are never about the topic.
         let conversational = named
             .and_then(|id| self.engine.content.intent(id))
             .is_some_and(|i| i.scope == Scope::Conversation);
         if conversational && named_confidence >= matcher.settings.sure {
             return None;
         }
+        if self.names_council_topic(found) && self.engine.stands_alone(text) {
+            return None;
+        }
         let beside_title = matcher.classify(&format!("{text} ({})", self.engine.title_of(topic)));
-        let about_topic = beside_title
-            .candidates
-            .first()
-            .is_some_and(|c| c.id == *topic && (named.is_none() || c.confidence > named_confidence));
-        let only_a_detail = matches!(found.decision, Decision::Decline { elsewhere: None, .. })
-            && self.engine.facet_of(text).is_some();
-        (about_topic || only_a_detail).then(|| topic.clone())
+        let best_beside = beside_title.candidates.first()?;
+        if best_beside.id == *topic && (named.is_none() || best_beside.confidence > named_confidence) {
+            return Some(FollowUp::Topic(topic.clone()));
+        }
+        if !matches!(found.decision, Decision::Decline { elsewhere: None, .. }) {
+            return None;
+        }
+        let own_guess = found.candidates.first().is_some_and(|c| c.id == best_beside.id);
+        if own_guess
+            && best_beside.confidence >= matcher.settings.threshold
+            && self.is_council_topic(&best_beside.id)
+        {
+            return Some(FollowUp::Other { id: best_beside.id.clone(), confidence: best_beside.confidence });
+        }
+        self.engine.facet_of(text).map(|_| FollowUp::Topic(topic.clone()))
+    }
+
+    /// Whether the message alone is answered with a council topic other than the current one.
+    fn names_council_topic(&self, found: &super::matcher::Match) -> bool {
+        match &found.decision {
+            Decision::Answer { id, .. } => self.state.topic.as_ref() != Some(id) && self.is_council_topic(id),
+            _ => false,
+        }
+    }
+
+    /// A county or district topic, or an article: what the council answers about.
+    fn is_council_topic(&self, id: &str) -> bool {
+        match self.engine.content.intent(id) {
+            Some(intent) => matches!(intent.scope, Scope::County | Scope::District),
+            None => self.engine.content.article(id).is_some(),
+        }
     }
 
     /// Answers a follow-up about `topic`: the topic's answer about the detail asked, when it

@@ -16,7 +16,7 @@ use super::normalise::{Normalised, Normaliser};
 
 /// Bumped whenever the matching code changes what it learns from the same content, so work
 /// cached under the old revision (the chosen threshold) is not reused.
-pub const MATCHER_REVISION: u32 = 2;
+pub const MATCHER_REVISION: u32 = 3;
 
 /// In-scope accuracy the tuned threshold may give up, as a fraction.
 pub const TUNE_ACCURACY_BUDGET: f32 = 0.01;
@@ -32,7 +32,7 @@ const REQUEST_OPENERS: &[&str] = &[
 
 /// The sentence of a long message that asks for something, when the message has background
 /// around it: the last question, else the last sentence that opens like a request.
-fn request_sentence(text: &str) -> Option<&str> {
+pub fn request_sentence(text: &str) -> Option<&str> {
     let sentences: Vec<&str> = text
         .split_inclusive(['.', '!', '?', '\n'])
         .map(str::trim)
@@ -325,23 +325,10 @@ impl Matcher {
     /// [`Matcher::candidates`] with the message's sentence embedding already known (held-out
     /// phrasings in cross-validation), so the encoder need not run again.
     pub fn candidates_given(&self, text: &str, embedding: Option<&[f32]>) -> (Normalised, Vec<Candidate>) {
-        let (normalised, scores) = self.label_scores(text);
-        // An unsure reading of a long message is tried again with its request sentence read
-        // twice, so its words weigh more than the background's; the surer reading is kept.
-        // Always reading it twice costs sure answers (measured on the hard question set).
-        let best = scores.iter().copied().fold(0.0, f32::max);
-        let scores = match request_sentence(text) {
-            Some(ask) if self.settings.emphasise_request && best < self.settings.sure => {
-                let (_, emphasised) = self.label_scores(&format!("{text}\n{ask}"));
-                let emphasised_best = emphasised.iter().copied().fold(0.0, f32::max);
-                if emphasised_best > best { emphasised } else { scores }
-            }
-            _ => scores,
-        };
-        let best = scores.iter().copied().fold(0.0, f32::max);
-        let scores = match &self.semantic {
+        let (normalised, fast) = self.fast_scores(text);
+        let best = fast.iter().copied().fold(0.0, f32::max);
+        let meant = match &self.semantic {
             Some(semantic) if best < self.settings.encoder_below => {
-                let mut scores = scores;
                 let embedding = match embedding {
                     Some(known) => known.to_vec(),
                     None => {
@@ -349,13 +336,53 @@ impl Matcher {
                         semantic.encoder.embed(&[&without_personal_data(text)]).pop().unwrap_or_default()
                     }
                 };
-                let meant = semantic.probabilities(&embedding, self.labels.len());
-                blend(&mut scores, &meant, self.settings.encoder_share);
-                scores
+                Some(semantic.probabilities(&embedding, self.labels.len()))
             }
-            _ => scores,
+            _ => None,
         };
+        let scores =
+            self.fuse(fast, meant.as_deref(), self.settings.encoder_share, self.settings.encoder_below);
         (normalised, self.ranked(scores))
+    }
+
+    /// The fast models' scores for a message, label by label. An unsure reading of a long
+    /// message is tried again with its request sentence read twice, so its words weigh more
+    /// than the background's; the surer reading is kept. Always reading it twice costs sure
+    /// answers (measured on the hard question set).
+    pub fn fast_scores(&self, text: &str) -> (Normalised, Vec<f32>) {
+        let (normalised, scores) = self.label_scores(text);
+        let best = scores.iter().copied().fold(0.0, f32::max);
+        match request_sentence(text) {
+            Some(ask) if self.settings.emphasise_request && best < self.settings.sure => {
+                let (_, emphasised) = self.label_scores(&format!("{text}\n{ask}"));
+                let emphasised_best = emphasised.iter().copied().fold(0.0, f32::max);
+                (normalised, if emphasised_best > best { emphasised } else { scores })
+            }
+            _ => (normalised, scores),
+        }
+    }
+
+    /// The encoder's scores for a known embedding, label by label; None without the encoder.
+    pub fn meant_scores(&self, embedding: &[f32]) -> Option<Vec<f32>> {
+        self.semantic.as_ref().map(|semantic| semantic.probabilities(embedding, self.labels.len()))
+    }
+
+    /// The fast scores with the encoder's blended in at `share`, when the fast models' best
+    /// is below `encoder_below` (the cascade: sure readings never pay for the encoder).
+    pub fn fuse(
+        &self,
+        mut fast: Vec<f32>,
+        meant: Option<&[f32]>,
+        share: f32,
+        encoder_below: f32,
+    ) -> Vec<f32> {
+        let best = fast.iter().copied().fold(0.0, f32::max);
+        if let Some(meant) = meant
+            && best < encoder_below
+        {
+            blend(&mut fast, meant, share);
+        }
+        fast
     }
 
     /// Each label's confidence, in label order: personal data is blanked out first (it never
@@ -380,7 +407,8 @@ impl Matcher {
         (normalised, probabilities)
     }
 
-    fn ranked(&self, scores: Vec<f32>) -> Vec<Candidate> {
+    /// Scores ranked into candidates, best first.
+    pub fn ranked(&self, scores: Vec<f32>) -> Vec<Candidate> {
         let mut candidates: Vec<Candidate> = scores
             .into_iter()
             .enumerate()
@@ -418,6 +446,11 @@ impl Matcher {
             return Decision::Clarify { ids, confidence };
         }
         Decision::Answer { id: best.id.clone(), confidence }
+    }
+
+    /// The words the matcher reads in a message.
+    pub fn normalise(&self, text: &str) -> Normalised {
+        self.normaliser.normalise(text)
     }
 
     pub fn classify(&self, text: &str) -> Match {

@@ -8,6 +8,7 @@ mod dialogue;
 pub mod encoder;
 pub mod entities;
 pub mod features;
+pub mod follow_up;
 pub mod knowledge;
 pub mod matcher;
 pub mod network;
@@ -60,6 +61,8 @@ pub struct Engine {
     pub matcher: Matcher,
     /// Tells which detail a follow-up asks about (cost, how long, ...); None without facets.
     facets: Option<Matcher>,
+    /// The words detail questions are made of, to tell a follow-up from a new question.
+    details: follow_up::DetailWords,
     gazetteer: Gazetteer,
     emergency: Option<RegexSet>,
 }
@@ -119,8 +122,12 @@ impl Engine {
             Some(e) if !e.patterns.is_empty() => Some(RegexSet::new(&e.patterns)?),
             _ => None,
         };
+        let details = follow_up::DetailWords::new(
+            &Normaliser::new(&content.synonyms),
+            content.facets.iter().flat_map(|f| f.examples.iter().map(String::as_str)),
+        );
         let gazetteer = Gazetteer::new(&content.districts);
-        Ok(Self { content, matcher, facets, gazetteer, emergency })
+        Ok(Self { content, matcher, facets, details, gazetteer, emergency })
     }
 
     /// The first message of every conversation.
@@ -198,6 +205,11 @@ impl Engine {
         let (_, candidates) = self.facets.as_ref()?.candidates(text);
         let best = candidates.into_iter().next()?;
         (best.confidence >= FACET_SURE).then_some(best.id)
+    }
+
+    /// Whether a message is a question of its own, not one that leans on the conversation.
+    fn stands_alone(&self, text: &str) -> bool {
+        follow_up::stands_alone(&self.matcher.normalise(text), &self.details)
     }
 
     fn is_emergency(&self, text: &str) -> bool {

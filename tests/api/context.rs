@@ -44,6 +44,52 @@ async fn a_message_that_names_a_new_topic_wins_over_the_current_one() {
 }
 
 #[tokio::test]
+async fn a_question_that_stands_on_its_own_moves_on_even_beside_a_related_topic() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    let first = app.say(&conversation, "what are the opening hours of the tip in Hoddesdon").await;
+    assert_eq!(first.matched.id.as_deref(), Some("recycling-centres"));
+    // Waste again, but a question of its own: it points back at nothing and asks more than a
+    // detail, so the tip's title beside it must not pull it back.
+    let bins =
+        app.say(&conversation, "my garden waste bin didn't get collected on Monday, who do I tell?").await;
+    assert_eq!(bins.matched.id.as_deref(), Some("bin-collections"), "{}", bot_text(&bins));
+}
+
+#[tokio::test]
+async fn read_beside_the_topic_a_vague_question_finds_the_topic_it_means() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    let first = app
+        .say(&conversation, "I'm worn out looking after my mum who has dementia, is there help for carers?")
+        .await;
+    assert_eq!(first.matched.id.as_deref(), Some("carers-support"));
+    // Too vague to answer alone; beside carers' support it is about an assessment.
+    let assessment =
+        app.say(&conversation, "and who would I speak to about getting her needs assessed?").await;
+    assert_eq!(assessment.matched.id.as_deref(), Some("adult-social-care"), "{}", bot_text(&assessment));
+}
+
+#[tokio::test]
+async fn background_before_a_follow_up_does_not_hide_it() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    let first = app
+        .say(
+            &conversation,
+            "I think the man next door is taking money from his elderly mother and she looks frightened",
+        )
+        .await;
+    assert_eq!(first.matched.id.as_deref(), Some("adult-safeguarding"));
+    // The first sentence names the police (not the council's); the request is a follow-up.
+    let contact = app
+        .say(&conversation, "Her daughter has already called the police. Who else should I let know?")
+        .await;
+    assert_eq!(contact.matched.id.as_deref(), Some("adult-safeguarding"), "{}", bot_text(&contact));
+    assert_eq!(bot_text(&contact), facet_text("adult-safeguarding", "contact"));
+}
+
+#[tokio::test]
 async fn a_facet_another_topic_answers_moves_the_conversation_there() {
     let app = spawn_app(StoreKind::Memory).await;
     let conversation = app.start().await;

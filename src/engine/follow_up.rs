@@ -1,0 +1,124 @@
+//! Whether a message stands on its own or leans on what was said before. A resident who asks
+//! "what does that cost?" points back at the topic; one who writes "one more thing, when is
+//! our bin day?" starts a new one even though the conversation has a topic.
+
+use std::collections::HashSet;
+
+use super::normalise::{Normalised, Normaliser};
+
+/// Words that point back at something already said. Possessives ("their", "his") and
+/// "there" are left out: "there's a pothole on my road" points at nothing.
+const POINTERS: &[&str] =
+    &["it", "its", "that", "this", "these", "those", "they", "them", "he", "him", "she", "her"];
+
+/// Words that carry no topic in any question.
+const FUNCTION_WORDS: &[&str] = &[
+    "a", "an", "and", "also", "am", "are", "as", "at", "be", "but", "by", "can", "could", "did", "do",
+    "does", "for", "from", "have", "has", "how", "i", "if", "in", "is", "me", "my", "not", "of", "on", "or",
+    "so", "the", "to", "was", "we", "what", "when", "where", "which", "who", "will", "with", "would", "you",
+    "your", "our", "us", "just", "then", "ok", "okay", "right", "please", "thanks", "thank", "still",
+    "again", "about", "any", "anything", "there", "their", "his", "should", "shall", "may", "might",
+];
+
+/// The words a question about a detail is made of: the facet phrasings' words plus function
+/// words. A message made only of these names no topic ("how long have we got?").
+#[derive(Debug)]
+pub struct DetailWords {
+    stems: HashSet<String>,
+}
+
+impl DetailWords {
+    pub fn new<'a>(normaliser: &Normaliser, facet_phrasings: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut stems: HashSet<String> = HashSet::new();
+        for phrasing in
+            facet_phrasings.into_iter().chain(FUNCTION_WORDS.iter().copied()).chain(POINTERS.iter().copied())
+        {
+            stems.extend(normaliser.normalise(phrasing).stems);
+        }
+        Self { stems }
+    }
+
+    /// Whether every word of the message belongs to detail questions.
+    pub fn only_detail(&self, message: &Normalised) -> bool {
+        message.stems.iter().all(|stem| self.stems.contains(stem))
+    }
+}
+
+/// Time words after which "this" or "that" points at a time, not at what was said: "this week".
+const TIMES: &[&str] = &[
+    "morning",
+    "afternoon",
+    "evening",
+    "night",
+    "day",
+    "days",
+    "week",
+    "weeks",
+    "weekend",
+    "month",
+    "months",
+    "year",
+    "years",
+    "time",
+    "summer",
+    "winter",
+    "spring",
+    "autumn",
+    "christmas",
+    "term",
+];
+
+/// Whether the message points back at something already said.
+pub fn points_back(message: &Normalised) -> bool {
+    let words = &message.words;
+    words.iter().enumerate().any(|(i, word)| {
+        let names_a_time = matches!(word.as_str(), "this" | "that" | "these" | "those")
+            && words.get(i + 1).is_some_and(|next| TIMES.contains(&next.as_str()));
+        POINTERS.contains(&word.as_str()) && !names_a_time
+    })
+}
+
+/// Whether a message is a question of its own: it neither points back nor only asks a detail.
+pub fn stands_alone(message: &Normalised, details: &DetailWords) -> bool {
+    !points_back(message) && !details.only_detail(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn details() -> (Normaliser, DetailWords) {
+        let normaliser = Normaliser::new(&std::collections::BTreeMap::new());
+        let details = DetailWords::new(
+            &normaliser,
+            ["how much does it cost", "how long does it take", "who do i call"],
+        );
+        (normaliser, details)
+    }
+
+    #[test]
+    fn a_detail_question_does_not_stand_alone() {
+        let (normaliser, details) = details();
+        for text in ["How much does it cost?", "how long will that take", "who do I call?"] {
+            assert!(!stands_alone(&normaliser.normalise(text), &details), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_question_naming_something_new_stands_alone() {
+        let (normaliser, details) = details();
+        for text in
+            ["One more thing, when is our bin day?", "My recycling box wasn't emptied, who do I call?"]
+        {
+            assert!(stands_alone(&normaliser.normalise(text), &details), "{text}");
+        }
+    }
+
+    #[test]
+    fn pointing_back_leans_on_the_conversation() {
+        let (normaliser, _) = details();
+        assert!(points_back(&normaliser.normalise("can they take away an old sofa as well?")));
+        assert!(!points_back(&normaliser.normalise("There's a pothole outside my house")));
+        assert!(!points_back(&normaliser.normalise("my bin was not emptied this week")));
+    }
+}
