@@ -132,6 +132,27 @@ async fn widget_and_demo_page_are_served() {
 }
 
 #[tokio::test]
+async fn the_widget_is_sent_compressed_and_not_again_when_unchanged() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let plain = app.client.get(app.url("/widget.js")).send().await.unwrap();
+    let etag = plain.headers()["etag"].to_str().unwrap().to_string();
+    let plain_size = plain.bytes().await.unwrap().len();
+
+    let gzipped =
+        app.client.get(app.url("/widget.js")).header("Accept-Encoding", "gzip").send().await.unwrap();
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    let gzipped_size = gzipped.bytes().await.unwrap().len();
+    assert!(gzipped_size * 2 < plain_size, "gzip {gzipped_size} B against {plain_size} B");
+
+    let again = app.client.get(app.url("/widget.js")).header("If-None-Match", &etag).send().await.unwrap();
+    assert_eq!(again.status(), 304);
+    assert!(again.bytes().await.unwrap().is_empty());
+    let changed =
+        app.client.get(app.url("/widget.js")).header("If-None-Match", "W/\"old\"").send().await.unwrap();
+    assert_eq!(changed.status(), 200);
+}
+
+#[tokio::test]
 async fn metrics_count_by_route_template_never_by_id() {
     let app = spawn_app(StoreKind::Memory).await;
     let conversation = app.start().await;
