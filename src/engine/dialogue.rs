@@ -113,11 +113,15 @@ impl<'a> Dialogue<'a> {
     fn follow_up(&self, text: &str, found: &super::matcher::Match) -> Option<FollowUp> {
         self.state.topic.as_ref()?;
         let reading = self.follow_up_of(text, found);
-        if reading.is_some() || self.names_council_topic(found) {
+        if matches!(reading, Some(FollowUp::Topic(_))) || self.names_council_topic(found) {
             return reading;
         }
-        let request = super::matcher::request_sentence(text)?;
-        self.follow_up_of(request, &self.engine.matcher.classify(request))
+        // The request sentence alone asking about the topic outweighs a guess from the whole.
+        let Some(request) = super::matcher::request_sentence(text) else { return reading };
+        match self.follow_up_of(request, &self.engine.matcher.classify(request)) {
+            Some(FollowUp::Topic(topic)) => Some(FollowUp::Topic(topic)),
+            _ => reading,
+        }
     }
 
     fn follow_up_of(&self, text: &str, found: &super::matcher::Match) -> Option<FollowUp> {
