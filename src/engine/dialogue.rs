@@ -104,8 +104,8 @@ impl<'a> Dialogue<'a> {
     /// - Otherwise it is read again with the topic's title beside it. When that reading says
     ///   the topic more surely than the message alone names any other, it is a follow-up ("who
     ///   could I ring about it?"). When it makes the message's own best guess sure enough to
-    ///   answer, that topic is meant ("and who do I ring to get him assessed?" after carers'
-    ///   support is about an assessment).
+    ///   answer, that topic is meant ("who would I speak to about getting her needs assessed?"
+    ///   after carers' support is about an assessment).
     /// - A bare detail question ("how much is it?") that matches nothing on its own is a
     ///   follow-up; thanks and goodbyes never are.
     /// - In a message of several sentences, the request sentence is judged the same way, so
