@@ -16,6 +16,7 @@ pub mod normalise;
 pub mod state;
 pub mod vectors;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -25,7 +26,7 @@ use crate::content::{Content, Scope};
 use encoder::Encoder;
 use entities::Gazetteer;
 use knowledge::Knowledge;
-use matcher::{Example, Match, MatchSettings, Matcher, Meaning};
+use matcher::{Decision, Example, Match, MatchSettings, Matcher, Meaning};
 use normalise::Normaliser;
 pub use state::{
     Context, ConversationState, HandoffReason, HandoffRequest, MatchKind, Matched, Mode, Offer, Reply,
@@ -163,6 +164,29 @@ impl Engine {
 
     pub fn district_name(&self, district_id: &str) -> Option<String> {
         self.content.districts.iter().find(|d| d.id == district_id).map(|d| d.name.clone())
+    }
+
+    /// The resident's message the agent's suggestions should answer: the newest that the
+    /// matcher reads as a council topic, not "can I talk to a person", "thanks" or an
+    /// unanswerable aside; else the current topic's title.
+    pub fn suggestion_text<'m>(
+        &self,
+        resident_messages: &[&'m str],
+        topic: Option<&str>,
+    ) -> Option<Cow<'m, str>> {
+        let says_something = |text: &&&str| match self.matcher.classify(text).decision {
+            Decision::Answer { id, .. } => {
+                self.content.intent(&id).is_none_or(|i| i.scope != Scope::Conversation)
+            }
+            Decision::Clarify { .. } => true,
+            Decision::Decline { .. } => false,
+        };
+        resident_messages
+            .iter()
+            .rev()
+            .find(says_something)
+            .map(|text| Cow::Borrowed(*text))
+            .or_else(|| topic.map(|t| Cow::Owned(self.title_of(t))))
     }
 
     /// Topics that may answer `text`, for an agent to pass on: title, link and a short text.

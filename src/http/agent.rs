@@ -408,12 +408,20 @@ async fn suggestions(
     agent(&state, &request)?;
     let id = path.into_inner();
     let messages = state.store.messages(&id, 0).await?;
-    let Some(last) = messages.iter().rev().find(|m| m.message.role == Role::Resident) else {
+    let resident: Vec<&str> = messages
+        .iter()
+        .filter(|m| m.message.role == Role::Resident)
+        .map(|m| m.message.text.as_str())
+        .collect();
+    let conversation = state.store.load(&id).await?.map(|s| s.state);
+    let engine = state.engine();
+    let topic =
+        conversation.as_ref().and_then(|c| c.topic.as_deref().or(c.topics.last().map(String::as_str)));
+    let Some(text) = engine.suggestion_text(&resident, topic) else {
         return Ok(HttpResponse::Ok().json(serde_json::json!({"articles": []})));
     };
-    let engine = state.engine();
-    let place = state.store.load(&id).await?.and_then(|s| s.state.place);
-    let articles = engine.suggestions(&last.message.text, place.as_ref(), 3);
+    let place = conversation.and_then(|c| c.place);
+    let articles = engine.suggestions(&text, place.as_ref(), 3);
     Ok(HttpResponse::Ok().json(serde_json::json!({"articles": articles})))
 }
 

@@ -291,6 +291,19 @@ async fn suggestions_for(app: &TestApp, id: &str) -> Value {
 }
 
 #[tokio::test]
+async fn suggestions_answer_what_the_resident_asked_not_the_request_for_a_person() {
+    let app = spawn_app(StoreKind::Memory).await;
+    // queued(): a Blue Badge question, then "can I talk to a person please".
+    let conversation = queued(&app).await;
+    let suggestions = suggestions_for(&app, &conversation.id).await;
+    assert_eq!(suggestions["articles"][0]["id"], "blue-badge", "{suggestions}");
+    // An aside while waiting that asks nothing leaves them on the topic.
+    app.say(&conversation, "hurry up please, I have been waiting ages").await;
+    let suggestions = suggestions_for(&app, &conversation.id).await;
+    assert_eq!(suggestions["articles"][0]["id"], "blue-badge", "{suggestions}");
+}
+
+#[tokio::test]
 async fn suggestions_and_canned_replies() {
     let app = spawn_app(StoreKind::Memory).await;
     let conversation = queued(&app).await;
