@@ -3,7 +3,7 @@
 //! period as its TTL, renewed on every write. Messages are a Redis Stream whose entry ids are
 //! `0-<n>`, so a reader resumes from the last id it saw.
 //! Over 400 lines: one type implements the three store traits over one connection and one
-//! key scheme, and each atomic step is a Lua script kept next to the method that runs it.
+//! key scheme, and its atomic steps are Lua scripts that belong with the methods running them.
 
 use std::time::Duration;
 
