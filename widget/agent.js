@@ -349,7 +349,9 @@
       var c = res.data;
       $('conv-empty').hidden = true;
       $('conv').hidden = false;
-      $('conversation-heading').textContent = 'Conversation: ' + ((c.details && c.details.topics && c.details.topics[0] && c.details.topics[0].title) || 'no topic yet');
+      var topics = (c.details && c.details.topics) || [];
+      var latest = topics[topics.length - 1];
+      $('conversation-heading').textContent = 'Conversation: ' + ((latest && (latest.title || latest.id)) || 'no topic yet');
       convError(null);
       renderDetails(c.details || {});
       // The history is not read out on opening; only what arrives after it.

@@ -247,13 +247,21 @@
     each('.ha-msg[data-id]', function (m) { n = Math.max(n, +m.getAttribute('data-id') || 0); });
     return n;
   }
-  function scrollDown() { ui.log.scrollTop = ui.log.scrollHeight; }
+  // The box that scrolls the transcript: the log, or on very short viewports (high zoom) the
+  // whole panel, whose CSS then lets the log grow and keeps the form pinned at its foot.
+  function scroller() { return getComputedStyle(ui.log).overflowY === 'visible' ? ui.panel : ui.log; }
+  function scrollDown() { var box = scroller(); box.scrollTop = box.scrollHeight; }
   // Show the latest turn from its start: the resident's last message and the beginning of the
   // reply, rather than the end of a long answer. Short turns simply scroll to the bottom.
   function reveal(from) {
     var turn = ui.log.querySelectorAll('.ha-msg--resident');
     from = from || (turn.length ? turn[turn.length - 1] : ui.log.querySelector('.ha-msg'));
-    if (from && ui.log.scrollHeight - from.offsetTop > ui.log.clientHeight) ui.log.scrollTop = from.offsetTop - 12;
+    var box = scroller();
+    if (!from) return scrollDown();
+    var top = box.scrollTop + from.getBoundingClientRect().top - box.getBoundingClientRect().top - 12;
+    // the part of the box the pinned form does not cover
+    var visible = box === ui.panel ? box.clientHeight - ui.form.offsetHeight : box.clientHeight;
+    if (box.scrollHeight - top > visible) box.scrollTop = top;
     else scrollDown();
   }
 
@@ -546,30 +554,75 @@
   }
 
   // ---------- open / close ----------
+  // Below 480 px (a phone, or a desktop at 400% zoom) the open panel fills the screen. It is
+  // then a modal dialog: the page behind is inert and Tab wraps inside the panel, so focus never
+  // lands on something the panel hides. Wider, the panel sits beside the page and does not trap
+  // focus; a page control it would cover takes focus only after the panel is minimised.
+  var fullScreen = window.matchMedia('(max-width: 479.98px)');
+  var madeInert = []; // the page's elements this widget made inert, to give back on close
   function isOpen() { return !ui.panel.hidden; }
+  function syncModal() {
+    var modal = !!ui.panel && isOpen() && fullScreen.matches;
+    if (modal) ui.panel.setAttribute('aria-modal', 'true'); else if (ui.panel) ui.panel.removeAttribute('aria-modal');
+    if (modal && !madeInert.length) {
+      Array.prototype.forEach.call(document.body.children, function (n) {
+        if (n !== ui.host && !n.inert) { n.inert = true; madeInert.push(n); }
+      });
+    } else if (!modal && madeInert.length) {
+      madeInert.forEach(function (n) { n.inert = false; });
+      madeInert = [];
+    }
+  }
   function open() {
     if (!ui.panel) return;
     ui.panel.hidden = false;
     ui.launcher.setAttribute('aria-expanded', 'true');
     ui.root.classList.add('ha-open');
     ui.badge.hidden = true;
+    syncModal();
     ui.input.focus();
     reveal();
     ensureLoaded();
   }
-  function close() {
+  // `keepFocus`: the resident has moved on to the page, so focus stays where they put it.
+  function close(keepFocus) {
     if (!ui.panel || !isOpen()) return;
     ui.panel.hidden = true;
     ui.launcher.setAttribute('aria-expanded', 'false');
     ui.root.classList.remove('ha-open');
-    ui.launcher.focus();
+    syncModal();
+    if (keepFocus !== true) ui.launcher.focus();
   }
   function toggle() { if (ui.panel && isOpen()) close(); else open(); }
+  // The panel's controls that Tab can reach, in order.
+  function tabStops() {
+    return Array.prototype.filter.call(ui.panel.querySelectorAll('a[href], button, input, textarea, select, [tabindex]'),
+      function (n) { return !n.disabled && n.tabIndex >= 0 && n.getClientRects().length > 0; });
+  }
+  // In the full-screen panel, Tab from the last control goes to the first and back.
+  function wrapTab(e) {
+    if (e.key !== 'Tab' || !isOpen() || !fullScreen.matches) return;
+    var stops = tabStops(), here = ui.root.getRootNode().activeElement;
+    if (!stops.length) return;
+    var first = stops[0], last = stops[stops.length - 1];
+    if (e.shiftKey ? here === first || !ui.panel.contains(here) : here === last || !ui.panel.contains(here)) {
+      e.preventDefault();
+      (e.shiftKey ? last : first).focus();
+    }
+  }
+  // Focus moved to the page beside the open panel: if the panel covers any of that control,
+  // minimise the panel (the conversation is kept) so that what has focus can be seen.
+  function onPageFocus(e) {
+    if (!ui.panel || !isOpen() || e.target === ui.host || !e.target.getBoundingClientRect) return;
+    var a = e.target.getBoundingClientRect(), b = ui.panel.getBoundingClientRect();
+    var covered = a.width > 0 && a.left < b.right && a.right > b.left && a.top < b.bottom && a.bottom > b.top;
+    if (covered) close(true);
+  }
 
   // ---------- build ----------
   function build() {
     if (document.querySelector('herts-assistant')) return;
-    var host = document.createElement('herts-assistant');
+    var host = ui.host = document.createElement('herts-assistant');
     var shadow = host.attachShadow({ mode: 'open' });
     var css = el('link', { rel: 'stylesheet', href: new URL('widget.css', scriptUrl).href });
     var root = ui.root = el('div', { class: 'ha-root', hidden: true });
@@ -635,9 +688,13 @@
       if (typedAt) tellTyping(false);
       send(text);
     });
-    root.addEventListener('keydown', function (e) {
-      if ((e.key === 'Escape' || e.key === 'Esc') && isOpen()) { e.stopPropagation(); close(); }
+    root.addEventListener('keydown', wrapTab);
+    // Escape closes the panel wherever focus is, unless the page has used that key itself.
+    document.addEventListener('keydown', function (e) {
+      if ((e.key === 'Escape' || e.key === 'Esc') && ui.panel && isOpen() && !e.defaultPrevented) close();
     });
+    document.addEventListener('focusin', onPageFocus);
+    fullScreen.addEventListener('change', syncModal);
     document.body.appendChild(host);
     // Waiting for or talking to a person on an earlier page: pick the conversation up again.
     var saved = loadConv();

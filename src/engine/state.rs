@@ -84,6 +84,14 @@ pub struct ConversationState {
     pub outcome: Option<String>,
 }
 
+impl ConversationState {
+    /// What the conversation is about, for an agent: the topic of the last answer, else the last
+    /// topic answered, else the topic still waiting for the resident's town.
+    pub fn current_topic(&self) -> Option<&str> {
+        self.topic.as_deref().or(self.topics.last().map(String::as_str)).or(self.pending_topic.as_deref())
+    }
+}
+
 /// How many answered topics a conversation remembers for the agent.
 pub const TOPIC_HISTORY: usize = 10;
 

@@ -103,7 +103,7 @@ async fn waiting(state: &AppState, id: &str, team: &str, since_millis: i64) -> O
     let messages = state.store.messages(id, 0).await.ok()?;
     let last_message =
         messages.iter().rev().find(|m| m.message.role == Role::Resident).map(|m| m.message.text.clone());
-    let topic = conversation.topics.last().cloned();
+    let topic = conversation.current_topic().map(str::to_string);
     Some(Waiting {
         id: id.to_string(),
         team: team.to_string(),
@@ -418,8 +418,7 @@ async fn suggestions(
         .collect();
     let conversation = state.store.load(&id).await?.map(|s| s.state);
     let engine = state.engine();
-    let topic =
-        conversation.as_ref().and_then(|c| c.topic.as_deref().or(c.topics.last().map(String::as_str)));
+    let topic = conversation.as_ref().and_then(|c| c.current_topic());
     let Some(text) = engine.suggestion_text(&resident, topic) else {
         return Ok(HttpResponse::Ok().json(serde_json::json!({"articles": []})));
     };
