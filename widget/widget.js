@@ -18,6 +18,13 @@
   var PRIVACY_URL = 'https://www.hertfordshire.gov.uk/privacy';
   var TIMEOUT_MS = 15000;
   var SAFE_URL = /^(https:\/\/|tel:|mailto:)/i;
+  // Who the resident is talking to, in the header and the privacy line: never "automated"
+  // while a person holds the conversation.
+  var WHO = { bot: 'Automated assistant', queued: 'Waiting for a member of staff', agent: 'Chatting with a member of staff', closed: 'Conversation ended' };
+  var PRIVACY_TEXT = {
+    bot: 'An automated assistant: please don\u2019t share bank details or passwords.',
+    person: 'A member of council staff: please don\u2019t share bank details or passwords.'
+  };
   var ROLE_LABEL = { resident: 'You said', bot: 'Assistant', agent: 'Council adviser', system: 'Notice' };
   var STATE_TEXT = {
     queued: 'A member of staff will reply here as soon as one is free. Please keep this window open.',
@@ -279,6 +286,8 @@
     }
     if (state === 'agent' && agentName()) text = 'You are chatting with ' + agentName() + '.';
     if (ui.state.textContent !== text) ui.state.textContent = text;
+    ui.who.textContent = WHO[state] || WHO.bot;
+    ui.privacy.textContent = state === 'agent' ? PRIVACY_TEXT.person : PRIVACY_TEXT.bot;
     ui.bar.classList.toggle('ha-on', !!text);
     ui.leave.hidden = state !== 'queued';
     if (ui.leave.hidden && ui.root.getRootNode().activeElement === ui.leave) ui.input.focus(); // don't drop focus
@@ -653,7 +662,7 @@
     ui.form = el('form', { class: 'ha-form' }, [el('label', { for: 'ha-input', class: 'ha-sr', text: 'Type your question' }), ui.input, ui.sendBtn]);
     ui.panel = el('div', { class: 'ha-panel', id: 'ha-panel', role: 'dialog', 'aria-label': title, hidden: true }, [
       el('div', { class: 'ha-header' }, [
-        el('div', { class: 'ha-heading' }, [el('h2', { text: title }), el('p', { text: 'Automated assistant' })]),
+        el('div', { class: 'ha-heading' }, [el('h2', { text: title }), ui.who = el('p', { text: WHO.bot })]),
         ui.restart, ui.close]),
       ui.log,
       ui.agentTyping,
@@ -663,7 +672,7 @@
         ui.person,
         ui.form,
         el('p', { class: 'ha-privacy' }, [
-          el('span', { text: 'An automated assistant: please don\u2019t share bank details or passwords.' }), ' ',
+          ui.privacy = el('span', { text: PRIVACY_TEXT.bot }), ' ',
           link('How we use your information', PRIVACY_URL)])])]);
     ui.launcher = el('button', { type: 'button', class: 'ha-launcher', 'aria-expanded': 'false', 'aria-controls': 'ha-panel', 'aria-haspopup': 'dialog' },
       [icon('M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8.4L4 21.6V18a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01z'),

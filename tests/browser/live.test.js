@@ -144,6 +144,9 @@ describe('a person takes over (teams open, agent Alex)', () => {
     const { id } = await until(() => storedConversation(page), 'the stored conversation');
     await agentOk('POST', `/conversations/${id}/claim`);
     await until(async () => (await text(stateLine(page))) === 'You are chatting with Alex.', '"You are chatting with Alex"');
+    // Nothing calls a person "automated" while they chat.
+    assert.equal(await text(page.locator('.ha-heading p')), 'Chatting with a member of staff');
+    assert.match(await text(page.locator('.ha-privacy > span')), /^A member of council staff/);
     assert.ok(await page.getByRole('button', { name: 'Leave the queue' }).isHidden(), 'no Leave the queue once claimed');
     await page.locator('.ha-msg--system', { hasText: 'Alex has joined the conversation.' }).waitFor();
 
