@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::handoff::hours::{Team, default_bank_holidays, default_teams};
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// `HA_LISTEN`: host:port to serve on; port 0 picks a free port.
@@ -62,6 +62,62 @@ pub struct Settings {
     /// (`https://www.hertfordshire.gov.uk`), or `*` for any. Tokens travel in headers, never
     /// cookies, so no origin gains ambient access.
     pub allowed_origins: Vec<String>,
+    /// `HA_FRAME_ANCESTORS`: who may show the demo page in a frame, as CSP sources separated
+    /// by spaces (`'self' https://www.hertfordshire.gov.uk`, or `'none'`). The agent and editor
+    /// consoles may never be framed.
+    pub frame_ancestors: String,
+}
+
+/// Written out by hand so that the Redis URL's password never reaches a log.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("redis_url", &self.redis_url.as_deref().map(without_password))
+            .field("redis_prefix", &self.redis_prefix)
+            .field("intents_dir", &self.intents_dir)
+            .field("knowledge_dir", &self.knowledge_dir)
+            .field("retention_days", &self.retention_days)
+            .field("max_text_chars", &self.max_text_chars)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("rate_limit", &self.rate_limit)
+            .field("threshold", &self.threshold)
+            .field("cache_dir", &self.cache_dir)
+            .field("encoder_dir", &self.encoder_dir)
+            .field("workers", &self.workers)
+            .field("log", &self.log)
+            .field("agents", &self.agents.iter().map(|a| (&a.name, &a.roles)).collect::<Vec<_>>())
+            .field("teams", &self.teams.len())
+            .field("bank_holidays", &self.bank_holidays.len())
+            .field("closures", &self.closures)
+            .field("teams_always_open", &self.teams_always_open)
+            .field("handling_minutes", &self.handling_minutes)
+            .field("canned_replies", &self.canned_replies.len())
+            .field("allowed_origins", &self.allowed_origins)
+            .field("frame_ancestors", &self.frame_ancestors)
+            .finish()
+    }
+}
+
+/// `redis://user:secret@host` as `redis://user:***@host`.
+fn without_password(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((user_info, host)) => {
+                let user = user_info.split_once(':').map_or("", |(user, _)| user);
+                format!("{scheme}://{user}:***@{host}")
+            }
+            None => url.to_string(),
+        },
+        None => "***".to_string(),
+    }
+}
+
+/// CSP sources only: a `;` or `,` would add directives or a second policy to the header.
+fn valid_frame_ancestors(value: &str) -> bool {
+    !value.trim().is_empty()
+        && value.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+        && !value.contains([';', ','])
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
@@ -137,6 +193,7 @@ impl Default for Settings {
             handling_minutes: 6,
             canned_replies: default_canned_replies(),
             allowed_origins: vec!["*".into()],
+            frame_ancestors: "'self'".into(),
         }
     }
 }
@@ -239,6 +296,12 @@ impl Settings {
         if let Some(v) = var("HA_HANDLING_MINUTES") {
             settings.handling_minutes = parse("HA_HANDLING_MINUTES", v)?;
         }
+        if let Some(v) = var("HA_FRAME_ANCESTORS") {
+            settings.frame_ancestors = v.trim().to_string();
+        }
+        if !valid_frame_ancestors(&settings.frame_ancestors) {
+            return Err(ConfigError::Env("HA_FRAME_ANCESTORS", settings.frame_ancestors));
+        }
         Ok(settings)
     }
 }
@@ -272,6 +335,30 @@ mod tests {
         assert_eq!(settings.agents.len(), 2);
         assert_eq!(settings.agents[1].roles, ["agent", "editor"]);
         assert!(Settings::from_lookup(|n| (n == "HA_AGENTS").then(|| "Alex:agent:short".into())).is_err());
+    }
+
+    #[test]
+    fn debug_output_hides_the_redis_password() {
+        let settings = Settings::from_lookup(|n| {
+            (n == "HA_REDIS_URL").then(|| "redis://app:s3cret@cache:6379/0".into())
+        })
+        .unwrap();
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("redis://app:***@cache:6379/0"), "{shown}");
+    }
+
+    #[test]
+    fn frame_ancestors_must_be_sources_only() {
+        let with =
+            |v: &'static str| Settings::from_lookup(move |n| (n == "HA_FRAME_ANCESTORS").then(|| v.into()));
+        assert_eq!(
+            with("'self' https://www.hertfordshire.gov.uk").unwrap().frame_ancestors.split(' ').count(),
+            2
+        );
+        for bad in ["'self'; script-src *", "a, b", "x\ny", " "] {
+            assert!(with(bad).is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]

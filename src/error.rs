@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::store::StoreError;
 
-/// Seconds a client is asked to wait before retrying a 503 or 429.
+/// Seconds a client is asked to wait before retrying a 503 (or a 429 that names no time).
 pub const RETRY_AFTER_SECONDS: u64 = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,11 +62,18 @@ impl ErrorCode {
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
+    /// For a 429: when the client may try again, in seconds.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self { code, message: message.into(), retry_after: None }
+    }
+
+    /// The same error, telling the client how long to wait.
+    pub fn with_retry_after(self, seconds: u64) -> Self {
+        Self { retry_after: Some(seconds.max(1)), ..self }
     }
 
     pub fn conversation_not_found() -> Self {
@@ -102,7 +109,8 @@ impl ResponseError for ApiError {
         let (status, code) = self.code.row();
         let mut response = HttpResponse::build(status);
         if matches!(status, StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS) {
-            response.insert_header((header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS)));
+            let seconds = self.retry_after.unwrap_or(RETRY_AFTER_SECONDS);
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));
         }
         response.json(Body { error: Inner { code, message: &self.message } })
     }

@@ -48,9 +48,15 @@ enum Command {
         #[arg(long)]
         each: bool,
     },
-    /// Print the SHA-256 of an agent's token, for HA_AGENTS or the config file.
-    HashToken { token: String },
+    /// Print the SHA-256 of an agent's token read from standard input (never the command
+    /// line, which shell history and `ps` keep), for HA_AGENTS or the config file.
+    HashToken,
+    /// Print a new random agent or editor token and its SHA-256.
+    NewToken,
 }
+
+/// The shortest token `hash-token` accepts: `new-token` gives 64 hex digits (32 random bytes).
+const MIN_TOKEN_CHARS: usize = 32;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -71,8 +77,10 @@ fn main() -> ExitCode {
         }
         Command::Eval { .. } => Err("eval needs --test or --dialogues".into()),
         Command::Ask { messages, each } => ask(&settings, &messages, each),
-        Command::HashToken { token } => {
-            println!("{}", herts_assistant::handoff::hash_token(&token));
+        Command::HashToken => hash_token_from_stdin(),
+        Command::NewToken => {
+            let token = hex::encode(rand::random::<[u8; 32]>());
+            println!("token:  {token}\nsha256: {}", herts_assistant::handoff::hash_token(&token));
             Ok(())
         }
     };
@@ -83,6 +91,19 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn hash_token_from_stdin() -> Result<(), String> {
+    let mut token = String::new();
+    std::io::stdin().read_line(&mut token).map_err(|e| format!("reading the token: {e}"))?;
+    let token = token.trim();
+    if token.chars().count() < MIN_TOKEN_CHARS {
+        return Err(format!(
+            "the token is shorter than {MIN_TOKEN_CHARS} characters; `herts-assistant new-token` makes a strong one"
+        ));
+    }
+    println!("{}", herts_assistant::handoff::hash_token(token));
+    Ok(())
 }
 
 fn init_logging(settings: &Settings) {

@@ -62,7 +62,7 @@ pub async fn record(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let state = request.app_data::<web::Data<AppState>>().cloned();
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let response = next.call(request).await?;
     if let Some(state) = state {
         let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".into());
@@ -70,10 +70,19 @@ pub async fn record(
         state
             .metrics
             .requests
-            .with_label_values(&[route.as_str(), method.as_str(), status.as_str()])
+            .with_label_values(&[route.as_str(), method, status.as_str()])
             .observe(started.elapsed().as_secs_f64());
     }
     Ok(response)
+}
+
+/// The method as a label from a fixed set: a client can send any token as a method, and each
+/// new label value would be a new series kept for the life of the process.
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+        .into_iter()
+        .find(|known| *known == method.as_str())
+        .unwrap_or("other")
 }
 
 pub async fn export(state: web::Data<AppState>) -> HttpResponse {

@@ -4,6 +4,7 @@ mod agent;
 mod change;
 mod conversations;
 mod editor;
+mod headers;
 pub mod live;
 pub mod metrics;
 mod pages;
@@ -42,8 +43,8 @@ struct RateLimiter {
 }
 
 impl RateLimiter {
-    /// True if one more message is allowed now.
-    fn allow(&self, id: &str) -> bool {
+    /// Ok if one more message is allowed now; else the seconds until the window ends.
+    fn allow(&self, id: &str) -> Result<(), u64> {
         let now = std::time::Instant::now();
         let minute = std::time::Duration::from_secs(60);
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
@@ -55,7 +56,11 @@ impl RateLimiter {
             *window = (now, 0);
         }
         window.1 += 1;
-        window.1 <= self.per_minute
+        if window.1 <= self.per_minute {
+            Ok(())
+        } else {
+            Err(minute.saturating_sub(now.duration_since(window.0)).as_secs_f64().ceil() as u64)
+        }
     }
 }
 
@@ -85,14 +90,10 @@ impl AppState {
 
     /// Refuses a message when the conversation has sent too many this minute.
     pub(crate) fn check_rate(&self, id: &str) -> Result<(), ApiError> {
-        if self.rate.allow(id) {
-            Ok(())
-        } else {
-            Err(ApiError::new(
-                ErrorCode::RateLimited,
-                "Too many messages. Please wait a moment and try again.",
-            ))
-        }
+        self.rate.allow(id).map_err(|seconds| {
+            ApiError::new(ErrorCode::RateLimited, "Too many messages. Please wait a moment and try again.")
+                .with_retry_after(seconds)
+        })
     }
 
     pub(crate) fn lock_for(&self, id: &str) -> &tokio::sync::Mutex<()> {
@@ -122,9 +123,17 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(|_, _| {
                     ApiError::new(ErrorCode::InvalidRequest, "The path is not valid.").into()
                 }))
+                .app_data(web::QueryConfig::default().error_handler(|error, _| {
+                    ApiError::new(
+                        ErrorCode::InvalidRequest,
+                        format!("The query string is not valid: {error}"),
+                    )
+                    .into()
+                }))
                 .wrap(actix_web::middleware::from_fn(metrics::record))
                 .wrap(cors(&state.settings.allowed_origins))
                 .wrap(actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
+                .wrap(actix_web::middleware::from_fn(headers::secure))
                 .configure(routes)
                 .default_service(web::to(not_found))
         })
@@ -212,8 +221,10 @@ pub(crate) fn bearer<'r>(request: &'r actix_web::HttpRequest, missing: &str) -> 
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        // The scheme is case-insensitive (RFC 7235): "bearer" is as good as "Bearer".
+        .and_then(|v| v.trim_start().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ApiError::new(ErrorCode::MissingToken, missing))
 }

@@ -11,7 +11,10 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 
+use super::AppState;
+
 const DEMO_PAGE: &str = include_str!("../../widget/demo.html");
+const DEMO_CSS: &str = include_str!("../../widget/demo.css");
 const WIDGET_JS: &str = include_str!("../../widget/widget.js");
 const WIDGET_CSS: &str = include_str!("../../widget/widget.css");
 const AGENT_PAGE: &str = include_str!("../../widget/agent.html");
@@ -22,42 +25,60 @@ const HTML: &str = "text/html; charset=utf-8";
 const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 
+/// Where a page may be framed: the consoles never; the demo page where settings say.
+#[derive(Clone, Copy)]
+enum Framing {
+    Never,
+    AsConfigured,
+}
+
+/// The pages' policy: every script and style from this origin only, nothing inline, so that
+/// text that ever slipped into markup could not run; the API is called on this origin too.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; form-action 'self'; base-uri 'none'";
+
 /// One file as it is sent.
 struct Asset {
     plain: &'static str,
     gzipped: Vec<u8>,
     content_type: &'static str,
+    /// Pages carry a Content-Security-Policy; scripts and styles do not need one.
+    framing: Option<Framing>,
     /// Weak: the plain and the gzipped bytes are one file in meaning, not in bytes.
     etag: HeaderValue,
 }
 
 impl Asset {
-    fn new(plain: &'static str, content_type: &'static str) -> Self {
+    fn new(plain: &'static str, content_type: &'static str, framing: Option<Framing>) -> Self {
         let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
         // Writing to a Vec cannot fail.
         let gzipped = encoder.write_all(plain.as_bytes()).and_then(|_| encoder.finish()).unwrap_or_default();
         let digest = hex::encode(Sha256::digest(plain.as_bytes()));
         let etag =
             HeaderValue::from_str(&format!("W/\"{}\"", &digest[..32])).expect("hex is a valid header value");
-        Self { plain, gzipped, content_type, etag }
+        Self { plain, gzipped, content_type, framing, etag }
     }
 }
 
 pub fn routes(config: &mut web::ServiceConfig) {
-    for (path, plain, content_type) in [
-        ("/", DEMO_PAGE, HTML),
-        ("/widget.js", WIDGET_JS, JAVASCRIPT),
-        ("/widget.css", WIDGET_CSS, CSS),
-        ("/agent", AGENT_PAGE, HTML),
-        ("/agent.js", AGENT_JS, JAVASCRIPT),
-        ("/agent.css", AGENT_CSS, CSS),
+    for (path, plain, content_type, framing) in [
+        ("/", DEMO_PAGE, HTML, Some(Framing::AsConfigured)),
+        ("/demo.css", DEMO_CSS, CSS, None),
+        ("/widget.js", WIDGET_JS, JAVASCRIPT, None),
+        ("/widget.css", WIDGET_CSS, CSS, None),
+        ("/agent", AGENT_PAGE, HTML, Some(Framing::Never)),
+        ("/agent.js", AGENT_JS, JAVASCRIPT, None),
+        ("/agent.css", AGENT_CSS, CSS, None),
     ] {
-        let asset = web::Data::new(Asset::new(plain, content_type));
-        config.service(web::resource(path).app_data(asset).route(web::get().to(page)));
+        let asset = web::Data::new(Asset::new(plain, content_type, framing));
+        // HEAD answers as GET does, without the body (actix leaves it out).
+        config.service(
+            web::resource(path).app_data(asset).route(web::get().to(page)).route(web::head().to(page)),
+        );
     }
 }
 
-async fn page(request: HttpRequest, asset: web::Data<Asset>) -> HttpResponse {
+async fn page(request: HttpRequest, asset: web::Data<Asset>, state: web::Data<AppState>) -> HttpResponse {
     let header_text =
         |name| request.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).unwrap_or("");
     let etag = asset.etag.to_str().unwrap_or_default();
@@ -73,6 +94,16 @@ async fn page(request: HttpRequest, asset: web::Data<Asset>) -> HttpResponse {
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::VARY, "Accept-Encoding"))
         .insert_header((header::ETAG, asset.etag.clone()));
+    if let Some(framing) = asset.framing {
+        let ancestors = match framing {
+            Framing::Never => "'none'",
+            Framing::AsConfigured => state.settings.frame_ancestors.as_str(),
+        };
+        // The setting is checked at load to hold only sources, so this is a valid header.
+        if let Ok(policy) = HeaderValue::from_str(&format!("{CSP}; frame-ancestors {ancestors}")) {
+            response.insert_header((header::CONTENT_SECURITY_POLICY, policy));
+        }
+    }
     match (seen, accepts_gzip) {
         (true, _) => response.finish(),
         (false, true) => response

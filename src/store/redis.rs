@@ -260,11 +260,11 @@ impl ConversationStore for RedisStore {
     }
 
     async fn messages(&self, id: &str, after: u64) -> Result<Vec<StoredMessage>, StoreError> {
+        // Nothing comes after the largest id (and `after + 1` would wrap to 0 and replay all).
+        let Some(first) = after.checked_add(1) else { return Ok(Vec::new()) };
         let mut connection = self.connection.clone();
-        let reply: StreamRangeReply = connection
-            .xrange(self.key(id, "log"), format!("0-{}", after + 1), "+")
-            .await
-            .map_err(unavailable)?;
+        let reply: StreamRangeReply =
+            connection.xrange(self.key(id, "log"), format!("0-{first}"), "+").await.map_err(unavailable)?;
         reply
             .ids
             .into_iter()

@@ -7,6 +7,7 @@ mod dialogue;
 mod editor;
 mod errors;
 mod handoff;
+mod hardening;
 mod helpers;
 mod policy;
 mod processes;

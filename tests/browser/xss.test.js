@@ -84,3 +84,28 @@ test('a bot message whose text holds HTML renders it as literal text', async () 
   assert.deepEqual(seen.dangerous, []);
   for (const href of seen.hrefs) assert.match(href, /^(https:|tel:|mailto:)/);
 });
+
+test('the demo page and the agent console run under their Content-Security-Policy with no violation', async () => {
+  for (const path of ['/', '/agent']) {
+    const page = await started.browser.newPage();
+    const violations = [];
+    page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()); });
+    await page.addInitScript(() => {
+      window.__violations = [];
+      document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+    });
+    const response = await page.goto(started.server.url + path);
+    assert.match(response.headers()['content-security-policy'], /script-src 'self'/);
+    if (path === '/') {
+      await openWidget(page);
+      await sendAndWait(page, 'where is my nearest recycling centre');
+      // The page's own stylesheet applied (it is no longer inline).
+      assert.equal(await page.evaluate(() => getComputedStyle(document.body).margin), '0px');
+    } else {
+      await page.locator('input[type=password], input').first().waitFor();
+    }
+    const seen = await page.evaluate(() => window.__violations);
+    assert.deepEqual([...seen, ...violations], [], `${path}: CSP violations`);
+    await page.close();
+  }
+});

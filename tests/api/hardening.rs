@@ -1,0 +1,170 @@
+//! What a misusing client cannot do: grow the metrics without bound, replay a transcript with an
+//! overflowing `after`, get a bare error for a bad query; and the headers every page and API
+//! answer carries.
+
+use std::time::Duration;
+
+use reqwest::Method;
+
+use crate::helpers::{AGENT_TOKEN, StoreKind, error_code, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn made_up_methods_do_not_grow_the_metrics() {
+    let app = spawn_app(StoreKind::Memory).await;
+    for i in 0..200 {
+        let method = Method::from_bytes(format!("X{i}").as_bytes()).unwrap();
+        let response = app.client.request(method, app.url("/api/v1/conversations")).send().await.unwrap();
+        assert!(response.status().is_client_error(), "{}", response.status());
+    }
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(!metrics.contains("method=\"X1"), "a made-up method became a label");
+    assert!(metrics.contains("method=\"other\""), "made-up methods are counted as other");
+    assert!(metrics.len() < 64 * 1024, "metrics grew to {} bytes", metrics.len());
+}
+
+#[tokio::test]
+async fn the_largest_after_replays_nothing_in_either_store() {
+    for kind in [StoreKind::Memory, StoreKind::Redis] {
+        let app = spawn_app(kind).await;
+        let conversation = app.start().await;
+        app.say(&conversation, "where is my nearest recycling centre").await;
+        let url = app.url(&format!("/api/v1/conversations/{}/events?after={}", conversation.id, u64::MAX));
+        let response = app.client.get(url).bearer_auth(&conversation.token).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{kind:?}");
+        // Read what the stream sends in its first moments: a status, never a message.
+        let mut body = response;
+        let mut seen = String::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(800);
+        while let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(deadline, body.chunk()).await {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        assert!(!seen.contains("event: message"), "{kind:?} replayed the transcript: {seen}");
+    }
+}
+
+#[tokio::test]
+async fn a_bad_query_gets_a_json_error_from_the_table() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    for after in ["x", "-1", "18446744073709551616"] {
+        let url = app.url(&format!("/api/v1/conversations/{}/events?after={after}", conversation.id));
+        let response = app.client.get(url).bearer_auth(&conversation.token).send().await.unwrap();
+        assert_eq!(response.status(), 400, "after={after}");
+        assert_eq!(error_code(response).await, "invalid_request", "after={after}");
+    }
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let response = app
+            .client
+            .get(app.url(&format!("/api/v1/conversations/{}", conversation.id)))
+            .header("authorization", format!("{scheme} {}", conversation.token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{scheme}");
+    }
+    let agent = app
+        .client
+        .get(app.url("/api/v1/agent/queue"))
+        .header("authorization", format!("bearer {AGENT_TOKEN}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(agent.status(), 200);
+    let other_scheme = app
+        .client
+        .get(app.url(&format!("/api/v1/conversations/{}", conversation.id)))
+        .header("authorization", format!("Basic {}", conversation.token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other_scheme.status(), 401);
+}
+
+#[tokio::test]
+async fn the_429_says_how_long_is_left_of_the_window() {
+    let app = spawn_app_with(StoreKind::Memory, |s| s.rate_limit = 2).await;
+    let conversation = app.start().await;
+    app.say(&conversation, "hello").await;
+    app.say(&conversation, "hello").await;
+    let refused = app.post_raw(&conversation, r#"{"text": "hello"}"#).await;
+    assert_eq!(refused.status(), 429);
+    let wait: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((55..=60).contains(&wait), "Retry-After {wait}: the window is a minute and has just begun");
+    assert_eq!(error_code(refused).await, "rate_limited");
+}
+
+#[tokio::test]
+async fn pages_carry_a_strict_policy_and_the_api_is_never_cached() {
+    let app =
+        spawn_app_with(StoreKind::Memory, |s| s.frame_ancestors = "https://www.hertfordshire.gov.uk".into())
+            .await;
+    for (path, ancestors) in
+        [("/", "frame-ancestors https://www.hertfordshire.gov.uk"), ("/agent", "frame-ancestors 'none'")]
+    {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let csp = response.headers()["content-security-policy"].to_str().unwrap().to_string();
+        assert!(csp.contains("script-src 'self'") && csp.contains(ancestors), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert_eq!(response.headers()["referrer-policy"], "no-referrer");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        // Nothing inline for the policy to block: the page loads its style and script by URL.
+        let html = response.text().await.unwrap();
+        assert!(!html.contains("<style") && !html.contains(" style="), "{path} has an inline style");
+        assert!(!html.contains("<script>"), "{path} has an inline script");
+    }
+    let created = app.client.post(app.url("/api/v1/conversations")).send().await.unwrap();
+    assert_eq!(created.headers()["cache-control"], "no-store", "the token must not be cached");
+    let error = app.client.get(app.url("/api/v1/conversations/nope")).send().await.unwrap();
+    assert_eq!(error.headers()["cache-control"], "no-store");
+}
+
+#[tokio::test]
+async fn head_answers_for_every_page() {
+    let app = spawn_app(StoreKind::Memory).await;
+    for path in ["/", "/agent", "/widget.js", "/widget.css", "/agent.js", "/demo.css"] {
+        let get = app.client.get(app.url(path)).send().await.unwrap();
+        let head = app.client.head(app.url(path)).send().await.unwrap();
+        assert_eq!(head.status(), 200, "HEAD {path}");
+        assert_eq!(head.headers()["etag"], get.headers()["etag"], "HEAD {path}");
+        assert_eq!(head.bytes().await.unwrap().len(), 0, "HEAD {path} sent a body");
+    }
+}
+
+#[test]
+fn hash_token_reads_standard_input_and_refuses_short_tokens() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let run = |input: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_herts-assistant"))
+            .arg("hash-token")
+            .env("HA_LOG", "error")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let token = "0123456789abcdef0123456789abcdef";
+    let output = run(&format!("{token}\n"));
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8(output.stdout).unwrap().trim(), herts_assistant::handoff::hash_token(token));
+    let short = run("demo-token\n");
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("new-token"));
+
+    let new = Command::new(env!("CARGO_BIN_EXE_herts-assistant")).arg("new-token").output().unwrap();
+    let printed = String::from_utf8(new.stdout).unwrap();
+    let token = printed.lines().find_map(|l| l.strip_prefix("token:")).unwrap().trim().to_string();
+    let sha = printed.lines().find_map(|l| l.strip_prefix("sha256:")).unwrap().trim().to_string();
+    assert_eq!(token.len(), 64, "32 random bytes in hex");
+    assert_eq!(sha, herts_assistant::handoff::hash_token(&token));
+}
