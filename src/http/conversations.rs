@@ -198,7 +198,11 @@ async fn erase(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    authorised(&state, &request, &id).await?;
+    let snapshot = authorised(&state, &request, &id).await?;
+    // Every copy goes: its place in a queue (those behind move up, no agent sees a ghost),
+    // the messages it left out of hours, then the conversation itself.
+    super::live::leave_queues(&state, snapshot.state.team.as_deref(), &id).await?;
+    state.store.forget_offline_of(&id).await?;
     state.store.delete(&id).await?;
     tracing::info!(conversation = %id, "conversation erased on request");
     Ok(HttpResponse::NoContent().finish())

@@ -234,6 +234,9 @@ impl HandoffStore for MemoryStore {
 
     async fn set_typing(&self, id: &str, agent_side: bool, typing: bool) -> Result<(), StoreError> {
         self.handoff(|h| {
+            // Expired entries go as new ones come, so the map holds only live typing.
+            let now = Instant::now();
+            h.typing.retain(|_, until| *until > now);
             let key = (id.to_string(), agent_side);
             if typing {
                 h.typing.insert(key, Instant::now() + TYPING_TTL);
@@ -264,6 +267,14 @@ impl HandoffStore for MemoryStore {
 
     async fn mark_offline_done(&self, id: &str) -> Result<bool, StoreError> {
         Ok(self.handoff(|h| h.offline.iter_mut().find(|m| m.id == id).map(|m| m.done = true).is_some()))
+    }
+
+    async fn forget_offline_of(&self, conversation: &str) -> Result<usize, StoreError> {
+        Ok(self.handoff(|h| {
+            let before = h.offline.len();
+            h.offline.retain(|m| m.conversation.as_deref() != Some(conversation));
+            before - h.offline.len()
+        }))
     }
 
     fn watch(&self, id: &str) -> Arc<tokio::sync::Notify> {

@@ -215,6 +215,10 @@ pub trait HandoffStore: Send + Sync {
     fn add_offline(&self, message: OfflineMessage) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn offline(&self) -> impl Future<Output = Result<Vec<OfflineMessage>, StoreError>> + Send;
     fn mark_offline_done(&self, id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Removes every message left from one conversation (when the resident erases it); returns
+    /// how many there were.
+    fn forget_offline_of(&self, conversation: &str)
+    -> impl Future<Output = Result<usize, StoreError>> + Send;
     /// A bell that rings when the conversation may have news (a message, typing, a queue
     /// move). Take it before reading, then wait on it: a ring in between is kept, not lost.
     /// A ring is a hint, not a promise: callers read the log after it either way.
@@ -382,6 +386,9 @@ impl HandoffStore for Store {
     }
     async fn mark_offline_done(&self, id: &str) -> Result<bool, StoreError> {
         delegate!(self, s => s.mark_offline_done(id))
+    }
+    async fn forget_offline_of(&self, conversation: &str) -> Result<usize, StoreError> {
+        delegate!(self, s => s.forget_offline_of(conversation))
     }
     fn watch(&self, id: &str) -> Arc<Notify> {
         match self {

@@ -462,6 +462,26 @@ impl HandoffStore for RedisStore {
         Ok(true)
     }
 
+    async fn forget_offline_of(&self, conversation: &str) -> Result<usize, StoreError> {
+        let key = self.global("offline");
+        let mut connection = self.connection.clone();
+        let all: std::collections::HashMap<String, String> =
+            connection.hgetall(&key).await.map_err(unavailable)?;
+        let theirs: Vec<&String> = all
+            .iter()
+            .filter(|(_, json)| {
+                serde_json::from_str::<OfflineMessage>(json)
+                    .is_ok_and(|m| m.conversation.as_deref() == Some(conversation))
+            })
+            .map(|(id, _)| id)
+            .collect();
+        if theirs.is_empty() {
+            return Ok(0);
+        }
+        let removed: usize = connection.hdel(&key, theirs).await.map_err(unavailable)?;
+        Ok(removed)
+    }
+
     fn watch(&self, id: &str) -> Arc<tokio::sync::Notify> {
         if self.listener.set(()).is_ok() {
             self.start_listener();

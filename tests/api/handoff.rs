@@ -324,3 +324,81 @@ async fn suggestions_and_canned_replies() {
         json_of(app.agent(Method::GET, "/api/v1/agent/canned", AGENT_TOKEN).send().await.unwrap()).await;
     assert!(!canned["replies"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn erasing_a_queued_conversation_takes_it_out_of_the_queue_and_the_messages_it_left() {
+    for kind in [StoreKind::Memory, StoreKind::Redis] {
+        let app = spawn_app(kind).await;
+        let first = queued(&app).await;
+        let second = app.start().await;
+        assert_eq!(app.say(&second, "talk to a human").await.queue.unwrap().position, 2);
+        let mut events = subscribe(
+            app.client
+                .get(app.url(&format!("/api/v1/conversations/{}/events", second.id)))
+                .bearer_auth(&second.token),
+        )
+        .await;
+        let erased = app
+            .client
+            .delete(app.url(&format!("/api/v1/conversations/{}", first.id)))
+            .bearer_auth(&first.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(erased.status(), 204);
+        // The one behind moves up, and the agents see only the one still waiting.
+        next_matching(&mut events, "moved up", |e| e.kind == "status" && e.data["queue"]["position"] == 1)
+            .await;
+        let queue =
+            json_of(app.agent(Method::GET, "/api/v1/agent/queue", AGENT_TOKEN).send().await.unwrap()).await;
+        let waiting: Vec<&str> = queue["teams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|t| t["waiting"].as_array().unwrap())
+            .map(|w| w["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(waiting, [second.id.as_str()], "{kind:?}");
+    }
+}
+
+#[tokio::test]
+async fn erasing_a_conversation_removes_the_message_it_left_out_of_hours() {
+    let app = spawn_app_with(StoreKind::Redis, |s| {
+        s.teams_always_open = false;
+        for team in &mut s.teams {
+            team.hours.clear();
+        }
+    })
+    .await;
+    let mut kept_and_erased = Vec::new();
+    for name in ["Kept", "Erased"] {
+        let conversation = app.start().await;
+        app.say(&conversation, "I want to speak to someone").await;
+        let left = app
+            .client
+            .post(app.url(&format!("/api/v1/conversations/{}/offline-message", conversation.id)))
+            .bearer_auth(&conversation.token)
+            .json(&json!({"name": name, "contact": "01632 960123", "question": "Please call me back."}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(left.status(), 201);
+        kept_and_erased.push(conversation);
+    }
+    let erased = &kept_and_erased[1];
+    let response = app
+        .client
+        .delete(app.url(&format!("/api/v1/conversations/{}", erased.id)))
+        .bearer_auth(&erased.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    let list =
+        json_of(app.agent(Method::GET, "/api/v1/agent/offline-messages", AGENT_TOKEN).send().await.unwrap())
+            .await;
+    let names: Vec<&str> =
+        list["messages"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Kept"]);
+}
