@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::redact::Redactor;
 use crate::content::District;
 
 static POSTCODE: LazyLock<Regex> = LazyLock::new(|| {
@@ -16,13 +17,6 @@ static EMAIL: LazyLock<Regex> =
 // UK numbers: 01/02/03/07/08 plus 9 or 10 more digits, or +44, with spaces or dashes.
 static PHONE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:\+44\s?\(?0?\)?|\b0)(?:[\s-]?\d){9,10}\b").expect("valid regex"));
-// 13 to 19 digits in groups: a payment card number.
-static CARD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(?:\d[ -]?){12,18}\d\b").expect("valid regex"));
-static NI_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b")
-        .expect("valid regex")
-});
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{1,2}(st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*(\s+\d{4})?|today|tomorrow|yesterday)\b")
         .expect("valid regex")
@@ -114,27 +108,14 @@ pub fn extract(text: &str, gazetteer: &Gazetteer) -> Entities {
     }
 }
 
-/// Replaces personal data with a label before a message is stored or logged: emails, phone
-/// numbers, card numbers and National Insurance numbers. Postcodes and places stay: they are
-/// what the resident asked about, and the conversation's slots keep them anyway.
-pub fn redact(text: &str) -> String {
-    replace_personal_data(text, true)
-}
+/// The redactor behind [`without_personal_data`]. What is stored is redacted by the engine's
+/// own redactor, which also keeps the content's published numbers.
+static REDACTOR: LazyLock<Redactor> = LazyLock::new(Redactor::default);
 
 /// The text with personal data blanked out, for the matcher: an email address or a phone
 /// number says nothing about what the resident wants, and its pieces would only add noise.
 pub fn without_personal_data(text: &str) -> String {
-    replace_personal_data(text, false)
-}
-
-fn replace_personal_data(text: &str, labelled: bool) -> String {
-    let mut text = text.to_string();
-    for (pattern, label) in
-        [(&*EMAIL, "[email]"), (&*CARD, "[card number]"), (&*PHONE, "[phone]"), (&*NI_NUMBER, "[NI number]")]
-    {
-        text = pattern.replace_all(&text, if labelled { label } else { " " }).into_owned();
-    }
-    text
+    REDACTOR.blank(text)
 }
 
 #[cfg(test)]
@@ -193,7 +174,7 @@ mod tests {
     fn redacts_personal_data() {
         let text =
             "me@example.com, 07700 900123, +44 1992 555 555, 4111 1111 1111 1111, JG 12 34 56 C, SG13 8DQ";
-        assert_eq!(redact(text), "[email], [phone], [phone], [card number], [NI number], SG13 8DQ");
+        assert_eq!(REDACTOR.redact(text), "[email], [phone], [phone], [card number], [NI number], SG13 8DQ");
         assert_eq!(
             without_personal_data(text).split_whitespace().collect::<Vec<_>>(),
             [",", ",", ",", ",", ",", "SG13", "8DQ"]

@@ -13,6 +13,7 @@ pub mod knowledge;
 pub mod matcher;
 pub mod network;
 pub mod normalise;
+pub mod redact;
 pub mod state;
 pub mod vectors;
 
@@ -42,6 +43,42 @@ pub struct Suggestion {
     pub text: String,
 }
 
+/// The phone numbers the content publishes: in answers, facet answers, articles and district
+/// details.
+fn published_numbers(content: &Content) -> Vec<String> {
+    let facet_texts = |facets: &'_ std::collections::BTreeMap<String, crate::content::FacetAnswer>| {
+        facets
+            .values()
+            .filter_map(|f| match f {
+                crate::content::FacetAnswer::Text(text) => Some(text.clone()),
+                crate::content::FacetAnswer::Goto { .. } => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let texts = content
+        .intents
+        .iter()
+        .flat_map(|i| i.answer.iter().cloned().chain(facet_texts(&i.facets)))
+        .chain(
+            content
+                .articles
+                .iter()
+                .flat_map(|a| std::iter::once(a.body.clone()).chain(facet_texts(&a.facets))),
+        )
+        .chain(content.districts.iter().map(|d| d.phone.clone()));
+    let finder = redact::Redactor::default();
+    texts
+        .flat_map(|text| {
+            finder
+                .find(&text)
+                .into_iter()
+                .filter(|found| found.kind == redact::PiiKind::Phone)
+                .map(|found| text[found.range].to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// The confidence at which a follow-up is taken to ask about one facet rather than in general.
 const FACET_SURE: f32 = 0.4;
 
@@ -66,6 +103,9 @@ pub struct Engine {
     details: follow_up::DetailWords,
     gazetteer: Gazetteer,
     emergency: Option<RegexSet>,
+    /// Takes personal data out of what residents and agents write, keeping the numbers the
+    /// content itself publishes (the council's own are not a resident's personal data).
+    redactor: redact::Redactor,
 }
 
 /// The sentence encoder with the embeddings of the content's phrasings, by text: given to the
@@ -128,7 +168,13 @@ impl Engine {
             content.facets.iter().flat_map(|f| f.examples.iter().map(String::as_str)),
         );
         let gazetteer = Gazetteer::new(&content.districts);
-        Ok(Self { content, matcher, facets, details, gazetteer, emergency })
+        let redactor = redact::Redactor::new(published_numbers(&content));
+        Ok(Self { content, matcher, facets, details, gazetteer, emergency, redactor })
+    }
+
+    /// `text` with personal data replaced by labels ("[phone]"), as it may be stored or logged.
+    pub fn redact(&self, text: &str) -> String {
+        self.redactor.redact(text)
     }
 
     /// The first message of every conversation.

@@ -285,6 +285,9 @@ async fn send(
     if text.chars().count() > state.settings.max_text_chars * 4 {
         return Err(ApiError::new(ErrorCode::TextTooLong, "The message is too long."));
     }
+    // The same rule as for residents: no personal data is stored, whoever types it; the
+    // council's published numbers stay.
+    let text = state.engine().redact(&text);
     let (_, stored) = change_conversation(&state, &id, |conversation| {
         held_by(&me, conversation)?;
         Ok(vec![NewMessage {

@@ -8,7 +8,6 @@ use super::change::{MAX_COMMIT_ATTEMPTS, change_conversation, now, system_messag
 use super::live::{self, After};
 use super::wire::{Created, Message, PostFeedback, PostMessage, Transcript, TurnReply};
 use super::{AppState, bearer, resource};
-use crate::engine::entities::redact;
 use crate::engine::{ConversationState, Mode, Reply};
 use crate::error::{ApiError, ErrorCode};
 use crate::handoff::hash_token;
@@ -115,7 +114,7 @@ async fn post_message(
     let engine = state.engine();
     // Personal data is redacted before it is stored or logged; the engine sees the whole text
     // so that what a topic needs (the town) is kept in the conversation's slots.
-    let stored_text = redact(trimmed);
+    let stored_text = engine.redact(trimmed);
     for attempt in 0..MAX_COMMIT_ATTEMPTS {
         if attempt > 0 {
             snapshot = state.store.load(&id).await?.ok_or_else(ApiError::conversation_not_found)?;
@@ -288,6 +287,9 @@ struct LeaveMessage {
     question: String,
 }
 
+/// Messages one conversation may leave for a closed team.
+const MAX_OFFLINE_PER_CONVERSATION: usize = 3;
+
 async fn offline_message(
     state: web::Data<AppState>,
     request: HttpRequest,
@@ -296,6 +298,7 @@ async fn offline_message(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let snapshot = authorised(&state, &request, &id).await?;
+    state.check_rate(&id)?;
     let body = body.into_inner();
     let fields =
         [("name", &body.name, 200), ("contact", &body.contact, 200), ("question", &body.question, 2000)];
@@ -311,12 +314,33 @@ async fn offline_message(
         }
     }
     let team = snapshot.state.team.clone().unwrap_or_else(|| crate::engine::DEFAULT_TEAM.to_string());
+    // A message is for when no one can answer live; while the team is open the resident is
+    // offered the queue instead.
+    let closed =
+        state.handoff.context(chrono::Utc::now()).teams.get(&team).is_some_and(|t| t.closed_until.is_some());
+    if !closed {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "The team is open now: ask to talk to a person and they will reply here.",
+        ));
+    }
+    let left_before =
+        state.store.offline().await?.iter().filter(|m| m.conversation.as_deref() == Some(&id)).count();
+    if left_before >= MAX_OFFLINE_PER_CONVERSATION {
+        return Err(ApiError::new(
+            ErrorCode::RateLimited,
+            "You have already left messages for the team. They will contact you when they are open.",
+        )
+        .with_retry_after(3600));
+    }
+    // Name and contact are kept as given: they are how the team calls back, and the message
+    // is removed once handled. The question is free text, so personal data in it is redacted.
     let message = OfflineMessage {
         id: random_hex(8),
         conversation: Some(id.clone()),
         name: body.name.trim().to_string(),
         contact: body.contact.trim().to_string(),
-        question: body.question.trim().to_string(),
+        question: state.engine().redact(body.question.trim()),
         team: team.clone(),
         at: now(),
         done: false,

@@ -266,7 +266,11 @@ impl HandoffStore for MemoryStore {
     }
 
     async fn mark_offline_done(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(self.handoff(|h| h.offline.iter_mut().find(|m| m.id == id).map(|m| m.done = true).is_some()))
+        Ok(self.handoff(|h| {
+            let before = h.offline.len();
+            h.offline.retain(|m| m.id != id);
+            h.offline.len() < before
+        }))
     }
 
     async fn forget_offline_of(&self, conversation: &str) -> Result<usize, StoreError> {

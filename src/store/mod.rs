@@ -162,6 +162,8 @@ pub struct OfflineMessage {
     pub question: String,
     pub team: String,
     pub at: String,
+    /// Always false in the list: a handled message is removed. Kept so clients that read it
+    /// still work.
     pub done: bool,
 }
 
@@ -214,6 +216,7 @@ pub trait HandoffStore: Send + Sync {
     fn typing(&self, id: &str) -> impl Future<Output = Result<Typing, StoreError>> + Send;
     fn add_offline(&self, message: OfflineMessage) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn offline(&self) -> impl Future<Output = Result<Vec<OfflineMessage>, StoreError>> + Send;
+    /// A message handled: it is removed, with the name and contact it holds. False if unknown.
     fn mark_offline_done(&self, id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Removes every message left from one conversation (when the resident erases it); returns
     /// how many there were.

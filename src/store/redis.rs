@@ -451,15 +451,9 @@ impl HandoffStore for RedisStore {
     }
 
     async fn mark_offline_done(&self, id: &str) -> Result<bool, StoreError> {
-        let key = self.global("offline");
         let mut connection = self.connection.clone();
-        let json: Option<String> = connection.hget(&key, id).await.map_err(unavailable)?;
-        let Some(json) = json else { return Ok(false) };
-        let mut message: OfflineMessage = serde_json::from_str(&json).map_err(corrupt)?;
-        message.done = true;
-        let json = serde_json::to_string(&message).map_err(corrupt)?;
-        let _: i64 = connection.hset(&key, id, json).await.map_err(unavailable)?;
-        Ok(true)
+        let removed: i64 = connection.hdel(self.global("offline"), id).await.map_err(unavailable)?;
+        Ok(removed > 0)
     }
 
     async fn forget_offline_of(&self, conversation: &str) -> Result<usize, StoreError> {

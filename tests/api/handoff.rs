@@ -5,8 +5,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    AGENT_TOKEN, EDITOR_TOKEN, OTHER_AGENT_TOKEN, StoreKind, TestApp, bot_text, error_code, is_message_with,
-    next_matching, spawn_app, spawn_app_with, subscribe,
+    AGENT_TOKEN, EDITOR_TOKEN, OTHER_AGENT_TOKEN, StoreKind, TestApp, all_matching, bot_text, error_code,
+    is_message_with, next_matching, spawn_app, spawn_app_with, subscribe,
 };
 
 async fn queued(app: &TestApp) -> crate::helpers::Conversation {
@@ -49,9 +49,9 @@ async fn an_agent_claims_and_chats_live_both_ways() {
     .await;
     let claim = app.agent(Method::POST, &format!("{path}/claim"), AGENT_TOKEN).send().await.unwrap();
     assert_eq!(claim.status(), 200);
-    next_matching(&mut resident_events, "agent joined", is_message_with("Alex has joined")).await;
-    next_matching(&mut resident_events, "status agent", |e| e.kind == "status" && e.data["state"] == "agent")
-        .await;
+    let joined = is_message_with("Alex has joined");
+    let with_agent = |e: &crate::helpers::Event| e.kind == "status" && e.data["state"] == "agent";
+    all_matching(&mut resident_events, &[("agent joined", &joined), ("status agent", &with_agent)]).await;
 
     let mut agent_events =
         subscribe(app.agent(Method::GET, &format!("{path}/events?after=0"), AGENT_TOKEN)).await;
@@ -237,7 +237,27 @@ async fn out_of_hours_the_resident_leaves_a_message() {
     let list =
         json_of(app.agent(Method::GET, "/api/v1/agent/offline-messages", AGENT_TOKEN).send().await.unwrap())
             .await;
-    assert_eq!(list["messages"][0]["done"], true);
+    assert_eq!(list["messages"], json!([]), "a handled message is removed, with its contact details");
+
+    // Personal data in the question is redacted; only three messages per conversation.
+    let leave = |question: &'static str| {
+        app.client
+            .post(app.url(&format!("/api/v1/conversations/{}/offline-message", conversation.id)))
+            .bearer_auth(&conversation.token)
+            .json(&json!({"name": "Jo", "contact": "jo@example.com", "question": question}))
+            .send()
+    };
+    assert_eq!(leave("My NHS number is 943 476 5919, please call").await.unwrap().status(), 201);
+    let list =
+        json_of(app.agent(Method::GET, "/api/v1/agent/offline-messages", AGENT_TOKEN).send().await.unwrap())
+            .await;
+    assert_eq!(list["messages"][0]["question"], "My NHS number is [NHS number], please call");
+    assert_eq!(list["messages"][0]["contact"], "jo@example.com", "the contact given for a call back stays");
+    assert_eq!(leave("second").await.unwrap().status(), 201);
+    assert_eq!(leave("third").await.unwrap().status(), 201);
+    let fourth = leave("fourth").await.unwrap();
+    assert_eq!(fourth.status(), 429);
+    assert!(fourth.headers().contains_key("retry-after"));
 
     let incomplete = app
         .client

@@ -168,3 +168,54 @@ fn hash_token_reads_standard_input_and_refuses_short_tokens() {
     assert_eq!(token.len(), 64, "32 random bytes in hex");
     assert_eq!(sha, herts_assistant::handoff::hash_token(&token));
 }
+
+#[tokio::test]
+async fn personal_data_is_redacted_from_what_residents_and_agents_write_but_published_numbers_stay() {
+    let app = spawn_app(StoreKind::Redis).await;
+    let conversation = app.start().await;
+    app.say(
+        &conversation,
+        "is 0300 123 4040 the right number? my mobile is (07700) 900123, I was born on 3 May 1961",
+    )
+    .await;
+    let turn = app.say(&conversation, "can I talk to a person please").await;
+    assert_eq!(turn.state, "queued");
+    let path = format!("/api/v1/agent/conversations/{}", conversation.id);
+    assert_eq!(
+        app.agent(Method::POST, &format!("{path}/claim"), AGENT_TOKEN).send().await.unwrap().status(),
+        200
+    );
+    let sent = app
+        .agent(Method::POST, &format!("{path}/messages"), AGENT_TOKEN)
+        .json(&serde_json::json!({"text": "I have your NHS number as 943 476 5919. Our number is 0300 123 4040."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    let transcript: serde_json::Value = app.transcript(&conversation).await.json().await.unwrap();
+    let texts: Vec<&str> =
+        transcript["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
+    let resident = texts.iter().find(|t| t.starts_with("is 0300")).expect("the resident's message");
+    assert_eq!(
+        *resident,
+        "is 0300 123 4040 the right number? my mobile is [phone], I was born on [date of birth]"
+    );
+    let agent = texts.iter().find(|t| t.starts_with("I have your")).expect("the agent's message");
+    assert_eq!(*agent, "I have your NHS number as [NHS number]. Our number is 0300 123 4040.");
+}
+
+#[tokio::test]
+async fn a_message_for_the_team_is_refused_while_it_is_open() {
+    let app = spawn_app_with(StoreKind::Memory, |s| s.teams_always_open = true).await;
+    let conversation = app.start().await;
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/conversations/{}/offline-message", conversation.id)))
+        .bearer_auth(&conversation.token)
+        .json(&serde_json::json!({"name": "Jo", "contact": "jo@example.com", "question": "Call me"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 409);
+    assert_eq!(error_code(response).await, "conflict");
+}

@@ -222,6 +222,34 @@ pub async fn next_matching(
     }
 }
 
+/// A test on one event.
+pub type EventCheck<'a> = dyn Fn(&Event) -> bool + 'a;
+
+/// Waits (up to 10 s) until every one of `wanted` has matched an event, in any order: a
+/// stream may send a status before or after the message that caused it.
+pub async fn all_matching(
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
+    wanted: &[(&str, &EventCheck<'_>)],
+) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut seen = vec![false; wanted.len()];
+    while seen.contains(&false) {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Some(event)) => {
+                for (i, (_, matches)) in wanted.iter().enumerate() {
+                    seen[i] |= matches(&event);
+                }
+            }
+            Ok(None) => panic!("the stream ended before all of the wanted events"),
+            Err(_) => {
+                let missing: Vec<&str> =
+                    wanted.iter().zip(&seen).filter(|(_, s)| !**s).map(|((what, _), _)| *what).collect();
+                panic!("timed out waiting for {missing:?}")
+            }
+        }
+    }
+}
+
 pub fn is_message_with(text: &str) -> impl Fn(&Event) -> bool + '_ {
     move |e| e.kind == "message" && e.data["text"].as_str().is_some_and(|t| t.contains(text))
 }
