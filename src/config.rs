@@ -66,6 +66,40 @@ pub struct Settings {
     /// by spaces (`'self' https://www.hertfordshire.gov.uk`, or `'none'`). The agent and editor
     /// consoles may never be framed.
     pub frame_ancestors: String,
+    /// How often one client (by IP address) may do each thing; file only, except
+    /// `HA_CONVERSATIONS_PER_MINUTE`.
+    pub client_limits: ClientLimitSettings,
+    /// `HA_TRUSTED_PROXY_HEADER`: the header that carries the client's address when a proxy
+    /// or load balancer you run sits in front (`X-Forwarded-For`); its last entry is used.
+    /// Unset: the connection's address. Never set it without such a proxy: clients could
+    /// then choose their own address.
+    pub trusted_proxy_header: Option<String>,
+}
+
+/// Allowances per client address. A council office or library shares one address among many
+/// residents, so they are generous; a flood from one address still stops within a second.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClientLimitSettings {
+    pub conversations_per_minute: u32,
+    pub messages_per_minute: u32,
+    pub offline_messages_per_hour: u32,
+    pub typing_per_minute: u32,
+    pub feedback_per_minute: u32,
+    pub streams_per_minute: u32,
+}
+
+impl Default for ClientLimitSettings {
+    fn default() -> Self {
+        Self {
+            conversations_per_minute: 30,
+            messages_per_minute: 240,
+            offline_messages_per_hour: 20,
+            typing_per_minute: 600,
+            feedback_per_minute: 120,
+            streams_per_minute: 120,
+        }
+    }
 }
 
 /// Written out by hand so that the Redis URL's password never reaches a log.
@@ -95,6 +129,8 @@ impl std::fmt::Debug for Settings {
             .field("canned_replies", &self.canned_replies.len())
             .field("allowed_origins", &self.allowed_origins)
             .field("frame_ancestors", &self.frame_ancestors)
+            .field("client_limits", &self.client_limits)
+            .field("trusted_proxy_header", &self.trusted_proxy_header)
             .finish()
     }
 }
@@ -194,6 +230,8 @@ impl Default for Settings {
             canned_replies: default_canned_replies(),
             allowed_origins: vec!["*".into()],
             frame_ancestors: "'self'".into(),
+            client_limits: ClientLimitSettings::default(),
+            trusted_proxy_header: None,
         }
     }
 }
@@ -295,6 +333,12 @@ impl Settings {
         }
         if let Some(v) = var("HA_HANDLING_MINUTES") {
             settings.handling_minutes = parse("HA_HANDLING_MINUTES", v)?;
+        }
+        if let Some(v) = var("HA_CONVERSATIONS_PER_MINUTE") {
+            settings.client_limits.conversations_per_minute = parse("HA_CONVERSATIONS_PER_MINUTE", v)?;
+        }
+        if let Some(v) = var("HA_TRUSTED_PROXY_HEADER") {
+            settings.trusted_proxy_header = (!v.trim().is_empty()).then(|| v.trim().to_string());
         }
         if let Some(v) = var("HA_FRAME_ANCESTORS") {
             settings.frame_ancestors = v.trim().to_string();

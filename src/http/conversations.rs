@@ -7,7 +7,7 @@ use rand::RngCore;
 use super::change::{MAX_COMMIT_ATTEMPTS, change_conversation, now, system_message};
 use super::live::{self, After};
 use super::wire::{Created, Message, PostFeedback, PostMessage, Transcript, TurnReply};
-use super::{AppState, bearer, resource};
+use super::{Action, AppState, bearer, resource};
 use crate::engine::{ConversationState, Mode, Reply};
 use crate::error::{ApiError, ErrorCode};
 use crate::handoff::hash_token;
@@ -72,7 +72,8 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn create(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn create(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    state.check_client(&request, Action::Start)?;
     let id = random_hex(16);
     let token = random_hex(32);
     let engine = state.engine();
@@ -96,6 +97,7 @@ async fn post_message(
     body: web::Json<PostMessage>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
+    state.check_client(&request, Action::Message)?;
     let text = body.into_inner().text;
     let trimmed = text.trim();
     if trimmed.is_empty() {
@@ -214,6 +216,7 @@ async fn feedback(
     body: web::Json<PostFeedback>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
+    state.check_client(&request, Action::Feedback)?;
     authorised(&state, &request, &id).await?;
     let body = body.into_inner();
     let message_id: u64 = body.message_id.parse().map_err(|_| {
@@ -242,6 +245,7 @@ async fn events(
     after: web::Query<After>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
+    state.check_client(&request, Action::Stream)?;
     authorised(&state, &request, &id).await?;
     Ok(live::respond(state, id, after.after))
 }
@@ -253,6 +257,7 @@ async fn typing(
     body: web::Json<super::agent::TypingBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
+    state.check_client(&request, Action::Typing)?;
     authorised(&state, &request, &id).await?;
     state.store.set_typing(&id, false, body.typing).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -297,6 +302,7 @@ async fn offline_message(
     body: web::Json<LeaveMessage>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
+    state.check_client(&request, Action::LeaveMessage)?;
     let snapshot = authorised(&state, &request, &id).await?;
     state.check_rate(&id)?;
     let body = body.into_inner();

@@ -5,7 +5,9 @@ mod change;
 mod conversations;
 mod editor;
 mod headers;
+mod limits;
 pub mod live;
+pub(crate) use limits::Action;
 pub mod metrics;
 mod pages;
 pub mod wire;
@@ -32,6 +34,8 @@ pub struct AppState {
     /// optimistic commits rarely conflict; across instances the store's version check decides.
     locks: Vec<tokio::sync::Mutex<()>>,
     rate: RateLimiter,
+    /// Per-client allowances (by IP address) for each thing a resident's browser does.
+    limits: limits::ClientLimits,
     pub metrics: metrics::Metrics,
 }
 
@@ -73,6 +77,10 @@ impl AppState {
             store,
             handoff: Handoff::new(&settings),
             rate: RateLimiter { per_minute: settings.rate_limit, windows: Default::default() },
+            limits: limits::ClientLimits::new(
+                &settings.client_limits,
+                settings.trusted_proxy_header.as_deref(),
+            ),
             settings,
             metrics: metrics::Metrics::new(),
             locks: (0..LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
@@ -94,6 +102,15 @@ impl AppState {
             ApiError::new(ErrorCode::RateLimited, "Too many messages. Please wait a moment and try again.")
                 .with_retry_after(seconds)
         })
+    }
+
+    /// Refuses what one client (by IP address) does too often.
+    pub(crate) fn check_client(
+        &self,
+        request: &actix_web::HttpRequest,
+        action: limits::Action,
+    ) -> Result<(), ApiError> {
+        self.limits.check(request, action)
     }
 
     pub(crate) fn lock_for(&self, id: &str) -> &tokio::sync::Mutex<()> {

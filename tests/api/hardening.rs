@@ -219,3 +219,43 @@ async fn a_message_for_the_team_is_refused_while_it_is_open() {
     assert_eq!(response.status(), 409);
     assert_eq!(error_code(response).await, "conflict");
 }
+
+#[tokio::test]
+async fn one_client_cannot_start_conversations_without_limit() {
+    let app = spawn_app_with(StoreKind::Memory, |s| s.client_limits.conversations_per_minute = 5).await;
+    let start = |forwarded: Option<&'static str>| {
+        let request = app.client.post(app.url("/api/v1/conversations"));
+        match forwarded {
+            Some(address) => request.header("x-forwarded-for", address),
+            None => request,
+        }
+        .send()
+    };
+    for _ in 0..5 {
+        assert_eq!(start(None).await.unwrap().status(), 201);
+    }
+    let refused = start(None).await.unwrap();
+    assert_eq!(refused.status(), 429);
+    let wait: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=12).contains(&wait), "Retry-After {wait}: one more is allowed every 12 s");
+    assert_eq!(error_code(refused).await, "rate_limited");
+    // Without a trusted proxy, a client cannot pick its own address to escape the limit.
+    assert_eq!(start(Some("203.0.113.9")).await.unwrap().status(), 429);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
+    let app = spawn_app_with(StoreKind::Memory, |s| {
+        s.client_limits.conversations_per_minute = 2;
+        s.trusted_proxy_header = Some("X-Forwarded-For".into());
+    })
+    .await;
+    let start = |forwarded: &'static str| {
+        app.client.post(app.url("/api/v1/conversations")).header("x-forwarded-for", forwarded).send()
+    };
+    // The proxy appends the address it saw; what the client wrote before it counts for nothing.
+    assert_eq!(start("198.51.100.1, 203.0.113.1").await.unwrap().status(), 201);
+    assert_eq!(start("198.51.100.2, 203.0.113.1").await.unwrap().status(), 201);
+    assert_eq!(start("198.51.100.3, 203.0.113.1").await.unwrap().status(), 429);
+    assert_eq!(start("203.0.113.2").await.unwrap().status(), 201);
+}
