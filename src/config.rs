@@ -74,6 +74,8 @@ pub struct Settings {
     /// Unset: the connection's address. Never set it without such a proxy: clients could
     /// then choose their own address.
     pub trusted_proxy_header: Option<String>,
+    /// `HA_MAX_STREAMS`: event streams one instance holds open at once; more get 503 `busy`.
+    pub max_streams: usize,
 }
 
 /// Allowances per client address. A council office or library shares one address among many
@@ -131,6 +133,7 @@ impl std::fmt::Debug for Settings {
             .field("frame_ancestors", &self.frame_ancestors)
             .field("client_limits", &self.client_limits)
             .field("trusted_proxy_header", &self.trusted_proxy_header)
+            .field("max_streams", &self.max_streams)
             .finish()
     }
 }
@@ -232,6 +235,7 @@ impl Default for Settings {
             frame_ancestors: "'self'".into(),
             client_limits: ClientLimitSettings::default(),
             trusted_proxy_header: None,
+            max_streams: 20_000,
         }
     }
 }
@@ -339,6 +343,9 @@ impl Settings {
         }
         if let Some(v) = var("HA_TRUSTED_PROXY_HEADER") {
             settings.trusted_proxy_header = (!v.trim().is_empty()).then(|| v.trim().to_string());
+        }
+        if let Some(v) = var("HA_MAX_STREAMS") {
+            settings.max_streams = parse("HA_MAX_STREAMS", v)?;
         }
         if let Some(v) = var("HA_FRAME_ANCESTORS") {
             settings.frame_ancestors = v.trim().to_string();

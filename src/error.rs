@@ -27,8 +27,10 @@ pub enum ErrorCode {
     Conflict,
     AlreadyClaimed,
     RateLimited,
+    TooManyStreams,
     InvalidContent,
     StoreUnavailable,
+    Busy,
     Internal,
 }
 
@@ -50,8 +52,10 @@ impl ErrorCode {
             ErrorCode::Conflict => (StatusCode::CONFLICT, "conflict"),
             ErrorCode::AlreadyClaimed => (StatusCode::CONFLICT, "already_claimed"),
             ErrorCode::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ErrorCode::TooManyStreams => (StatusCode::TOO_MANY_REQUESTS, "too_many_streams"),
             ErrorCode::InvalidContent => (StatusCode::BAD_REQUEST, "invalid_content"),
             ErrorCode::StoreUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
+            ErrorCode::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             ErrorCode::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }

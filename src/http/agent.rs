@@ -209,7 +209,7 @@ async fn events(
     agent(&state, &request)?;
     let id = path.into_inner();
     state.store.load(&id).await?.ok_or_else(ApiError::conversation_not_found)?;
-    Ok(live::respond(state, id, after.after))
+    live::respond(state, id, after.after)
 }
 
 async fn claim(
@@ -312,8 +312,16 @@ async fn typing(
     path: web::Path<String>,
     body: web::Json<TypingBody>,
 ) -> Result<HttpResponse, ApiError> {
-    agent(&state, &request)?;
-    state.store.set_typing(&path.into_inner(), true, body.typing).await?;
+    let me = agent(&state, &request)?;
+    let id = path.into_inner();
+    // Only the agent holding a conversation types in it: no entries for ids that do not exist.
+    let snapshot = state
+        .store
+        .load(&id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "No such conversation."))?;
+    held_by(&me, &snapshot.state)?;
+    state.store.set_typing(&id, true, body.typing).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

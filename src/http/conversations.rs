@@ -247,7 +247,7 @@ async fn events(
     let id = path.into_inner();
     state.check_client(&request, Action::Stream)?;
     authorised(&state, &request, &id).await?;
-    Ok(live::respond(state, id, after.after))
+    live::respond(state, id, after.after)
 }
 
 async fn typing(

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::wire::Message;
 use crate::engine::Mode;
+use crate::error::{ApiError, ErrorCode};
 use crate::handoff::{ACTIVE_QUEUE, QueueStatus};
 use crate::store::{ConversationStore, HandoffStore, Typing};
 
@@ -66,7 +67,71 @@ pub async fn status_of(state: &AppState, id: &str) -> Option<Status> {
     })
 }
 
+/// Open streams, counted so that one conversation or one instance cannot hold without limit:
+/// each stream holds a [`StreamSlot`] that gives its place back when the stream is dropped.
+#[derive(Default)]
+pub struct StreamCounts {
+    per_conversation: std::sync::Mutex<std::collections::HashMap<String, usize>>,
+    total: std::sync::atomic::AtomicUsize,
+}
+
+/// Streams one conversation may hold open at once: a resident's tabs, agents watching it, and
+/// the overlap while a dropped one reconnects.
+pub const STREAMS_PER_CONVERSATION: usize = 8;
+
+pub struct StreamSlot {
+    counts: std::sync::Arc<StreamCounts>,
+    id: String,
+}
+
+impl StreamCounts {
+    /// A place for one more stream on `id`, or the error that says why not.
+    pub fn open(
+        counts: &std::sync::Arc<StreamCounts>,
+        id: &str,
+        instance_limit: usize,
+    ) -> Result<StreamSlot, ApiError> {
+        use std::sync::atomic::Ordering;
+        let mut per = counts.per_conversation.lock().unwrap_or_else(|e| e.into_inner());
+        if counts.total.load(Ordering::Relaxed) >= instance_limit {
+            return Err(ApiError::new(
+                ErrorCode::Busy,
+                "The service is busy. Please try again in a few seconds.",
+            ));
+        }
+        let open = per.entry(id.to_string()).or_default();
+        if *open >= STREAMS_PER_CONVERSATION {
+            return Err(ApiError::new(
+                ErrorCode::TooManyStreams,
+                "This conversation has too many live connections. Close a window and try again.",
+            ));
+        }
+        *open += 1;
+        counts.total.fetch_add(1, Ordering::Relaxed);
+        Ok(StreamSlot { counts: counts.clone(), id: id.to_string() })
+    }
+
+    pub fn total(&self) -> usize {
+        self.total.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut per = self.counts.per_conversation.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(open) = per.get_mut(&self.id) {
+            *open -= 1;
+            if *open == 0 {
+                per.remove(&self.id);
+            }
+        }
+        self.counts.total.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 struct Feed {
+    /// Held for the stream's life; dropping the stream gives the place back.
+    _slot: StreamSlot,
     state: web::Data<AppState>,
     id: String,
     after: u64,
@@ -132,9 +197,19 @@ fn feed(
     state: web::Data<AppState>,
     id: String,
     after: u64,
+    slot: StreamSlot,
 ) -> impl Stream<Item = Result<Bytes, actix_web::Error>> {
     let bell = state.store.watch(&id);
-    let start = Feed { state, id, after, bell, last_status: None, pending: VecDeque::new(), finished: false };
+    let start = Feed {
+        _slot: slot,
+        state,
+        id,
+        after,
+        bell,
+        last_status: None,
+        pending: VecDeque::new(),
+        finished: false,
+    };
     stream::unfold(start, |mut feed| async move {
         loop {
             if let Some(chunk) = feed.pending.pop_front() {
@@ -158,12 +233,13 @@ fn feed(
 }
 
 /// The response for an authorised client: an event stream from `after`.
-pub fn respond(state: web::Data<AppState>, id: String, after: u64) -> HttpResponse {
-    HttpResponse::Ok()
+pub fn respond(state: web::Data<AppState>, id: String, after: u64) -> Result<HttpResponse, ApiError> {
+    let slot = StreamCounts::open(&state.streams, &id, state.settings.max_streams)?;
+    Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/event-stream"))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(feed(state, id, after))
+        .streaming(feed(state, id, after, slot)))
 }
 
 /// Removes a conversation from every queue it might be in.

@@ -36,6 +36,8 @@ pub struct AppState {
     rate: RateLimiter,
     /// Per-client allowances (by IP address) for each thing a resident's browser does.
     limits: limits::ClientLimits,
+    /// Event streams open on this instance, per conversation and in all.
+    streams: Arc<live::StreamCounts>,
     pub metrics: metrics::Metrics,
 }
 
@@ -81,6 +83,7 @@ impl AppState {
                 &settings.client_limits,
                 settings.trusted_proxy_header.as_deref(),
             ),
+            streams: Arc::default(),
             settings,
             metrics: metrics::Metrics::new(),
             locks: (0..LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),

@@ -259,3 +259,73 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
     assert_eq!(start("198.51.100.3, 203.0.113.1").await.unwrap().status(), 429);
     assert_eq!(start("203.0.113.2").await.unwrap().status(), 201);
 }
+
+async fn open_stream(
+    app: &crate::helpers::TestApp,
+    conversation: &crate::helpers::Conversation,
+) -> reqwest::Response {
+    app.client
+        .get(app.url(&format!("/api/v1/conversations/{}/events", conversation.id)))
+        .bearer_auth(&conversation.token)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn open_streams_are_capped_per_conversation_and_per_instance() {
+    let app = spawn_app_with(StoreKind::Memory, |s| s.max_streams = 10).await;
+    let conversation = app.start().await;
+    let mut open = Vec::new();
+    for _ in 0..8 {
+        let stream = open_stream(&app, &conversation).await;
+        assert_eq!(stream.status(), 200);
+        open.push(stream);
+    }
+    let refused = open_stream(&app, &conversation).await;
+    assert_eq!(refused.status(), 429);
+    assert_eq!(error_code(refused).await, "too_many_streams");
+
+    // Closing one gives its place back: the server learns of it when its next keepalive (every
+    // 15 s on a quiet conversation) finds the connection gone.
+    open.pop();
+    let mut reopened = None;
+    for _ in 0..180 {
+        let stream = open_stream(&app, &conversation).await;
+        if stream.status() == 200 {
+            reopened = Some(stream);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    open.push(reopened.expect("a closed stream's place is given back"));
+
+    // The instance holds 10 in all: two more on another conversation, then no more.
+    let other = app.start().await;
+    open.push(open_stream(&app, &other).await);
+    open.push(open_stream(&app, &other).await);
+    assert!(open.iter().all(|s| s.status() == 200));
+    let busy = open_stream(&app, &other).await;
+    assert_eq!(busy.status(), 503);
+    assert!(busy.headers().contains_key("retry-after"));
+    assert_eq!(error_code(busy).await, "busy");
+}
+
+#[tokio::test]
+async fn an_agent_types_only_in_a_conversation_they_hold() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let typing = |id: String| {
+        app.agent(Method::POST, &format!("/api/v1/agent/conversations/{id}/typing"), AGENT_TOKEN)
+            .json(&serde_json::json!({"typing": true}))
+            .send()
+    };
+    let unknown = typing("0123456789abcdef0123456789abcdef".into()).await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    let conversation = app.start().await;
+    app.say(&conversation, "can I talk to a person please").await;
+    let unclaimed = typing(conversation.id.clone()).await.unwrap();
+    assert_eq!(unclaimed.status(), 409, "claim it first");
+    let path = format!("/api/v1/agent/conversations/{}/claim", conversation.id);
+    assert_eq!(app.agent(Method::POST, &path, AGENT_TOKEN).send().await.unwrap().status(), 200);
+    assert_eq!(typing(conversation.id.clone()).await.unwrap().status(), 204);
+}
