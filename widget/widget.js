@@ -15,7 +15,8 @@
   var base = ((script && script.getAttribute('data-service')) || scriptUrl.origin).replace(/\/+$/, '');
   var title = (script && script.getAttribute('data-title')) || 'Ask Hertfordshire';
   var STORE_KEY = 'herts-assistant:' + base;
-  var PRIVACY_URL = 'https://www.hertfordshire.gov.uk/privacy';
+  // The service's own notice on what the assistant keeps; a council may point to its own page.
+  var PRIVACY_URL = (script && script.getAttribute('data-privacy')) || base + '/privacy';
   var TIMEOUT_MS = 15000;
   var SAFE_URL = /^(https:\/\/|tel:|mailto:)/i;
   // Who the resident is talking to, in the header and the privacy line: never "automated"

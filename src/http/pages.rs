@@ -15,6 +15,7 @@ use super::AppState;
 
 const DEMO_PAGE: &str = include_str!("../../widget/demo.html");
 const DEMO_CSS: &str = include_str!("../../widget/demo.css");
+const PRIVACY_PAGE: &str = include_str!("../../widget/privacy.html");
 const WIDGET_JS: &str = include_str!("../../widget/widget.js");
 const WIDGET_CSS: &str = include_str!("../../widget/widget.css");
 const AGENT_PAGE: &str = include_str!("../../widget/agent.html");
@@ -64,6 +65,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
     for (path, plain, content_type, framing) in [
         ("/", DEMO_PAGE, HTML, Some(Framing::AsConfigured)),
         ("/demo.css", DEMO_CSS, CSS, None),
+        ("/privacy", PRIVACY_PAGE, HTML, Some(Framing::AsConfigured)),
         ("/widget.js", WIDGET_JS, JAVASCRIPT, None),
         ("/widget.css", WIDGET_CSS, CSS, None),
         ("/agent", AGENT_PAGE, HTML, Some(Framing::Never)),

@@ -80,3 +80,23 @@ pub struct PostFeedback {
     pub message_id: String,
     pub helpful: bool,
 }
+
+/// Everything kept about one conversation, for a resident who asks what the council holds
+/// (a subject access request), by their token or through an agent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Export {
+    pub id: String,
+    pub exported_at: String,
+    /// Days everything here is kept after the conversation's last message.
+    pub retention_days: u64,
+    pub state: String,
+    /// The town the resident gave, kept so they are not asked twice.
+    pub place: Option<String>,
+    /// Topics answered, oldest first.
+    pub topics: Vec<String>,
+    pub agent: Option<String>,
+    pub messages: Vec<Message>,
+    pub feedback: Vec<crate::store::Feedback>,
+    /// Messages left for a closed team, not yet handled (handled ones are deleted).
+    pub offline_messages: Vec<crate::store::OfflineMessage>,
+}

@@ -128,7 +128,7 @@ async fn pages_carry_a_strict_policy_and_the_api_is_never_cached() {
 #[tokio::test]
 async fn head_answers_for_every_page() {
     let app = spawn_app(StoreKind::Memory).await;
-    for path in ["/", "/agent", "/widget.js", "/widget.css", "/agent.js", "/demo.css"] {
+    for path in ["/", "/agent", "/privacy", "/widget.js", "/widget.css", "/agent.js", "/demo.css"] {
         let get = app.client.get(app.url(path)).send().await.unwrap();
         let head = app.client.head(app.url(path)).send().await.unwrap();
         assert_eq!(head.status(), 200, "HEAD {path}");
@@ -328,4 +328,48 @@ async fn an_agent_types_only_in_a_conversation_they_hold() {
     let path = format!("/api/v1/agent/conversations/{}/claim", conversation.id);
     assert_eq!(app.agent(Method::POST, &path, AGENT_TOKEN).send().await.unwrap().status(), 200);
     assert_eq!(typing(conversation.id.clone()).await.unwrap().status(), 204);
+}
+
+#[tokio::test]
+async fn a_resident_or_an_agent_for_them_gets_everything_kept_about_a_conversation() {
+    let app = spawn_app(StoreKind::Redis).await;
+    let conversation = app.start().await;
+    let turn = app.say(&conversation, "when is my bin day in Hitchin, my email is jo@example.com").await;
+    let answer = turn.messages.iter().rev().find(|m| m.role == herts_assistant::store::Role::Bot).unwrap();
+    let feedback = app
+        .client
+        .post(app.url(&format!("/api/v1/conversations/{}/feedback", conversation.id)))
+        .bearer_auth(&conversation.token)
+        .json(&serde_json::json!({"message_id": answer.id, "helpful": true}))
+        .send()
+        .await
+        .unwrap();
+    assert!(feedback.status().is_success(), "{}", feedback.status());
+
+    let path = format!("/api/v1/conversations/{}/export", conversation.id);
+    let mine = app.client.get(app.url(&path)).bearer_auth(&conversation.token).send().await.unwrap();
+    assert_eq!(mine.status(), 200);
+    assert_eq!(mine.headers()["cache-control"], "no-store");
+    let export: serde_json::Value = mine.json().await.unwrap();
+    assert_eq!(export["id"], conversation.id.as_str());
+    assert_eq!(export["place"], "Hitchin");
+    assert_eq!(export["retention_days"], 30);
+    assert_eq!(export["feedback"][0]["helpful"], true);
+    let texts: Vec<&str> =
+        export["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert!(texts.contains(&"when is my bin day in Hitchin, my email is [email]"), "{texts:?}");
+
+    let wrong = app.client.get(app.url(&path)).bearer_auth("not-the-token").send().await.unwrap();
+    assert_eq!(wrong.status(), 404);
+    let by_agent = app
+        .agent(Method::GET, &format!("/api/v1/agent/conversations/{}/export", conversation.id), AGENT_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_agent.status(), 200);
+    let by_agent: serde_json::Value = by_agent.json().await.unwrap();
+    assert_eq!(by_agent["messages"], export["messages"]);
+    let no_agent =
+        app.client.get(app.url(&format!("/api/v1/agent/conversations/{}/export", conversation.id)));
+    assert_eq!(no_agent.send().await.unwrap().status(), 401);
 }

@@ -22,7 +22,12 @@ test('the resident journey', async () => {
   assert.match(welcome, /automated|assistant/i, 'the welcome says it is an automated assistant');
   assert.ok(await page.locator('.ha-person').isVisible(), '"Talk to a person" is visible');
   const privacy = page.locator('.ha-privacy a');
-  assert.equal(await privacy.getAttribute('href'), 'https://www.hertfordshire.gov.uk/privacy');
+  // The notice on what the assistant keeps is served by the service itself.
+  const notice = await privacy.getAttribute('href');
+  assert.equal(notice, started.server.url + '/privacy');
+  const noticePage = await fetch(notice);
+  assert.equal(noticePage.status, 200);
+  assert.match(await noticePage.text(), /How the online assistant uses your information[\s\S]*How long we keep it/);
 
   // Ask: the answer carries a link.
   await ask(page, QUESTION);
