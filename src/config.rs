@@ -248,6 +248,9 @@ pub enum ConfigError {
     Parse(PathBuf, toml::de::Error),
     #[error("invalid value for {0}: {1:?}")]
     Env(&'static str, String),
+    /// A setting that parsed but cannot be right, named by its path (`teams[0].hours.mon`).
+    #[error("invalid setting {0}: {1}")]
+    Invalid(String, String),
 }
 
 impl Settings {
@@ -353,7 +356,68 @@ impl Settings {
         if !valid_frame_ancestors(&settings.frame_ancestors) {
             return Err(ConfigError::Env("HA_FRAME_ANCESTORS", settings.frame_ancestors));
         }
+        settings.validate()?;
         Ok(settings)
+    }
+
+    /// Checks what parsing cannot: a mistyped opening-hours span would otherwise mean "closed
+    /// forever", a short token hash would let nobody in, a zero limit would refuse everything.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |path: String, why: &str| Err(ConfigError::Invalid(path, why.to_string()));
+        const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+        let mut team_ids = std::collections::HashSet::new();
+        for (i, team) in self.teams.iter().enumerate() {
+            if team.id.trim().is_empty() || !team_ids.insert(team.id.as_str()) {
+                return invalid(format!("teams[{i}].id"), "each team needs an id of its own");
+            }
+            for (day, span) in &team.hours {
+                if !DAYS.contains(&day.as_str()) {
+                    return invalid(
+                        format!("teams[{i}].hours.{day}"),
+                        "days are mon, tue, wed, thu, fri, sat, sun",
+                    );
+                }
+                if crate::handoff::hours::parse_span(span).is_none() {
+                    return invalid(
+                        format!("teams[{i}].hours.{day}"),
+                        &format!("{span:?} is not a span like \"09:00-17:00\" (opening before closing)"),
+                    );
+                }
+            }
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, agent) in self.agents.iter().enumerate() {
+            if agent.name.trim().is_empty() || !names.insert(agent.name.as_str()) {
+                return invalid(format!("agents[{i}].name"), "each agent needs a name of their own");
+            }
+            if agent.token_sha256.len() != 64 || !agent.token_sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return invalid(
+                    format!("agents[{i}].token_sha256"),
+                    "64 hex digits, the SHA-256 from `herts-assistant new-token` or `hash-token`",
+                );
+            }
+            if let Some(role) = agent.roles.iter().find(|r| !matches!(r.as_str(), "agent" | "editor")) {
+                return invalid(
+                    format!("agents[{i}].roles"),
+                    &format!("{role:?}: roles are agent and editor"),
+                );
+            }
+        }
+        for (name, value) in [
+            ("retention_days", self.retention_days as usize),
+            ("max_text_chars", self.max_text_chars),
+            ("rate_limit", self.rate_limit as usize),
+            ("max_streams", self.max_streams),
+            ("handling_minutes", self.handling_minutes as usize),
+        ] {
+            if value == 0 {
+                return invalid(name.to_string(), "must be at least 1");
+            }
+        }
+        if self.max_body_bytes < 1024 {
+            return invalid("max_body_bytes".into(), "must be at least 1024");
+        }
+        Ok(())
     }
 }
 
@@ -410,6 +474,34 @@ mod tests {
         for bad in ["'self'; script-src *", "a, b", "x\ny", " "] {
             assert!(with(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn a_mistyped_opening_span_is_named_not_taken_as_closed() {
+        let dir = std::env::temp_dir().join(format!("ha-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("settings.toml");
+        let with = |toml: &str| {
+            std::fs::write(&file, toml).unwrap();
+            let path = file.to_string_lossy().to_string();
+            Settings::from_lookup(move |n| (n == "HA_CONFIG").then(|| path.clone()))
+        };
+        let ok = "[[teams]]\nid = \"cs\"\nname = \"Customer service\"\nhours = { mon = \"09:00-17:00\" }\n";
+        assert!(with(ok).is_ok());
+        for (toml, named) in [
+            (ok.replace("09:00-17:00", "9-5"), "teams[0].hours.mon"),
+            (ok.replace("09:00-17:00", "17:00-09:00"), "teams[0].hours.mon"),
+            (ok.replace("mon =", "monday ="), "teams[0].hours.monday"),
+            (
+                format!("{ok}[[agents]]\nname = \"Alex\"\nroles = [\"agent\"]\ntoken_sha256 = \"abc\"\n"),
+                "agents[0].token_sha256",
+            ),
+            ("retention_days = 0\n".to_string(), "retention_days"),
+        ] {
+            let error = with(&toml).unwrap_err().to_string();
+            assert!(error.contains(named), "{toml}: {error}");
+        }
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

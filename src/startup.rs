@@ -132,9 +132,38 @@ pub fn build_store(settings: &Settings) -> Result<Store, StartupError> {
 
 /// Everything `serve` needs, bound and ready.
 pub fn build_application(settings: Settings) -> Result<Application, StartupError> {
+    warn_if_bank_holidays_run_out(&settings.bank_holidays, chrono::Utc::now().date_naive());
     let engine = build_engine(&settings)?;
     let store = build_store(&settings)?;
     let listen = settings.listen.clone();
     Application::build(AppState::new(std::sync::Arc::new(engine), store, settings))
         .map_err(|e| StartupError::Listen(listen, e))
+}
+
+/// The bank holidays are a list in the settings: say so in good time before it runs out, or
+/// teams would show as open on a holiday nobody listed.
+fn warn_if_bank_holidays_run_out(holidays: &[chrono::NaiveDate], today: chrono::NaiveDate) -> bool {
+    let last = holidays.iter().max();
+    let soon = last.is_none_or(|last| *last < today + chrono::Days::new(120));
+    if soon {
+        tracing::warn!(
+            last = ?last,
+            "bank holidays are listed for less than four more months: add the next year's to bank_holidays in the config file"
+        );
+    }
+    soon
+}
+
+#[cfg(test)]
+mod bank_holiday_tests {
+    use chrono::NaiveDate;
+
+    #[test]
+    fn a_warning_comes_four_months_before_the_list_runs_out() {
+        let last = NaiveDate::from_ymd_opt(2027, 12, 28).unwrap();
+        let warned = |today| super::warn_if_bank_holidays_run_out(&[last], today);
+        assert!(!warned(NaiveDate::from_ymd_opt(2027, 8, 1).unwrap()));
+        assert!(warned(NaiveDate::from_ymd_opt(2027, 9, 1).unwrap()));
+        assert!(super::warn_if_bank_holidays_run_out(&[], NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()));
+    }
 }
