@@ -262,7 +262,10 @@ impl HandoffStore for MemoryStore {
     }
 
     async fn offline(&self) -> Result<Vec<OfflineMessage>, StoreError> {
-        Ok(self.handoff(|h| h.offline.clone()))
+        // Oldest first, as the Redis store lists them.
+        let mut messages = self.handoff(|h| h.offline.clone());
+        messages.sort_by(|a, b| a.at.cmp(&b.at));
+        Ok(messages)
     }
 
     async fn mark_offline_done(&self, id: &str) -> Result<bool, StoreError> {

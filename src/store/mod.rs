@@ -215,6 +215,7 @@ pub trait HandoffStore: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn typing(&self, id: &str) -> impl Future<Output = Result<Typing, StoreError>> + Send;
     fn add_offline(&self, message: OfflineMessage) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Messages left out of hours, oldest first.
     fn offline(&self) -> impl Future<Output = Result<Vec<OfflineMessage>, StoreError>> + Send;
     /// A message handled: it is removed, with the name and contact it holds. False if unknown.
     fn mark_offline_done(&self, id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;

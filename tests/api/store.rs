@@ -1,8 +1,10 @@
-//! One suite, run against both stores: what every ConversationStore must do.
+//! One suite per store trait, each run against both stores: what every ConversationStore,
+//! HandoffStore and InsightStore must do.
 
 use herts_assistant::engine::{ConversationState, Mode};
 use herts_assistant::store::{
-    CommitOutcome, ConversationStore, Feedback, MemoryStore, NewMessage, RedisStore, Role,
+    ClaimOutcome, CommitOutcome, ConversationStore, Feedback, HandoffStore, InsightStore, MemoryStore,
+    NewMessage, OfflineMessage, RedisStore, Role, UNANSWERED_KEPT, Unanswered,
 };
 use std::time::Duration;
 
@@ -58,6 +60,113 @@ async fn memory_store_suite() {
 #[tokio::test]
 async fn redis_store_suite() {
     suite(RedisStore::new(&redis_url(), &unique_prefix(), Duration::from_secs(60)).unwrap()).await;
+}
+
+fn offline(id: &str, conversation: &str, at: &str) -> OfflineMessage {
+    OfflineMessage {
+        id: id.into(),
+        conversation: Some(conversation.into()),
+        name: "Jo".into(),
+        contact: "jo@example.com".into(),
+        question: "Please call".into(),
+        team: "customer-service".into(),
+        at: at.into(),
+        done: false,
+    }
+}
+
+async fn handoff_suite(store: impl HandoffStore) {
+    // Queues: first come, first served; leaving takes one out; another team's queue is apart.
+    for (id, at) in [("a", 1), ("b", 2), ("c", 3)] {
+        store.enqueue("team", id, at).await.unwrap();
+    }
+    store.enqueue("other", "z", 4).await.unwrap();
+    assert_eq!(store.queue("team").await.unwrap(), [("a".into(), 1), ("b".into(), 2), ("c".into(), 3)]);
+    store.dequeue("team", "b").await.unwrap();
+    store.dequeue("team", "never-there").await.unwrap();
+    assert_eq!(store.queue("team").await.unwrap(), [("a".into(), 1), ("c".into(), 3)]);
+    assert_eq!(store.queue("other").await.unwrap(), [("z".into(), 4)]);
+
+    // Claims: of two agents at once, exactly one wins; the holder may claim again; release frees.
+    let (alex, sam) = tokio::join!(store.claim("x", "Alex"), store.claim("x", "Sam"));
+    let outcomes = [alex.unwrap(), sam.unwrap()];
+    assert_eq!(outcomes.iter().filter(|o| **o == ClaimOutcome::Claimed).count(), 1, "{outcomes:?}");
+    let holder = if outcomes[0] == ClaimOutcome::Claimed { "Alex" } else { "Sam" };
+    let other = if holder == "Alex" { "Sam" } else { "Alex" };
+    assert_eq!(store.claim("x", holder).await.unwrap(), ClaimOutcome::Claimed);
+    assert_eq!(store.claim("x", other).await.unwrap(), ClaimOutcome::AlreadyClaimed(holder.into()));
+    store.release("x").await.unwrap();
+    assert_eq!(store.claim("x", other).await.unwrap(), ClaimOutcome::Claimed);
+
+    // Presence expires with its heartbeat.
+    store.set_presence("Alex", "online", Duration::from_secs(60)).await.unwrap();
+    store.set_presence("Sam", "away", Duration::from_millis(300)).await.unwrap();
+    assert_eq!(
+        store.presence().await.unwrap(),
+        [("Alex".into(), "online".into()), ("Sam".into(), "away".into())]
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(store.presence().await.unwrap(), [("Alex".into(), "online".into())]);
+
+    // Typing, each side apart; the conversation's bell rings on it.
+    let bell = store.watch("t");
+    store.set_typing("t", false, true).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), bell.notified()).await.expect("the bell rang for typing");
+    let typing = store.typing("t").await.unwrap();
+    assert!(typing.resident && !typing.agent, "{typing:?}");
+    store.set_typing("t", false, false).await.unwrap();
+    assert!(!store.typing("t").await.unwrap().resident);
+
+    // Messages left out of hours: listed oldest first, removed when done, forgotten with their
+    // conversation.
+    store.add_offline(offline("m2", "c2", "2026-12-03T10:00:00Z")).await.unwrap();
+    store.add_offline(offline("m1", "c1", "2026-12-03T09:00:00Z")).await.unwrap();
+    store.add_offline(offline("m3", "c1", "2026-12-03T11:00:00Z")).await.unwrap();
+    let ids = |list: Vec<OfflineMessage>| list.into_iter().map(|m| m.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.offline().await.unwrap()), ["m1", "m2", "m3"]);
+    assert!(store.mark_offline_done("m2").await.unwrap());
+    assert!(!store.mark_offline_done("m2").await.unwrap());
+    assert_eq!(store.forget_offline_of("c1").await.unwrap(), 2);
+    assert_eq!(store.forget_offline_of("c1").await.unwrap(), 0);
+    assert!(store.offline().await.unwrap().is_empty());
+}
+
+async fn insight_suite(store: impl InsightStore) {
+    let question = |n: usize| Unanswered {
+        text: format!("question {n}"),
+        at: "2026-12-03T12:00:00Z".into(),
+        kind: "none".into(),
+        best: None,
+        confidence: 0.1,
+    };
+    for n in 0..UNANSWERED_KEPT + 5 {
+        store.record_unanswered(question(n)).await.unwrap();
+    }
+    let newest = store.unanswered(2).await.unwrap();
+    assert_eq!(newest.iter().map(|q| q.text.as_str()).collect::<Vec<_>>(), ["question 504", "question 503"]);
+    let all = store.unanswered(10_000).await.unwrap();
+    assert_eq!(all.len(), UNANSWERED_KEPT, "only the newest are kept");
+    assert_eq!(all.last().unwrap().text, "question 5");
+}
+
+#[tokio::test]
+async fn memory_handoff_suite() {
+    handoff_suite(MemoryStore::new(Duration::from_secs(60))).await;
+}
+
+#[tokio::test]
+async fn redis_handoff_suite() {
+    handoff_suite(RedisStore::new(&redis_url(), &unique_prefix(), Duration::from_secs(60)).unwrap()).await;
+}
+
+#[tokio::test]
+async fn memory_insight_suite() {
+    insight_suite(MemoryStore::new(Duration::from_secs(60))).await;
+}
+
+#[tokio::test]
+async fn redis_insight_suite() {
+    insight_suite(RedisStore::new(&redis_url(), &unique_prefix(), Duration::from_secs(60)).unwrap()).await;
 }
 
 #[tokio::test]
