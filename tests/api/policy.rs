@@ -43,8 +43,9 @@ fn two_unanswered_turns_in_a_row_hand_off() {
     assert_eq!(first.state.unanswered, 1);
     let second = say(&first.state, "who won the football last night", &open());
     assert_eq!(second.handoff.map(|h| h.reason), Some(HandoffReason::NotAnswered));
-    // What happens next is said first.
-    assert!(!second.replies[0].text.is_empty());
+    // What happens next is said first: the content's own words for handing over.
+    assert_eq!(second.replies[0].text, ENGINE.content.messages.handoff);
+    assert_eq!(second.state.mode, Mode::Queued);
 }
 
 #[test]

@@ -166,8 +166,9 @@ describe('a person takes over (teams open, agent Alex)', () => {
     await page.screenshot({ path: path.join(shots, 'widget-agent-desktop.png') });
 
     // The resident types (the agent is told) and answers; the agent reads it.
+    // Typing lasts 4 s on the server, and a stream's first status says who is typing, so the
+    // agent sees it however the two race.
     const watching = agentSeesStatus(id, (s) => s.resident_typing === true);
-    await new Promise((r) => setTimeout(r, 300));
     await w.input(page).fill('My bin was not collected');
     assert.ok(await watching, 'the agent sees the resident typing');
     await w.input(page).press('Enter');
@@ -186,9 +187,9 @@ describe('a person takes over (teams open, agent Alex)', () => {
     await until(async () => (await text(stateLine(page))) === 'You are chatting with Alex.', '"chatting with Alex" after the reload');
     await agentOk('POST', `/conversations/${id}/messages`, { text: 'Thanks, I have reported it for you.' });
     await page.locator('.ha-msg--agent', { hasText: 'Thanks, I have reported it for you.' }).waitFor({ timeout: 10_000 });
-    await new Promise((r) => setTimeout(r, 500));
-    await assertNoDuplicates(page);
     const server_ = await agentOk('GET', `/conversations/${id}`);
+    await until(async () => (await page.locator('.ha-msg[data-id]').count()) >= server_.messages.length, 'every message shown');
+    await assertNoDuplicates(page);
     assert.equal(await page.locator('.ha-msg[data-id]').count(), server_.messages.length, 'exactly the server transcript');
     assert.deepEqual(page.errors, []);
     await page.context().close();
