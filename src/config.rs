@@ -62,6 +62,9 @@ pub struct Settings {
     /// (`https://www.hertfordshire.gov.uk`), or `*` for any. Tokens travel in headers, never
     /// cookies, so no origin gains ambient access.
     pub allowed_origins: Vec<String>,
+    /// `HA_CONSOLE_ORIGINS`: other origins whose pages may call the agent and editor APIs,
+    /// comma-separated; unset, only this service's own pages may.
+    pub console_origins: Vec<String>,
     /// `HA_FRAME_ANCESTORS`: who may show the demo page in a frame, as CSP sources separated
     /// by spaces (`'self' https://www.hertfordshire.gov.uk`, or `'none'`). The agent and editor
     /// consoles may never be framed.
@@ -130,6 +133,7 @@ impl std::fmt::Debug for Settings {
             .field("handling_minutes", &self.handling_minutes)
             .field("canned_replies", &self.canned_replies.len())
             .field("allowed_origins", &self.allowed_origins)
+            .field("console_origins", &self.console_origins)
             .field("frame_ancestors", &self.frame_ancestors)
             .field("client_limits", &self.client_limits)
             .field("trusted_proxy_header", &self.trusted_proxy_header)
@@ -232,6 +236,7 @@ impl Default for Settings {
             handling_minutes: 6,
             canned_replies: default_canned_replies(),
             allowed_origins: vec!["*".into()],
+            console_origins: Vec::new(),
             frame_ancestors: "'self'".into(),
             client_limits: ClientLimitSettings::default(),
             trusted_proxy_header: None,
@@ -349,6 +354,10 @@ impl Settings {
         }
         if let Some(v) = var("HA_MAX_STREAMS") {
             settings.max_streams = parse("HA_MAX_STREAMS", v)?;
+        }
+        if let Some(v) = var("HA_CONSOLE_ORIGINS") {
+            settings.console_origins =
+                v.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect();
         }
         if let Some(v) = var("HA_FRAME_ANCESTORS") {
             settings.frame_ancestors = v.trim().to_string();

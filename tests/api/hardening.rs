@@ -373,3 +373,35 @@ async fn a_resident_or_an_agent_for_them_gets_everything_kept_about_a_conversati
         app.client.get(app.url(&format!("/api/v1/agent/conversations/{}/export", conversation.id)));
     assert_eq!(no_agent.send().await.unwrap().status(), 401);
 }
+
+#[tokio::test]
+async fn the_consoles_api_answers_only_this_services_pages_unless_configured() {
+    let app = spawn_app_with(StoreKind::Memory, |s| {
+        s.console_origins = vec!["https://console.herts.example".into()]
+    })
+    .await;
+    let queue = |origin: Option<String>| {
+        let request = app.agent(Method::GET, "/api/v1/agent/queue", AGENT_TOKEN);
+        match origin {
+            Some(origin) => request.header("origin", origin),
+            None => request,
+        }
+        .send()
+    };
+    let own = app.address.clone();
+    assert_eq!(queue(None).await.unwrap().status(), 200, "no Origin: not a browser page");
+    assert_eq!(queue(Some(own)).await.unwrap().status(), 200, "the service's own console");
+    assert_eq!(queue(Some("https://console.herts.example".into())).await.unwrap().status(), 200);
+    let refused = queue(Some("https://evil.example".into())).await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert_eq!(error_code(refused).await, "forbidden");
+    // The residents' API stays open to council pages anywhere.
+    let resident = app
+        .client
+        .post(app.url("/api/v1/conversations"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resident.status(), 201);
+}
