@@ -16,7 +16,8 @@
   var title = (script && script.getAttribute('data-title')) || 'Ask Hertfordshire';
   var STORE_KEY = 'herts-assistant:' + base;
   // The service's own notice on what the assistant keeps; a council may point to its own page.
-  var PRIVACY_URL = (script && script.getAttribute('data-privacy')) || base + '/privacy';
+  var PRIVACY_URL = (script && script.getAttribute('data-privacy')) || '';
+  if (!/^https?:\/\//i.test(PRIVACY_URL)) PRIVACY_URL = base + '/privacy';
   var TIMEOUT_MS = 15000;
   var SAFE_URL = /^(https:\/\/|tel:|mailto:)/i;
   // Who the resident is talking to, in the header and the privacy line: never "automated"

@@ -14,7 +14,8 @@ function inspect(page) {
     return {
       xss: window.__xss,
       dangerous: [...root.querySelectorAll('img, script, iframe, object, embed, b, [onerror], [onclick]')].map((e) => e.outerHTML),
-      hrefs: [...root.querySelectorAll('a')].map((a) => a.getAttribute('href')),
+      // Links drawn from message text (the privacy link comes from the page's own settings).
+      hrefs: [...root.querySelectorAll('.ha-msg a')].map((a) => a.getAttribute('href')),
     };
   });
 }
