@@ -27,7 +27,6 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(resource("/api/v1/agent/offline-messages").route(web::get().to(offline_messages)))
         .service(resource("/api/v1/agent/offline-messages/{id}/done").route(web::post().to(offline_done)))
         .service(resource("/api/v1/agent/conversations/{id}").route(web::get().to(conversation)))
-        .service(resource("/api/v1/agent/conversations/{id}/export").route(web::get().to(export)))
         .service(resource("/api/v1/agent/conversations/{id}/events").route(web::get().to(events)))
         .service(resource("/api/v1/agent/conversations/{id}/claim").route(web::post().to(claim)))
         .service(resource("/api/v1/agent/conversations/{id}/messages").route(web::post().to(send)))
@@ -53,7 +52,7 @@ pub fn authorise(state: &AppState, request: &HttpRequest, role: &str) -> Result<
     Ok(agent.clone())
 }
 
-fn agent(state: &AppState, request: &HttpRequest) -> Result<AgentConfig, ApiError> {
+pub(crate) fn agent(state: &AppState, request: &HttpRequest) -> Result<AgentConfig, ApiError> {
     authorise(state, request, "agent")
 }
 
@@ -155,19 +154,6 @@ async fn queue(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpR
 async fn canned(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
     agent(&state, &request)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"replies": state.settings.canned_replies})))
-}
-
-/// A resident who asks by phone what is held about them: the agent exports it for them.
-async fn export(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let me = agent(&state, &request)?;
-    let id = path.into_inner();
-    let snapshot = state.store.load(&id).await?.ok_or_else(ApiError::conversation_not_found)?;
-    tracing::info!(conversation = %id, agent = %me.name, "conversation exported for its resident");
-    Ok(HttpResponse::Ok().json(super::conversations::export_of(&state, &id, snapshot).await?))
 }
 
 async fn conversation(

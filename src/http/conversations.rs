@@ -6,7 +6,7 @@ use rand::RngCore;
 
 use super::change::{MAX_COMMIT_ATTEMPTS, change_conversation, now, system_message};
 use super::live::{self, After};
-use super::wire::{Created, Export, Message, PostFeedback, PostMessage, Transcript, TurnReply};
+use super::wire::{Created, Message, PostFeedback, PostMessage, Transcript, TurnReply};
 use super::{Action, AppState, bearer, resource};
 use crate::engine::{ConversationState, Mode, Reply};
 use crate::error::{ApiError, ErrorCode};
@@ -23,7 +23,6 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .route(web::get().to(transcript))
                 .route(web::delete().to(erase)),
         )
-        .service(resource("/api/v1/conversations/{id}/export").route(web::get().to(export)))
         .service(resource("/api/v1/conversations/{id}/messages").route(web::post().to(post_message)))
         .service(resource("/api/v1/conversations/{id}/feedback").route(web::post().to(feedback)))
         .service(resource("/api/v1/conversations/{id}/events").route(web::get().to(events)))
@@ -56,7 +55,11 @@ fn valid_id(id: &str) -> bool {
 }
 
 /// Loads the conversation if the token is its own; otherwise the same 404 as for no conversation.
-async fn authorised(state: &AppState, request: &HttpRequest, id: &str) -> Result<Snapshot, ApiError> {
+pub(crate) async fn authorised(
+    state: &AppState,
+    request: &HttpRequest,
+    id: &str,
+) -> Result<Snapshot, ApiError> {
     let token = bearer(request, "Send the conversation's token as a Bearer token.")?;
     if !valid_id(id) {
         return Err(ApiError::conversation_not_found());
@@ -192,37 +195,6 @@ async fn transcript(
         queue,
         id,
     }))
-}
-
-async fn export(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let snapshot = authorised(&state, &request, &id).await?;
-    Ok(HttpResponse::Ok().json(export_of(&state, &id, snapshot).await?))
-}
-
-/// Everything stored about one conversation, gathered from every place it is kept.
-pub(crate) async fn export_of(state: &AppState, id: &str, snapshot: Snapshot) -> Result<Export, ApiError> {
-    let messages = state.store.messages(id, 0).await?;
-    let feedback = state.store.feedback(id).await?;
-    let offline_messages =
-        state.store.offline().await?.into_iter().filter(|m| m.conversation.as_deref() == Some(id)).collect();
-    let conversation = snapshot.state;
-    Ok(Export {
-        id: id.to_string(),
-        exported_at: now(),
-        retention_days: state.settings.retention_days,
-        state: conversation.mode.as_str().to_string(),
-        place: conversation.place.map(|p| p.name),
-        topics: conversation.topics,
-        agent: conversation.agent,
-        messages: messages.into_iter().map(Message::from).collect(),
-        feedback,
-        offline_messages,
-    })
 }
 
 async fn erase(

@@ -10,6 +10,7 @@ pub mod live;
 pub(crate) use limits::Action;
 pub mod metrics;
 mod pages;
+mod privacy;
 pub mod wire;
 
 use std::net::TcpListener;
@@ -181,6 +182,7 @@ fn routes(config: &mut web::ServiceConfig) {
         .configure(pages::routes)
         .configure(conversations::routes)
         .configure(agent::routes)
+        .configure(privacy::routes)
         .configure(editor::routes);
 }
 

@@ -1,0 +1,61 @@
+//! What residents can ask about the data kept on them: everything about one conversation as
+//! JSON (a subject access request), by its token or, for a resident who asks by phone, through
+//! an agent. Erasure is `DELETE` on the conversation (conversations.rs).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::change::now;
+use super::wire::{Export, Message};
+use super::{AppState, resource};
+use crate::error::ApiError;
+use crate::store::{ConversationStore, HandoffStore, Snapshot};
+
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .service(resource("/api/v1/conversations/{id}/export").route(web::get().to(export)))
+        .service(resource("/api/v1/agent/conversations/{id}/export").route(web::get().to(export_for_agent)));
+}
+
+async fn export(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let snapshot = super::conversations::authorised(&state, &request, &id).await?;
+    Ok(HttpResponse::Ok().json(export_of(&state, &id, snapshot).await?))
+}
+
+/// Everything stored about one conversation, gathered from every place it is kept.
+async fn export_of(state: &AppState, id: &str, snapshot: Snapshot) -> Result<Export, ApiError> {
+    let messages = state.store.messages(id, 0).await?;
+    let feedback = state.store.feedback(id).await?;
+    let offline_messages =
+        state.store.offline().await?.into_iter().filter(|m| m.conversation.as_deref() == Some(id)).collect();
+    let conversation = snapshot.state;
+    Ok(Export {
+        id: id.to_string(),
+        exported_at: now(),
+        retention_days: state.settings.retention_days,
+        state: conversation.mode.as_str().to_string(),
+        place: conversation.place.map(|p| p.name),
+        topics: conversation.topics,
+        agent: conversation.agent,
+        messages: messages.into_iter().map(Message::from).collect(),
+        feedback,
+        offline_messages,
+    })
+}
+
+/// A resident who asks by phone what is held about them: the agent exports it for them.
+async fn export_for_agent(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let me = super::agent::agent(&state, &request)?;
+    let id = path.into_inner();
+    let snapshot = state.store.load(&id).await?.ok_or_else(ApiError::conversation_not_found)?;
+    tracing::info!(conversation = %id, agent = %me.name, "conversation exported for its resident");
+    Ok(HttpResponse::Ok().json(export_of(&state, &id, snapshot).await?))
+}
