@@ -1,5 +1,6 @@
 //! Work derived from the content, kept on disk between starts: the decline threshold chosen
-//! by cross-validation and, with the encoder, the embeddings of the content's phrasings.
+//! by cross-validation, the weights the matcher learned and, with the encoder, the embeddings
+//! of the content's phrasings.
 //! Each entry is named by a hash of everything it was derived from, so a changed phrase,
 //! model or setting simply misses. The cache is an optimisation: a missing, unreadable or
 //! unwritable cache costs time, never correctness, and is only logged.
@@ -42,6 +43,24 @@ impl Cache {
         let path = self.path(kind, key, "bin");
         if let Err(e) = write_atomically(&self.dir, &path, bytes) {
             tracing::warn!(path = %path.display(), error = %e, "cannot write the cache");
+        }
+    }
+
+    /// Removes all but the `keep` newest entries of a kind, so large entries (learned weights)
+    /// of content versions long replaced do not fill the disk.
+    pub fn keep_newest(&self, kind: &str, keep: usize) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return };
+        let prefix = format!("{kind}-");
+        let mut found: Vec<(std::time::SystemTime, PathBuf)> = entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+            .collect();
+        found.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
+        for (_, path) in found.into_iter().skip(keep) {
+            if let Err(e) = std::fs::remove_file(&path) {
+                tracing::warn!(path = %path.display(), error = %e, "cannot prune the cache");
+            }
         }
     }
 
@@ -140,6 +159,24 @@ mod tests {
         assert_eq!(decode_embeddings(&bytes), Some(embeddings));
         assert_eq!(decode_embeddings(&bytes[..bytes.len() - 1]), None);
         assert_eq!(decode_embeddings(&[]), None);
+    }
+
+    #[test]
+    fn pruning_keeps_the_newest_entries_of_one_kind() {
+        let dir = std::env::temp_dir().join(format!("ha-cache-prune-{}", std::process::id()));
+        let cache = Cache::new(&dir);
+        for key in ["a", "b", "c"] {
+            cache.write_bytes("weights", key, key.as_bytes());
+            // Modification times must differ for "newest" to mean something.
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        cache.write_json("tuning", "a", &1);
+        cache.keep_newest("weights", 2);
+        assert!(cache.read_bytes("weights", "a").is_none());
+        assert_eq!(cache.read_bytes("weights", "b").as_deref(), Some(b"b".as_slice()));
+        assert_eq!(cache.read_bytes("weights", "c").as_deref(), Some(b"c".as_slice()));
+        assert_eq!(cache.read_json::<i32>("tuning", "a"), Some(1), "other kinds are left alone");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -32,9 +32,13 @@ pub enum StartupError {
 /// Folds of the cross-validation that chooses the decline threshold.
 const TUNING_FOLDS: usize = 5;
 
+/// Content versions whose learned weights stay on disk (the running one and the ones before,
+/// for a quick rollback); each is tens of megabytes.
+const WEIGHTS_KEPT: usize = 3;
+
 /// Loads and validates the content, loads the sentence encoder and embeds the content's
 /// phrasings (cached), chooses the decline threshold and the encoder's share (unless the
-/// threshold is set), and trains the engine.
+/// threshold is set; cached), and trains the engine (or loads the weights it learned before).
 pub fn build_engine(settings: &Settings) -> Result<Engine, StartupError> {
     let started = Instant::now();
     let (intent_files, article_files) = content::read_dirs(&settings.intents_dir, &settings.knowledge_dir)?;
@@ -44,25 +48,19 @@ pub fn build_engine(settings: &Settings) -> Result<Engine, StartupError> {
         Some(dir) => Some(content_meaning(&cache, load_encoder(dir)?, &content)),
         None => None,
     };
+    // File names, not paths: the same content read from anywhere is one version.
+    let content_key = fingerprint(intent_files.iter().chain(&article_files).flat_map(|f| {
+        let name = f.path.file_name().unwrap_or_default();
+        [name.as_encoded_bytes(), f.text.as_bytes()]
+    }));
+    let encoder = meaning.as_ref().map_or("none", |m| m.encoder.fingerprint());
+    let code = format!("{encoder}{MATCHER_REVISION}{}", env!("CARGO_PKG_VERSION"));
     let mut match_settings = MatchSettings::default();
     match settings.threshold {
         Some(threshold) => match_settings.threshold = threshold,
         None => {
-            let sources = intent_files.iter().chain(&article_files);
-            let encoder = meaning.as_ref().map_or("none", |m| m.encoder.fingerprint());
-            let settings_text = format!(
-                "{match_settings:?}{TUNING_FOLDS}{encoder}{MATCHER_REVISION}{}",
-                env!("CARGO_PKG_VERSION")
-            );
-            let key = fingerprint(
-                sources
-                    // File names, not paths: the same content read from anywhere is one version.
-                    .flat_map(|f| {
-                        let name = f.path.file_name().unwrap_or_default();
-                        [name.as_encoded_bytes(), f.text.as_bytes()]
-                    })
-                    .chain([settings_text.as_bytes()]),
-            );
+            let settings_text = format!("{match_settings:?}{TUNING_FOLDS}{code}");
+            let key = fingerprint([content_key.as_bytes(), settings_text.as_bytes()]);
             let tuning = cache.read_json::<DeclineTuning>("tuning", &key).unwrap_or_else(|| {
                 let tuning = tune_decline_threshold(&content, match_settings, TUNING_FOLDS, meaning.as_ref());
                 cache.write_json("tuning", &key, &tuning);
@@ -82,16 +80,37 @@ pub fn build_engine(settings: &Settings) -> Result<Engine, StartupError> {
             match_settings.encoder_below = tuning.encoder_below;
         }
     }
-    let engine = Engine::build_with_meaning(content, match_settings, meaning.as_ref())?;
+    // The learned weights: loading them instead of training keeps a restart under a second.
+    // Keyed by this build too: weights from other training code must never be loaded.
+    let weights_text = format!("{match_settings:?}{code}{}", build_identity());
+    let weights_key = fingerprint([content_key.as_bytes(), weights_text.as_bytes()]);
+    let learned = cache.read_bytes("weights", &weights_key);
+    let engine = Engine::build_or_load(content, match_settings, meaning.as_ref(), learned.as_deref())?;
+    drop(learned);
+    if !engine.weights_loaded() {
+        cache.write_bytes("weights", &weights_key, &engine.learned_weights());
+        cache.keep_newest("weights", WEIGHTS_KEPT);
+    }
     tracing::info!(
         intents = engine.content.intents.len(),
         articles = engine.content.articles.len(),
         features = engine.matcher.feature_count(),
         encoder = engine.matcher.has_encoder(),
+        weights_loaded = engine.weights_loaded(),
         millis = started.elapsed().as_millis() as u64,
         "content loaded and matcher trained"
     );
     Ok(engine)
+}
+
+/// The running executable's size and modification time: a new build, a new identity.
+fn build_identity() -> String {
+    let metadata = std::env::current_exe().and_then(std::fs::metadata);
+    match metadata {
+        Ok(m) => format!("{}{:?}", m.len(), m.modified().ok()),
+        // Unknown: a key no other start shares, so nothing is loaded that may not fit.
+        Err(_) => format!("{:?}", std::time::SystemTime::now()),
+    }
 }
 
 pub fn load_encoder(dir: &Path) -> Result<Arc<Encoder>, StartupError> {

@@ -67,6 +67,27 @@ impl Classifier {
         ranking
     }
 
+    /// The weights (feature-major) and the biases, as [`Classifier::from_parts`] takes them.
+    pub fn parts(&self) -> (&[f32], &[f32]) {
+        (&self.weights, &self.bias)
+    }
+
+    /// A classifier from weights learned before; None unless the weights hold a whole row of
+    /// one weight a class for every feature.
+    pub fn from_parts(weights: Vec<f32>, bias: Vec<f32>) -> Option<Self> {
+        let classes = bias.len();
+        (classes > 0 && weights.len().is_multiple_of(classes)).then_some(Self { classes, weights, bias })
+    }
+
+    /// How many features the weights cover.
+    pub fn features(&self) -> usize {
+        self.weights.len() / self.classes.max(1)
+    }
+
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
+
     /// Memory held by the weights, for the figures in BENCHMARKS.md.
     pub fn weight_bytes(&self) -> usize {
         (self.weights.len() + self.bias.len()) * std::mem::size_of::<f32>()

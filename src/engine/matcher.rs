@@ -11,6 +11,7 @@ use super::encoder::Encoder;
 use super::entities::without_personal_data;
 use super::features::{FeatureSettings, SparseVector, Vectoriser};
 use super::knowledge::Knowledge;
+use super::learned::{LearnedView, LearnedWeights};
 use super::network::{Network, NetworkSettings};
 use super::normalise::{Normalised, Normaliser};
 
@@ -228,6 +229,7 @@ pub struct Matcher {
     semantic: Option<Semantic>,
     /// Messages the encoder was run for, to report the cascade's share.
     encoder_runs: AtomicUsize,
+    weights_loaded: bool,
     pub settings: MatchSettings,
 }
 
@@ -242,6 +244,20 @@ impl Matcher {
         meaning: Option<Meaning>,
         settings: MatchSettings,
     ) -> Self {
+        Self::train_or_load(normaliser, examples, declines, knowledge, meaning, settings, None)
+    }
+
+    /// [`Matcher::train`], taking `learned` weights instead of training when they fit these
+    /// examples (the same features, labels and models); weights that do not fit are ignored.
+    pub fn train_or_load(
+        normaliser: Normaliser,
+        examples: &[Example],
+        declines: &[String],
+        knowledge: Option<Knowledge>,
+        meaning: Option<Meaning>,
+        settings: MatchSettings,
+        learned: Option<LearnedWeights>,
+    ) -> Self {
         let mut label_index: HashMap<&str, usize> = HashMap::new();
         let mut labels = Vec::new();
         for example in examples {
@@ -252,38 +268,65 @@ impl Matcher {
         }
         let normalised: Vec<Normalised> = examples.iter().map(|e| normaliser.normalise(&e.text)).collect();
         let vectoriser = Vectoriser::fit(settings.features, &normalised);
-        // Consumed here: the texts are not needed while the models train.
-        let training: Vec<_> = normalised
-            .into_iter()
-            .zip(examples)
-            .map(|(n, e)| (vectoriser.transform(&n), label_index[e.label.as_str()]))
-            .collect();
         let (features, classes) = (vectoriser.len(), labels.len());
-        // The models are independent: train them side by side, the network on its own core.
-        let (classifier, network, semantic) = std::thread::scope(|scope| {
-            let network = (settings.network_share > 0.0)
-                .then(|| scope.spawn(|| Network::train(&settings.network, features, classes, &training)));
-            let classifier = Classifier::train(&settings.training, features, classes, &training);
-            let semantic = meaning.filter(|m| m.embeddings.len() == examples.len()).map(|meaning| {
-                let embedded: Vec<(SparseVector, usize)> = meaning
-                    .embeddings
-                    .iter()
-                    .zip(examples)
-                    .map(|(e, example)| (embedding_features(e), label_index[example.label.as_str()]))
-                    .collect();
-                let dims = meaning.encoder.dims();
-                let classifier = Classifier::train(&settings.encoder_training, dims, classes, &embedded);
-                let phrases = meaning
-                    .embeddings
+        let meaning = meaning.filter(|m| m.embeddings.len() == examples.len());
+        let phrases = |meaning: &Meaning| -> Vec<(Vec<f32>, usize)> {
+            meaning
+                .embeddings
+                .iter()
+                .zip(examples)
+                .map(|(e, x)| (e.clone(), label_index[x.label.as_str()]))
+                .collect()
+        };
+        let fits = |w: &LearnedWeights| {
+            let dims = meaning.as_ref().map(|m| m.encoder.dims());
+            (w.classifier.features(), w.classifier.classes()) == (features, classes)
+                && w.network.as_ref().map(|n| (n.features(), n.classes()))
+                    == (settings.network_share > 0.0).then_some((features, classes))
+                && w.semantic.as_ref().map(|c| (c.features(), c.classes())) == dims.map(|d| (d, classes))
+        };
+        let learned = learned.filter(fits);
+        let weights_loaded = learned.is_some();
+        let (classifier, network, semantic) = match learned {
+            Some(learned) => {
+                let semantic = meaning.zip(learned.semantic).map(|(meaning, classifier)| Semantic {
+                    phrases: phrases(&meaning),
+                    encoder: meaning.encoder,
+                    classifier,
+                });
+                (learned.classifier, learned.network, semantic)
+            }
+            None => {
+                // Consumed here: the texts are not needed while the models train.
+                let training: Vec<_> = normalised
                     .into_iter()
                     .zip(examples)
-                    .map(|(e, example)| (e, label_index[example.label.as_str()]))
+                    .map(|(n, e)| (vectoriser.transform(&n), label_index[e.label.as_str()]))
                     .collect();
-                Semantic { encoder: meaning.encoder, classifier, phrases }
-            });
-            let network = network.map(|n| n.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
-            (classifier, network, semantic)
-        });
+                // The models are independent: train them side by side, the network on its own core.
+                std::thread::scope(|scope| {
+                    let network = (settings.network_share > 0.0).then(|| {
+                        scope.spawn(|| Network::train(&settings.network, features, classes, &training))
+                    });
+                    let classifier = Classifier::train(&settings.training, features, classes, &training);
+                    let semantic = meaning.map(|meaning| {
+                        let embedded: Vec<(SparseVector, usize)> = meaning
+                            .embeddings
+                            .iter()
+                            .zip(examples)
+                            .map(|(e, example)| (embedding_features(e), label_index[example.label.as_str()]))
+                            .collect();
+                        let dims = meaning.encoder.dims();
+                        let classifier =
+                            Classifier::train(&settings.encoder_training, dims, classes, &embedded);
+                        Semantic { phrases: phrases(&meaning), encoder: meaning.encoder, classifier }
+                    });
+                    let network =
+                        network.map(|n| n.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+                    (classifier, network, semantic)
+                })
+            }
+        };
         let decline_labels = labels.iter().map(|l| l == OUT_OF_SCOPE || declines.contains(l)).collect();
         Self {
             normaliser,
@@ -295,7 +338,22 @@ impl Matcher {
             knowledge,
             semantic,
             encoder_runs: AtomicUsize::new(0),
+            weights_loaded,
             settings,
+        }
+    }
+
+    /// Whether the weights were given (learned before) rather than trained here.
+    pub fn weights_loaded(&self) -> bool {
+        self.weights_loaded
+    }
+
+    /// The weights this matcher learned, to keep for the next start.
+    pub fn learned(&self) -> LearnedView<'_> {
+        LearnedView {
+            classifier: &self.classifier,
+            network: self.network.as_ref(),
+            semantic: self.semantic.as_ref().map(|s| &s.classifier),
         }
     }
 

@@ -10,6 +10,7 @@ pub mod entities;
 pub mod features;
 pub mod follow_up;
 pub mod knowledge;
+pub mod learned;
 pub mod matcher;
 pub mod network;
 pub mod normalise;
@@ -142,6 +143,21 @@ impl Engine {
         settings: MatchSettings,
         meaning: Option<&ContentMeaning>,
     ) -> Result<Self, EngineError> {
+        Self::build_or_load(content, settings, meaning, None)
+    }
+
+    /// [`Engine::build_with_meaning`], taking the weights learned by an earlier build
+    /// ([`Engine::learned_weights`], as safetensors bytes) instead of training, when they fit.
+    pub fn build_or_load(
+        content: Content,
+        settings: MatchSettings,
+        meaning: Option<&ContentMeaning>,
+        learned: Option<&[u8]>,
+    ) -> Result<Self, EngineError> {
+        let (learned_topics, learned_facets) = match learned.and_then(learned::from_safetensors) {
+            Some((topics, facets)) => (Some(topics), facets),
+            None => (None, None),
+        };
         let examples = training_examples(&content);
         let declines: Vec<String> =
             content.intents.iter().filter(|i| i.scope == Scope::Elsewhere).map(|i| i.id.clone()).collect();
@@ -149,7 +165,15 @@ impl Engine {
             if content.articles.is_empty() { None } else { Some(Knowledge::build(&content.articles)?) };
         let normaliser = Normaliser::new(&content.synonyms);
         let meaning = meaning.and_then(|m| m.of(&examples));
-        let matcher = Matcher::train(normaliser, &examples, &declines, knowledge, meaning, settings);
+        let matcher = Matcher::train_or_load(
+            normaliser,
+            &examples,
+            &declines,
+            knowledge,
+            meaning,
+            settings,
+            learned_topics,
+        );
         let facet_examples: Vec<Example> = content
             .facets
             .iter()
@@ -157,7 +181,8 @@ impl Engine {
             .collect();
         let facets = (!facet_examples.is_empty()).then(|| {
             let settings = MatchSettings { network_share: 0.0, ..settings };
-            Matcher::train(Normaliser::new(&content.synonyms), &facet_examples, &[], None, None, settings)
+            let normaliser = Normaliser::new(&content.synonyms);
+            Matcher::train_or_load(normaliser, &facet_examples, &[], None, None, settings, learned_facets)
         });
         let emergency = match &content.emergency {
             Some(e) if !e.patterns.is_empty() => Some(RegexSet::new(&e.patterns)?),
@@ -170,6 +195,17 @@ impl Engine {
         let gazetteer = Gazetteer::new(&content.districts);
         let redactor = redact::Redactor::new(published_numbers(&content));
         Ok(Self { content, matcher, facets, details, gazetteer, emergency, redactor })
+    }
+
+    /// Whether the matchers' weights were loaded rather than trained.
+    pub fn weights_loaded(&self) -> bool {
+        self.matcher.weights_loaded() && self.facets.as_ref().is_none_or(Matcher::weights_loaded)
+    }
+
+    /// The weights the engine's matchers learned, as safetensors bytes for
+    /// [`Engine::build_or_load`].
+    pub fn learned_weights(&self) -> Vec<u8> {
+        learned::to_safetensors(self.matcher.learned(), self.facets.as_ref().map(Matcher::learned))
     }
 
     /// `text` with personal data replaced by labels ("[phone]"), as it may be stored or logged.

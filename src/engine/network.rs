@@ -101,6 +101,36 @@ impl Network {
         scores
     }
 
+    /// The input weights, hidden biases, output weights and output biases, as
+    /// [`Network::from_parts`] takes them.
+    pub fn parts(&self) -> (&[f32], &[f32], &[f32], &[f32]) {
+        (&self.input, &self.hidden_bias, &self.output, &self.output_bias)
+    }
+
+    /// A network from weights learned before; None when the blocks' sizes disagree.
+    pub fn from_parts(
+        input: Vec<f32>,
+        hidden_bias: Vec<f32>,
+        output: Vec<f32>,
+        output_bias: Vec<f32>,
+    ) -> Option<Self> {
+        let (hidden, classes) = (hidden_bias.len(), output_bias.len());
+        let fits = hidden > 0
+            && classes > 0
+            && input.len().is_multiple_of(hidden)
+            && output.len() == hidden * classes;
+        fits.then_some(Self { hidden, classes, input, hidden_bias, output, output_bias })
+    }
+
+    /// How many features the input weights cover.
+    pub fn features(&self) -> usize {
+        self.input.len() / self.hidden.max(1)
+    }
+
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
+
     pub fn weight_bytes(&self) -> usize {
         (self.input.len() + self.hidden_bias.len() + self.output.len() + self.output_bias.len())
             * std::mem::size_of::<f32>()

@@ -254,3 +254,28 @@ fn immediate_danger_leads_with_999_and_ordinary_questions_do_not() {
         assert!(turn.replies.iter().all(|r| &r.text != emergency), "{ordinary} got the emergency line");
     }
 }
+
+#[test]
+fn weights_learned_once_are_loaded_at_the_next_start_and_answer_the_same() {
+    use herts_assistant::engine::Engine;
+    let trained = Engine::build(shipped(), Default::default()).unwrap();
+    assert!(!trained.weights_loaded());
+    let bytes = trained.learned_weights();
+    let loaded = Engine::build_or_load(shipped(), Default::default(), None, Some(&bytes)).unwrap();
+    assert!(loaded.weights_loaded());
+    for text in [
+        "when do the bins get collected in stevenage",
+        "my mum keeps falling and can't manage the stairs any more",
+        "what does it cost",
+        "how do I renew my passport",
+    ] {
+        assert_eq!(trained.explain(text), loaded.explain(text), "{text}");
+    }
+    // Content that changed has other features: its old weights must not be loaded.
+    let mut changed = shipped();
+    changed.intents[0].examples.push("a zebra crossing near the quarry".to_string());
+    let retrained = Engine::build_or_load(changed, Default::default(), None, Some(&bytes)).unwrap();
+    assert!(!retrained.weights_loaded());
+    assert!(herts_assistant::engine::learned::from_safetensors(b"not weights").is_none());
+    assert!(herts_assistant::engine::learned::from_safetensors(&bytes[..bytes.len() / 2]).is_none());
+}
