@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::handoff::hours::{Team, default_bank_holidays, default_teams};
+use crate::store::Retention;
 
 #[derive(Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -27,6 +28,12 @@ pub struct Settings {
     pub knowledge_dir: PathBuf,
     /// `HA_RETENTION_DAYS`: how long a conversation is kept after its last message.
     pub retention_days: u64,
+    /// `HA_OFFLINE_RETENTION_DAYS`: how long a message left for a closed team (a name, a
+    /// contact and a question) is kept if nobody handles it; handled ones go at once.
+    pub offline_retention_days: u64,
+    /// `HA_INSIGHT_RETENTION_DAYS`: how long an unanswered question (redacted) stays in the
+    /// editors' list.
+    pub insight_retention_days: u64,
     /// `HA_MAX_TEXT_CHARS`: the longest message a resident may send.
     pub max_text_chars: usize,
     /// `HA_MAX_BODY_BYTES`: the largest request body read; larger gets 413.
@@ -121,6 +128,8 @@ impl std::fmt::Debug for Settings {
             .field("intents_dir", &self.intents_dir)
             .field("knowledge_dir", &self.knowledge_dir)
             .field("retention_days", &self.retention_days)
+            .field("offline_retention_days", &self.offline_retention_days)
+            .field("insight_retention_days", &self.insight_retention_days)
             .field("max_text_chars", &self.max_text_chars)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("rate_limit", &self.rate_limit)
@@ -224,6 +233,8 @@ impl Default for Settings {
             intents_dir: "intents".into(),
             knowledge_dir: "knowledge-base".into(),
             retention_days: 30,
+            offline_retention_days: 30,
+            insight_retention_days: 90,
             max_text_chars: 1000,
             max_body_bytes: 16 * 1024,
             rate_limit: 60,
@@ -263,8 +274,13 @@ pub enum ConfigError {
 }
 
 impl Settings {
-    pub fn retention(&self) -> Duration {
-        Duration::from_secs(self.retention_days * 24 * 3600)
+    pub fn retention(&self) -> Retention {
+        let days = |n: u64| Duration::from_secs(n * 24 * 3600);
+        Retention {
+            conversations: days(self.retention_days),
+            offline_messages: days(self.offline_retention_days),
+            insights: days(self.insight_retention_days),
+        }
     }
 
     /// Defaults, then the file named by `HA_CONFIG`, then `HA_*` variables.
@@ -301,6 +317,12 @@ impl Settings {
         }
         if let Some(v) = var("HA_RETENTION_DAYS") {
             settings.retention_days = parse("HA_RETENTION_DAYS", v)?;
+        }
+        if let Some(v) = var("HA_OFFLINE_RETENTION_DAYS") {
+            settings.offline_retention_days = parse("HA_OFFLINE_RETENTION_DAYS", v)?;
+        }
+        if let Some(v) = var("HA_INSIGHT_RETENTION_DAYS") {
+            settings.insight_retention_days = parse("HA_INSIGHT_RETENTION_DAYS", v)?;
         }
         if let Some(v) = var("HA_MAX_TEXT_CHARS") {
             settings.max_text_chars = parse("HA_MAX_TEXT_CHARS", v)?;
@@ -418,6 +440,8 @@ impl Settings {
         }
         for (name, value) in [
             ("retention_days", self.retention_days as usize),
+            ("offline_retention_days", self.offline_retention_days as usize),
+            ("insight_retention_days", self.insight_retention_days as usize),
             ("max_text_chars", self.max_text_chars),
             ("rate_limit", self.rate_limit as usize),
             ("max_streams", self.max_streams),
@@ -510,6 +534,7 @@ mod tests {
                 "agents[0].token_sha256",
             ),
             ("retention_days = 0\n".to_string(), "retention_days"),
+            ("offline_retention_days = 0\n".to_string(), "offline_retention_days"),
         ] {
             let error = with(&toml).unwrap_err().to_string();
             assert!(error.contains(named), "{toml}: {error}");

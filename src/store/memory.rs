@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use super::{
     ClaimOutcome, CommitOutcome, ConversationStore, Feedback, HandoffStore, InsightStore, NewMessage,
-    OfflineMessage, Snapshot, StoreError, StoredMessage, TYPING_TTL, Typing, UNANSWERED_KEPT, Unanswered,
-    Waiters,
+    OfflineMessage, Retention, Snapshot, StoreError, StoredMessage, TYPING_TTL, Typing, UNANSWERED_KEPT,
+    Unanswered, Waiters,
 };
 use crate::engine::ConversationState;
 
@@ -23,7 +23,7 @@ struct Record {
 #[derive(Clone)]
 pub struct MemoryStore {
     inner: Arc<Mutex<Inner>>,
-    retention: Duration,
+    retention: Retention,
     /// Rung on every write to a conversation.
     waiters: Waiters,
 }
@@ -34,8 +34,10 @@ struct Handoff {
     claims: HashMap<String, String>,
     presence: HashMap<String, (String, Instant)>,
     typing: HashMap<(String, bool), Instant>,
-    offline: Vec<OfflineMessage>,
-    unanswered: std::collections::VecDeque<Unanswered>,
+    /// Each with the time it expires.
+    offline: Vec<(Instant, OfflineMessage)>,
+    /// Newest first, each with the time it expires.
+    unanswered: std::collections::VecDeque<(Instant, Unanswered)>,
 }
 
 struct Inner {
@@ -45,7 +47,7 @@ struct Inner {
 }
 
 impl MemoryStore {
-    pub fn new(retention: Duration) -> Self {
+    pub fn new(retention: Retention) -> Self {
         Self {
             inner: Arc::new(Mutex::new(Inner {
                 records: HashMap::new(),
@@ -65,7 +67,7 @@ impl MemoryStore {
         if inner.records.get(id).is_some_and(|r| r.expires <= now) {
             inner.records.remove(id);
         }
-        let retention = self.retention;
+        let retention = self.retention.conversations;
         inner.records.get_mut(id).map(|record| f(record, retention))
     }
 }
@@ -105,7 +107,7 @@ impl ConversationStore for MemoryStore {
             version: 0,
             messages: Vec::new(),
             feedback: Vec::new(),
-            expires: now + self.retention,
+            expires: now + self.retention.conversations,
         };
         let stored = append(&mut record, messages);
         inner.records.insert(id.to_string(), record);
@@ -257,13 +259,20 @@ impl HandoffStore for MemoryStore {
     }
 
     async fn add_offline(&self, message: OfflineMessage) -> Result<(), StoreError> {
-        self.handoff(|h| h.offline.push(message));
+        let expires = Instant::now() + self.retention.offline_messages;
+        self.handoff(|h| {
+            sweep_offline(h);
+            h.offline.push((expires, message));
+        });
         Ok(())
     }
 
     async fn offline(&self) -> Result<Vec<OfflineMessage>, StoreError> {
+        let mut messages = self.handoff(|h| {
+            sweep_offline(h);
+            h.offline.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>()
+        });
         // Oldest first, as the Redis store lists them.
-        let mut messages = self.handoff(|h| h.offline.clone());
         messages.sort_by(|a, b| a.at.cmp(&b.at));
         Ok(messages)
     }
@@ -271,7 +280,7 @@ impl HandoffStore for MemoryStore {
     async fn mark_offline_done(&self, id: &str) -> Result<bool, StoreError> {
         Ok(self.handoff(|h| {
             let before = h.offline.len();
-            h.offline.retain(|m| m.id != id);
+            h.offline.retain(|(_, m)| m.id != id);
             h.offline.len() < before
         }))
     }
@@ -279,7 +288,7 @@ impl HandoffStore for MemoryStore {
     async fn forget_offline_of(&self, conversation: &str) -> Result<usize, StoreError> {
         Ok(self.handoff(|h| {
             let before = h.offline.len();
-            h.offline.retain(|m| m.conversation.as_deref() != Some(conversation));
+            h.offline.retain(|(_, m)| m.conversation.as_deref() != Some(conversation));
             before - h.offline.len()
         }))
     }
@@ -291,14 +300,33 @@ impl HandoffStore for MemoryStore {
 
 impl InsightStore for MemoryStore {
     async fn record_unanswered(&self, question: Unanswered) -> Result<(), StoreError> {
+        let expires = Instant::now() + self.retention.insights;
         self.handoff(|h| {
-            h.unanswered.push_front(question);
+            sweep_unanswered(h);
+            h.unanswered.push_front((expires, question));
             h.unanswered.truncate(UNANSWERED_KEPT);
         });
         Ok(())
     }
 
     async fn unanswered(&self, limit: usize) -> Result<Vec<Unanswered>, StoreError> {
-        Ok(self.handoff(|h| h.unanswered.iter().take(limit).cloned().collect()))
+        Ok(self.handoff(|h| {
+            sweep_unanswered(h);
+            h.unanswered.iter().take(limit).map(|(_, q)| q.clone()).collect()
+        }))
+    }
+}
+
+/// Messages for a closed team go when their own retention runs out.
+fn sweep_offline(handoff: &mut Handoff) {
+    let now = Instant::now();
+    handoff.offline.retain(|(expires, _)| *expires > now);
+}
+
+/// Unanswered questions are newest first, so the expired ones are at the back.
+fn sweep_unanswered(handoff: &mut Handoff) {
+    let now = Instant::now();
+    while handoff.unanswered.back().is_some_and(|(expires, _)| *expires <= now) {
+        handoff.unanswered.pop_back();
     }
 }

@@ -13,6 +13,7 @@ mod redis;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
 use tokio::sync::Notify;
 
@@ -108,6 +109,24 @@ pub enum StoreError {
     Unavailable(String),
     #[error("a stored record could not be read: {0}")]
     Corrupt(String),
+}
+
+/// How long each kind of data is kept. A conversation (its messages, state and feedback) is
+/// kept for its period after its last message; a message left for a closed team and an
+/// unanswered question are each kept for theirs after they were written, whatever else
+/// happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub conversations: Duration,
+    pub offline_messages: Duration,
+    pub insights: Duration,
+}
+
+impl Retention {
+    /// The same period for every kind (tests).
+    pub fn all(period: Duration) -> Self {
+        Self { conversations: period, offline_messages: period, insights: period }
+    }
 }
 
 /// Where conversations live. Every record expires after the retention period, renewed on each

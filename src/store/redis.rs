@@ -1,7 +1,8 @@
 //! The Redis store. Keys carry a hash tag per conversation (`conv:{<id>}:...`) so that every
 //! script touches one slot and the same code runs on Redis Cluster. Each key has the retention
-//! period as its TTL, renewed on every write. Messages are a Redis Stream whose entry ids are
-//! `0-<n>`, so a reader resumes from the last id it saw.
+//! period as its TTL, renewed on every write; messages for a closed team and unanswered
+//! questions each expire on their own (their expiry kept beside them, swept on every use). Messages
+//! are a Redis Stream whose entry ids are `0-<n>`, so a reader resumes from the last id it saw.
 //! Over 400 lines: one type implements the three store traits over one connection and one
 //! key scheme, and its atomic steps are Lua scripts that belong with the methods running them.
 
@@ -15,8 +16,8 @@ use std::sync::{Arc, LazyLock, OnceLock};
 
 use super::{
     ClaimOutcome, CommitOutcome, ConversationStore, Feedback, HandoffStore, InsightStore, NewMessage,
-    OfflineMessage, Snapshot, StoreError, StoredMessage, TYPING_TTL, Typing, UNANSWERED_KEPT, Unanswered,
-    Waiters,
+    OfflineMessage, Retention, Snapshot, StoreError, StoredMessage, TYPING_TTL, Typing, UNANSWERED_KEPT,
+    Unanswered, Waiters,
 };
 use crate::engine::ConversationState;
 
@@ -61,6 +62,48 @@ static CREATE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(CREATE));
 static COMMIT_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(COMMIT));
 static FEEDBACK_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(FEEDBACK));
 static CLAIM_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(CLAIM));
+static SWEEP_OFFLINE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(SWEEP_OFFLINE));
+static RECORD_UNANSWERED_SCRIPT: LazyLock<Script> =
+    LazyLock::new(|| Script::new(&format!("{DROP_EXPIRED_UNANSWERED}{RECORD_UNANSWERED}")));
+static READ_UNANSWERED_SCRIPT: LazyLock<Script> =
+    LazyLock::new(|| Script::new(&format!("{DROP_EXPIRED_UNANSWERED}{READ_UNANSWERED}")));
+
+/// The unanswered list is newest first and each item starts with its expiry time, so the
+/// expired ones are the list's tail: popped until the last one is still current.
+/// ARGV[#ARGV] is the time now in milliseconds.
+const DROP_EXPIRED_UNANSWERED: &str = r"
+local now = tonumber(ARGV[#ARGV])
+while true do
+  local last = redis.call('LINDEX', KEYS[1], -1)
+  if not last then break end
+  local expires = tonumber(string.match(last, '^(%d+)|'))
+  if expires == nil or expires > now then break end
+  redis.call('RPOP', KEYS[1])
+end
+";
+
+/// ARGV: the item, how many to keep, the key's TTL in seconds, now.
+const RECORD_UNANSWERED: &str = r"
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+";
+
+/// ARGV: how many to read, now.
+const READ_UNANSWERED: &str = r"
+return redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+";
+
+/// Removes the messages for a closed team whose expiry (score) has passed, a bounded batch at
+/// a time (each read and write sweeps again).
+const SWEEP_OFFLINE: &str = r"
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 500)
+if #expired > 0 then
+  redis.call('HDEL', KEYS[1], unpack(expired))
+  redis.call('ZREM', KEYS[2], unpack(expired))
+end
+return #expired
+";
 
 /// Adds feedback only to a conversation that still exists.
 const FEEDBACK: &str = r"
@@ -75,7 +118,7 @@ pub struct RedisStore {
     client: redis::Client,
     connection: ConnectionManager,
     prefix: String,
-    retention: Duration,
+    retention: Retention,
     waiters: Waiters,
     /// The task that turns published events into rung bells, started on first use.
     listener: Arc<OnceLock<()>>,
@@ -92,7 +135,7 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
 impl RedisStore {
     /// Connects lazily: the service starts even while Redis is down, answers 503 until it is
     /// back, and reconnects by itself.
-    pub fn new(url: &str, prefix: &str, retention: Duration) -> Result<Self, StoreError> {
+    pub fn new(url: &str, prefix: &str, retention: Retention) -> Result<Self, StoreError> {
         let client = redis::Client::open(url).map_err(unavailable)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
@@ -127,6 +170,46 @@ impl RedisStore {
 
     fn global(&self, name: &str) -> String {
         format!("{}{name}", self.prefix)
+    }
+
+    /// Messages for a closed team by id, and their expiry times (a sorted set). One hash tag,
+    /// so the script that sweeps both stays in one slot.
+    fn offline_keys(&self) -> (String, String) {
+        (self.global("{offline}:messages"), self.global("{offline}:expiry"))
+    }
+
+    /// Unanswered questions, newest first, each as `<expiry ms>|<json>`.
+    fn unanswered_key(&self) -> String {
+        self.global("unanswered:timed")
+    }
+
+    /// Removes the messages for a closed team whose own retention has run out.
+    async fn sweep_offline(&self) -> Result<(), StoreError> {
+        let (messages, expiry) = self.offline_keys();
+        let mut connection = self.connection.clone();
+        let _: i64 = SWEEP_OFFLINE_SCRIPT
+            .key(&messages)
+            .key(&expiry)
+            .arg(now_millis())
+            .invoke_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn remove_offline(&self, ids: &[&str]) -> Result<usize, StoreError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let (messages, expiry) = self.offline_keys();
+        let mut connection = self.connection.clone();
+        let (removed, _): (usize, usize) = redis::pipe()
+            .hdel(&messages, ids)
+            .zrem(&expiry, ids)
+            .query_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        Ok(removed)
     }
 
     async fn publish(&self, what: &str) -> Result<(), StoreError> {
@@ -196,9 +279,19 @@ impl RedisStore {
         invocation.invoke_async(&mut connection).await.map_err(unavailable)
     }
 
+    /// A conversation's keys' TTL, in seconds.
     fn ttl(&self) -> u64 {
-        self.retention.as_secs().max(1)
+        seconds(self.retention.conversations)
     }
+}
+
+/// A period as a key's TTL: whole seconds, at least one.
+fn seconds(period: Duration) -> u64 {
+    period.as_secs().max(1)
+}
+
+fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 /// The conversation id inside a key like `prefix:conv:{<id>}:meta`.
@@ -427,12 +520,20 @@ impl HandoffStore for RedisStore {
 
     async fn add_offline(&self, message: OfflineMessage) -> Result<(), StoreError> {
         let json = serde_json::to_string(&message).map_err(corrupt)?;
-        let key = self.global("offline");
+        let (messages, expiry) = self.offline_keys();
+        let period = self.retention.offline_messages;
         let mut connection = self.connection.clone();
+        self.sweep_offline().await?;
+        // The keys' TTL only ends a list nobody has written to for a whole period; each
+        // message's own expiry is its score in the second key, swept on every read and write.
         let _: () = redis::pipe()
-            .hset(&key, &message.id, json)
+            .hset(&messages, &message.id, json)
             .ignore()
-            .expire(&key, self.ttl() as i64)
+            .zadd(&expiry, &message.id, now_millis() + period.as_millis() as i64)
+            .ignore()
+            .expire(&messages, seconds(period) as i64)
+            .ignore()
+            .expire(&expiry, seconds(period) as i64)
             .ignore()
             .query_async(&mut connection)
             .await
@@ -441,9 +542,10 @@ impl HandoffStore for RedisStore {
     }
 
     async fn offline(&self) -> Result<Vec<OfflineMessage>, StoreError> {
+        self.sweep_offline().await?;
         let mut connection = self.connection.clone();
         let all: std::collections::HashMap<String, String> =
-            connection.hgetall(self.global("offline")).await.map_err(unavailable)?;
+            connection.hgetall(self.offline_keys().0).await.map_err(unavailable)?;
         let mut messages: Vec<OfflineMessage> =
             all.values().map(|json| serde_json::from_str(json).map_err(corrupt)).collect::<Result<_, _>>()?;
         messages.sort_by(|a, b| a.at.cmp(&b.at));
@@ -451,29 +553,22 @@ impl HandoffStore for RedisStore {
     }
 
     async fn mark_offline_done(&self, id: &str) -> Result<bool, StoreError> {
-        let mut connection = self.connection.clone();
-        let removed: i64 = connection.hdel(self.global("offline"), id).await.map_err(unavailable)?;
-        Ok(removed > 0)
+        self.remove_offline(&[id]).await.map(|removed| removed > 0)
     }
 
     async fn forget_offline_of(&self, conversation: &str) -> Result<usize, StoreError> {
-        let key = self.global("offline");
         let mut connection = self.connection.clone();
         let all: std::collections::HashMap<String, String> =
-            connection.hgetall(&key).await.map_err(unavailable)?;
-        let theirs: Vec<&String> = all
+            connection.hgetall(self.offline_keys().0).await.map_err(unavailable)?;
+        let theirs: Vec<&str> = all
             .iter()
             .filter(|(_, json)| {
                 serde_json::from_str::<OfflineMessage>(json)
                     .is_ok_and(|m| m.conversation.as_deref() == Some(conversation))
             })
-            .map(|(id, _)| id)
+            .map(|(id, _)| id.as_str())
             .collect();
-        if theirs.is_empty() {
-            return Ok(0);
-        }
-        let removed: usize = connection.hdel(&key, theirs).await.map_err(unavailable)?;
-        Ok(removed)
+        self.remove_offline(&theirs).await
     }
 
     fn watch(&self, id: &str) -> Arc<tokio::sync::Notify> {
@@ -487,16 +582,16 @@ impl HandoffStore for RedisStore {
 impl InsightStore for RedisStore {
     async fn record_unanswered(&self, question: Unanswered) -> Result<(), StoreError> {
         let json = serde_json::to_string(&question).map_err(corrupt)?;
-        let key = self.global("unanswered");
+        let period = self.retention.insights;
+        let expires = now_millis() + period.as_millis() as i64;
         let mut connection = self.connection.clone();
-        let _: () = redis::pipe()
-            .lpush(&key, json)
-            .ignore()
-            .ltrim(&key, 0, UNANSWERED_KEPT as isize - 1)
-            .ignore()
-            .expire(&key, self.ttl() as i64)
-            .ignore()
-            .query_async(&mut connection)
+        let _: () = RECORD_UNANSWERED_SCRIPT
+            .key(self.unanswered_key())
+            .arg(format!("{expires}|{json}"))
+            .arg(UNANSWERED_KEPT)
+            .arg(seconds(period))
+            .arg(now_millis())
+            .invoke_async(&mut connection)
             .await
             .map_err(unavailable)?;
         Ok(())
@@ -504,10 +599,19 @@ impl InsightStore for RedisStore {
 
     async fn unanswered(&self, limit: usize) -> Result<Vec<Unanswered>, StoreError> {
         let mut connection = self.connection.clone();
-        let items: Vec<String> = connection
-            .lrange(self.global("unanswered"), 0, limit.max(1) as isize - 1)
+        let items: Vec<String> = READ_UNANSWERED_SCRIPT
+            .key(self.unanswered_key())
+            .arg(limit.max(1))
+            .arg(now_millis())
+            .invoke_async(&mut connection)
             .await
             .map_err(unavailable)?;
-        items.iter().map(|json| serde_json::from_str(json).map_err(corrupt)).collect()
+        items
+            .iter()
+            .map(|item| {
+                let json = item.split_once('|').map_or(item.as_str(), |(_, json)| json);
+                serde_json::from_str(json).map_err(corrupt)
+            })
+            .collect()
     }
 }

@@ -4,7 +4,7 @@
 use herts_assistant::engine::{ConversationState, Mode};
 use herts_assistant::store::{
     ClaimOutcome, CommitOutcome, ConversationStore, Feedback, HandoffStore, InsightStore, MemoryStore,
-    NewMessage, OfflineMessage, RedisStore, Role, UNANSWERED_KEPT, Unanswered,
+    NewMessage, OfflineMessage, RedisStore, Retention, Role, UNANSWERED_KEPT, Unanswered,
 };
 use std::time::Duration;
 
@@ -54,12 +54,13 @@ async fn suite(store: impl ConversationStore) {
 
 #[tokio::test]
 async fn memory_store_suite() {
-    suite(MemoryStore::new(Duration::from_secs(60))).await;
+    suite(MemoryStore::new(Retention::all(Duration::from_secs(60)))).await;
 }
 
 #[tokio::test]
 async fn redis_store_suite() {
-    suite(RedisStore::new(&redis_url(), &unique_prefix(), Duration::from_secs(60)).unwrap()).await;
+    suite(RedisStore::new(&redis_url(), &unique_prefix(), Retention::all(Duration::from_secs(60))).unwrap())
+        .await;
 }
 
 fn offline(id: &str, conversation: &str, at: &str) -> OfflineMessage {
@@ -151,27 +152,33 @@ async fn insight_suite(store: impl InsightStore) {
 
 #[tokio::test]
 async fn memory_handoff_suite() {
-    handoff_suite(MemoryStore::new(Duration::from_secs(60))).await;
+    handoff_suite(MemoryStore::new(Retention::all(Duration::from_secs(60)))).await;
 }
 
 #[tokio::test]
 async fn redis_handoff_suite() {
-    handoff_suite(RedisStore::new(&redis_url(), &unique_prefix(), Duration::from_secs(60)).unwrap()).await;
+    handoff_suite(
+        RedisStore::new(&redis_url(), &unique_prefix(), Retention::all(Duration::from_secs(60))).unwrap(),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn memory_insight_suite() {
-    insight_suite(MemoryStore::new(Duration::from_secs(60))).await;
+    insight_suite(MemoryStore::new(Retention::all(Duration::from_secs(60)))).await;
 }
 
 #[tokio::test]
 async fn redis_insight_suite() {
-    insight_suite(RedisStore::new(&redis_url(), &unique_prefix(), Duration::from_secs(60)).unwrap()).await;
+    insight_suite(
+        RedisStore::new(&redis_url(), &unique_prefix(), Retention::all(Duration::from_secs(60))).unwrap(),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn memory_records_expire() {
-    let store = MemoryStore::new(Duration::from_millis(50));
+    let store = MemoryStore::new(Retention::all(Duration::from_millis(50)));
     store.create("a", "h", &ConversationState::default(), vec![]).await.unwrap();
     tokio::time::sleep(Duration::from_millis(80)).await;
     assert!(store.load("a").await.unwrap().is_none());
@@ -180,7 +187,7 @@ async fn memory_records_expire() {
 #[tokio::test]
 async fn redis_keys_are_hash_tagged_and_expire() {
     let prefix = unique_prefix();
-    let store = RedisStore::new(&redis_url(), &prefix, Duration::from_secs(3600)).unwrap();
+    let store = RedisStore::new(&redis_url(), &prefix, Retention::all(Duration::from_secs(3600))).unwrap();
     let id = "0123456789abcdef0123456789abcdef";
     store.create(id, "h", &ConversationState::default(), vec![message("hi")]).await.unwrap();
     store.add_feedback(id, Feedback { message_id: 1, helpful: true, at: "t".into() }).await.unwrap();
@@ -194,4 +201,47 @@ async fn redis_keys_are_hash_tagged_and_expire() {
         let ttl: i64 = redis::cmd("TTL").arg(&key).query_async(&mut connection).await.unwrap();
         assert!(ttl > 3500 && ttl <= 3600, "{key}: {ttl}");
     }
+}
+
+/// Each kind of data goes when its own period runs out: messages for a closed team and
+/// unanswered questions, one by one, while conversations keep theirs.
+async fn retention_suite(store: impl HandoffStore + InsightStore) {
+    let question = Unanswered {
+        text: "old question".into(),
+        at: "2026-12-03T12:00:00Z".into(),
+        kind: "none".into(),
+        best: None,
+        confidence: 0.1,
+    };
+    store.add_offline(offline("early", "c1", "2026-12-03T09:00:00Z")).await.unwrap();
+    store.record_unanswered(question.clone()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    store.add_offline(offline("late", "c2", "2026-12-03T10:00:00Z")).await.unwrap();
+    store.record_unanswered(Unanswered { text: "new question".into(), ..question }).await.unwrap();
+    let ids = |list: Vec<OfflineMessage>| list.into_iter().map(|m| m.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.offline().await.unwrap()), ["early", "late"]);
+    assert_eq!(store.unanswered(10).await.unwrap().len(), 2);
+    // The first of each is past its 1 s; the second is not.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(ids(store.offline().await.unwrap()), ["late"]);
+    let texts: Vec<String> = store.unanswered(10).await.unwrap().into_iter().map(|q| q.text).collect();
+    assert_eq!(texts, ["new question"]);
+}
+
+fn short_retention() -> Retention {
+    Retention {
+        conversations: Duration::from_secs(3600),
+        offline_messages: Duration::from_secs(1),
+        insights: Duration::from_secs(1),
+    }
+}
+
+#[tokio::test]
+async fn memory_retention_suite() {
+    retention_suite(MemoryStore::new(short_retention())).await;
+}
+
+#[tokio::test]
+async fn redis_retention_suite() {
+    retention_suite(RedisStore::new(&redis_url(), &unique_prefix(), short_retention()).unwrap()).await;
 }
