@@ -1,15 +1,22 @@
 //! The small, safe Markdown subset answers are written in: paragraphs, `**bold**`, `- ` lists
-//! and `[text](target)` links. The server only needs to find and check link targets; the
-//! widget renders the subset as DOM nodes.
+//! and `[text](target)` links. This module is its one definition: the patterns below are the
+//! ones the widget and the agent console draw with (a test checks their scripts use them), and
+//! [`outside_subset`] parses an answer as CommonMark (pulldown-cmark) so that `check` refuses
+//! anything else, which the chat window would show as literal text.
 
 use std::sync::LazyLock;
 
+use pulldown_cmark::{Event, Parser, Tag};
 use regex::Regex;
 
-static LINK: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\[([^\]\n]+)\]\(([^)\s]+)\)").expect("valid regex"));
+/// `[text](target)`: the target has no spaces and no brackets.
+pub const LINK_PATTERN: &str = r"\[([^\]\n]+)\]\(([^()\s]+)\)";
+/// `**bold**`.
+pub const BOLD_PATTERN: &str = r"\*\*(.+?)\*\*";
 
-/// The targets of every `[text](target)` link in `text`.
+static LINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(LINK_PATTERN).expect("valid regex"));
+
+/// The targets of every `[text](target)` link in `text`, as the widget reads them.
 pub fn link_targets(text: &str) -> impl Iterator<Item = &str> {
     LINK.captures_iter(text).filter_map(|c| c.get(2).map(|m| m.as_str()))
 }
@@ -20,6 +27,36 @@ pub fn is_safe_link(target: &str) -> bool {
     lower.starts_with("https://") || lower.starts_with("tel:") || lower.starts_with("mailto:")
 }
 
+/// What in `text` is Markdown outside the subset, each named once in the order found, with
+/// what to write instead.
+pub fn outside_subset(text: &str) -> Vec<&'static str> {
+    let mut found: Vec<&'static str> = Vec::new();
+    for event in Parser::new(text) {
+        let what = match event {
+            Event::Start(Tag::Heading { .. }) => "a heading (#): write a **bold** line instead",
+            Event::Start(Tag::List(Some(_))) => "a numbered list: use \"- \" items",
+            Event::Start(Tag::Emphasis) => "*emphasis*: only **bold** is drawn",
+            Event::Start(Tag::Strikethrough) => "~~strikethrough~~, which is not drawn",
+            Event::Start(Tag::BlockQuote(_)) => "a quote (>), which is not drawn",
+            Event::Start(Tag::CodeBlock(_)) | Event::Code(_) => "code (` or indented), which is not drawn",
+            Event::Start(Tag::Image { .. }) => "an image, which is not drawn",
+            Event::Start(Tag::Table(_)) => "a table, which is not drawn",
+            Event::Html(_) | Event::InlineHtml(_) => "HTML, which is shown as text",
+            Event::Rule => "a horizontal rule, which is not drawn",
+            Event::Start(Tag::Link { dest_url, .. })
+                if dest_url.is_empty() || dest_url.contains(['(', ')', ' ']) =>
+            {
+                "a link target with brackets or spaces, which the widget cannot draw"
+            }
+            _ => continue,
+        };
+        if !found.contains(&what) {
+            found.push(what);
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -28,7 +65,41 @@ mod tests {
     fn finds_links_and_judges_them() {
         let text = "See [the page](https://x.gov.uk) or [call](tel:0300) or [bad](javascript:alert(1))";
         let targets: Vec<&str> = link_targets(text).collect();
-        assert_eq!(targets, ["https://x.gov.uk", "tel:0300", "javascript:alert(1"]);
-        assert!(is_safe_link(targets[0]) && is_safe_link(targets[1]) && !is_safe_link(targets[2]));
+        assert_eq!(targets, ["https://x.gov.uk", "tel:0300"]);
+        assert!(is_safe_link(targets[0]) && is_safe_link(targets[1]));
+        assert!(!is_safe_link("javascript:alert(1)"));
+    }
+
+    #[test]
+    fn the_subset_passes_and_everything_else_is_named() {
+        let subset = "Hello.\n\n- **Cost:** £10\n- [Apply](https://x.gov.uk) or [call](tel:0300)\n\nMore text.";
+        assert!(outside_subset(subset).is_empty(), "{:?}", outside_subset(subset));
+        let cases = [
+            ("## Who can apply\n\nAnyone.", "a heading"),
+            ("1. first\n2. second", "a numbered list"),
+            ("this is *important*", "*emphasis*"),
+            ("> quoted", "a quote"),
+            ("use `code`", "code"),
+            ("![map](https://x.gov.uk/map.png)", "an image"),
+            ("<b>bold</b>", "HTML"),
+            ("a\n\n---\n\nb", "a horizontal rule"),
+            ("[page](https://x.gov.uk/a_(b))", "a link target with brackets"),
+        ];
+        for (text, named) in cases {
+            let found = outside_subset(text);
+            assert!(found.iter().any(|f| f.starts_with(named)), "{text:?}: {found:?}");
+        }
+    }
+
+    /// The widget and the console draw answers with these patterns: one definition, checked.
+    #[test]
+    fn the_scripts_draw_links_and_bold_with_the_same_patterns() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for script in ["widget/widget.js", "widget/agent.js"] {
+            let source = std::fs::read_to_string(root.join(script)).expect("script");
+            for pattern in [LINK_PATTERN, BOLD_PATTERN] {
+                assert!(source.contains(pattern), "{script} does not draw with {pattern}");
+            }
+        }
     }
 }

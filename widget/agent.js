@@ -53,7 +53,8 @@
     }
     return a;
   }
-  // Text with line breaks kept; [text](url) becomes a link only for https/tel/mailto.
+  // Text with line breaks kept; [text](url) becomes a link only for https/tel/mailto (the
+  // patterns are src/markup.rs's, checked by its tests).
   function textBlock(text, links) {
     var p = el('p', { class: 'msg-text' });
     String(text || '').replace(/\r\n?/g, '\n').split('\n').forEach(function (line, i) {

@@ -88,7 +88,8 @@
 
   // ---------- the safe Markdown subset ----------
   // Paragraphs (blank line), **bold**, "- " list lines, [text](url) with https:, tel:, mailto:.
-  // Anything else, including any HTML, stays literal text.
+  // Anything else, including any HTML, stays literal text. The subset and its patterns are
+  // defined in src/markup.rs, whose tests check this file draws with the same ones.
   function safeUrl(url) {
     if (!SAFE_URL.test(url)) return null;
     try { var u = new URL(url); return /^(https:|tel:|mailto:)$/.test(u.protocol) ? url : null; } catch (e) { return null; }

@@ -41,7 +41,7 @@ pub fn validate(content: &Content) -> Vec<ContentError> {
             error(&article.source, format!("url `{}` is not an https link", article.url));
         }
         check_date(&article.last_reviewed, &article.source, &mut error);
-        check_markdown_links(&article.body, &article.source, &mut error);
+        check_markdown(&article.body, &article.source, &mut error);
     }
 
     let known_topic = |id: &str| intent_ids.contains_key(id) || article_ids.contains_key(id);
@@ -56,7 +56,7 @@ pub fn validate(content: &Content) -> Vec<ContentError> {
                 &intent.source,
                 format!("intent `{}` has no answer and no article with its id", intent.id),
             ),
-            Some(answer) => check_markdown_links(answer, &intent.source, &mut error),
+            Some(answer) => check_markdown(answer, &intent.source, &mut error),
             None => {}
         }
         if intent.examples.is_empty() && !has_article {
@@ -83,7 +83,7 @@ pub fn validate(content: &Content) -> Vec<ContentError> {
         for follow_up in &intent.follow_ups {
             match (&follow_up.answer, &follow_up.goto) {
                 (Some(answer), None) if !answer.trim().is_empty() => {
-                    check_markdown_links(answer, &intent.source, &mut error)
+                    check_markdown(answer, &intent.source, &mut error)
                 }
                 (None, Some(goto)) if known_topic(goto) => {}
                 (None, Some(goto)) => {
@@ -187,7 +187,7 @@ fn check_facets(
             FacetAnswer::Text(text) if text.trim().is_empty() => {
                 error(at, format!("facet `{facet}` has an empty answer"))
             }
-            FacetAnswer::Text(text) => check_markdown_links(text, at, error),
+            FacetAnswer::Text(text) => check_markdown(text, at, error),
             FacetAnswer::Goto { goto } if !known_topic(goto) => {
                 error(at, format!("facet `{facet}` goes to unknown topic `{goto}`"))
             }
@@ -206,8 +206,12 @@ fn check_date(date: &str, at: &Location, error: &mut impl FnMut(&Location, Strin
     }
 }
 
-/// Links in answers may only be https, tel or mailto: the widget renders nothing else.
-fn check_markdown_links(text: &str, at: &Location, error: &mut impl FnMut(&Location, String)) {
+/// Answers use only the Markdown subset the chat window draws (src/markup.rs), and links may
+/// only be https, tel or mailto: the widget renders nothing else.
+fn check_markdown(text: &str, at: &Location, error: &mut impl FnMut(&Location, String)) {
+    for what in crate::markup::outside_subset(text) {
+        error(at, format!("the answer uses {what}"));
+    }
     for target in crate::markup::link_targets(text) {
         // `{district_url}` is filled in with a district's (https) website when answering.
         if target != "{district_url}" && !crate::markup::is_safe_link(target) {
@@ -230,6 +234,15 @@ mod tests {
             Ok(_) => vec![],
             Err(e) => e.0.iter().map(|e| e.to_string()).collect(),
         }
+    }
+
+    #[test]
+    fn markdown_the_chat_window_cannot_draw_is_refused_with_its_line() {
+        let p =
+            problems("[[intent]]\nid = \"x\"\nexamples=[\"a\"]\nanswer=\"\"\"\n## Fees\n\n1. one\n\"\"\"\n");
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[0].starts_with("a.toml:1: the answer uses a heading"), "{p:?}");
+        assert!(p[1].contains("a numbered list"), "{p:?}");
     }
 
     #[test]
