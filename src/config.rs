@@ -185,7 +185,7 @@ pub struct AgentConfig {
     pub token_sha256: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CannedReply {
     pub label: String,

@@ -11,55 +11,85 @@ use crate::store::StoreError;
 /// Seconds a client is asked to wait before retrying a 503 (or a 429 that names no time).
 pub const RETRY_AFTER_SECONDS: u64 = 5;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
-    MalformedJson,
-    InvalidRequest,
-    EmptyText,
-    TextTooLong,
-    PayloadTooLarge,
-    MissingToken,
-    ConversationNotFound,
-    NotFound,
-    MethodNotAllowed,
-    Forbidden,
-    Unauthorized,
-    Conflict,
-    AlreadyClaimed,
-    RateLimited,
-    TooManyStreams,
-    InvalidContent,
-    StoreUnavailable,
-    Busy,
-    Internal,
+/// Declares [`ErrorCode`] and its table from one list of rows, so that [`ErrorCode::ALL`] (which
+/// the OpenAPI document lists) cannot leave a code out.
+macro_rules! error_table {
+    ($($variant:ident => ($status:ident, $code:literal),)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $($variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in the table's order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The row: (status, stable code).
+            pub const fn row(self) -> (StatusCode, &'static str) {
+                match self {
+                    $(ErrorCode::$variant => (StatusCode::$status, $code),)*
+                }
+            }
+        }
+    };
+}
+
+// The table: variant => (status, stable code). Codes never change once published.
+error_table! {
+    MalformedJson => (BAD_REQUEST, "malformed_json"),
+    InvalidRequest => (BAD_REQUEST, "invalid_request"),
+    EmptyText => (BAD_REQUEST, "empty_text"),
+    TextTooLong => (BAD_REQUEST, "text_too_long"),
+    PayloadTooLarge => (PAYLOAD_TOO_LARGE, "payload_too_large"),
+    MissingToken => (UNAUTHORIZED, "missing_token"),
+    Unauthorized => (UNAUTHORIZED, "unauthorized"),
+    Forbidden => (FORBIDDEN, "forbidden"),
+    ConversationNotFound => (NOT_FOUND, "conversation_not_found"),
+    NotFound => (NOT_FOUND, "not_found"),
+    MethodNotAllowed => (METHOD_NOT_ALLOWED, "method_not_allowed"),
+    Conflict => (CONFLICT, "conflict"),
+    AlreadyClaimed => (CONFLICT, "already_claimed"),
+    RateLimited => (TOO_MANY_REQUESTS, "rate_limited"),
+    TooManyStreams => (TOO_MANY_REQUESTS, "too_many_streams"),
+    InvalidContent => (BAD_REQUEST, "invalid_content"),
+    StoreUnavailable => (SERVICE_UNAVAILABLE, "store_unavailable"),
+    Busy => (SERVICE_UNAVAILABLE, "busy"),
+    Internal => (INTERNAL_SERVER_ERROR, "internal_error"),
 }
 
 impl ErrorCode {
-    /// The table: (status, stable code). Codes never change once published.
-    pub const fn row(self) -> (StatusCode, &'static str) {
-        match self {
-            ErrorCode::MalformedJson => (StatusCode::BAD_REQUEST, "malformed_json"),
-            ErrorCode::InvalidRequest => (StatusCode::BAD_REQUEST, "invalid_request"),
-            ErrorCode::EmptyText => (StatusCode::BAD_REQUEST, "empty_text"),
-            ErrorCode::TextTooLong => (StatusCode::BAD_REQUEST, "text_too_long"),
-            ErrorCode::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            ErrorCode::MissingToken => (StatusCode::UNAUTHORIZED, "missing_token"),
-            ErrorCode::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            ErrorCode::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
-            ErrorCode::ConversationNotFound => (StatusCode::NOT_FOUND, "conversation_not_found"),
-            ErrorCode::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            ErrorCode::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-            ErrorCode::Conflict => (StatusCode::CONFLICT, "conflict"),
-            ErrorCode::AlreadyClaimed => (StatusCode::CONFLICT, "already_claimed"),
-            ErrorCode::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            ErrorCode::TooManyStreams => (StatusCode::TOO_MANY_REQUESTS, "too_many_streams"),
-            ErrorCode::InvalidContent => (StatusCode::BAD_REQUEST, "invalid_content"),
-            ErrorCode::StoreUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
-            ErrorCode::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
-            ErrorCode::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
-        }
+    /// The code with this stable name, if the table has one.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|c| c.row().1 == code)
     }
 }
+
+/// On the wire a code is its stable name.
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.row().1)
+    }
+}
+
+/// In the OpenAPI document: a string, one of the table's codes, each named with its status.
+impl utoipa::PartialSchema for ErrorCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let rows: Vec<String> =
+            Self::ALL.iter().map(|c| format!("`{}` ({})", c.row().1, c.row().0.as_u16())).collect();
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(Self::ALL.iter().map(|c| c.row().1)))
+            .description(Some(format!(
+                "The stable error code; each operation lists the codes it can answer with. \
+                 Every code, with its status: {}.",
+                rows.join(", ")
+            )))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ErrorCode {}
 
 /// An error as a client sees it: `{"error": {"code": "...", "message": "..."}}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,15 +123,17 @@ impl std::fmt::Display for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Inner<'a>,
+/// The body of every error response.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
 }
 
-#[derive(Serialize)]
-struct Inner<'a> {
-    code: &'a str,
-    message: &'a str,
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    /// A sentence a person can read; it may change, the code does not.
+    pub message: String,
 }
 
 impl ResponseError for ApiError {
@@ -110,13 +142,13 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let (status, code) = self.code.row();
+        let status = self.code.row().0;
         let mut response = HttpResponse::build(status);
         if matches!(status, StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS) {
             let seconds = self.retry_after.unwrap_or(RETRY_AFTER_SECONDS);
             response.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));
         }
-        response.json(Body { error: Inner { code, message: &self.message } })
+        response.json(ErrorBody { error: ErrorDetail { code: self.code, message: self.message.clone() } })
     }
 }
 

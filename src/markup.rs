@@ -31,7 +31,8 @@ pub fn is_safe_link(target: &str) -> bool {
 /// what to write instead.
 pub fn outside_subset(text: &str) -> Vec<&'static str> {
     let mut found: Vec<&'static str> = Vec::new();
-    for event in Parser::new(text) {
+    let mut parser = Parser::new(text);
+    for event in parser.by_ref() {
         let what = match event {
             Event::Start(Tag::Heading { .. }) => "a heading (#): write a **bold** line instead",
             Event::Start(Tag::List(Some(_))) => "a numbered list: use \"- \" items",
@@ -54,6 +55,11 @@ pub fn outside_subset(text: &str) -> Vec<&'static str> {
             found.push(what);
         }
     }
+    // "[1]: https://..." draws nothing in CommonMark and makes "[text][1]" a link; the chat
+    // window shows both as written (and the definition's target is never checked).
+    if parser.reference_definitions().iter().next().is_some() {
+        found.push("a link reference definition ([name]: target): write [text](target) links");
+    }
     found
 }
 
@@ -72,7 +78,8 @@ mod tests {
 
     #[test]
     fn the_subset_passes_and_everything_else_is_named() {
-        let subset = "Hello.\n\n- **Cost:** £10\n- [Apply](https://x.gov.uk) or [call](tel:0300)\n\nMore text.";
+        let subset =
+            "Hello.\n\n- **Cost:** £10\n- [Apply](https://x.gov.uk) or [call](tel:0300)\n\nMore text.";
         assert!(outside_subset(subset).is_empty(), "{:?}", outside_subset(subset));
         let cases = [
             ("## Who can apply\n\nAnyone.", "a heading"),
@@ -84,6 +91,8 @@ mod tests {
             ("<b>bold</b>", "HTML"),
             ("a\n\n---\n\nb", "a horizontal rule"),
             ("[page](https://x.gov.uk/a_(b))", "a link target with brackets"),
+            ("See [the page][1].\n\n[1]: javascript:alert(1)", "a link reference definition"),
+            ("[1]: <img src=x onerror=alert(1)>", "a link reference definition"),
         ];
         for (text, named) in cases {
             let found = outside_subset(text);

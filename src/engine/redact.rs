@@ -76,15 +76,27 @@ impl Redactor {
         Self { allowed }
     }
 
-    /// The text with each piece of personal data replaced by its label ("[phone]").
+    /// The text with each piece of personal data replaced by its label ("[phone]"), round after
+    /// round until nothing more is found, so that redacting twice changes nothing. A label can
+    /// make what is next to it read as personal data: in "9434765919 ref 9434765919" the second
+    /// number is a reference, but in "[NHS number] ref 9434765919" it follows "NHS" (and is the
+    /// same NHS number). Every find holds a digit or an "@" and labels hold neither, so each
+    /// round has fewer and the rounds end; text without personal data takes one.
     pub fn redact(&self, text: &str) -> String {
-        self.replace(text, |kind| kind.label())
+        let mut redacted = text.to_string();
+        loop {
+            let found = self.find(&redacted);
+            if found.is_empty() {
+                return redacted;
+            }
+            redacted = replace(&redacted, &found, |kind| kind.label());
+        }
     }
 
     /// The text with each piece of personal data replaced by a space, for the matcher: an email
     /// address or a phone number says nothing about what the resident wants.
     pub fn blank(&self, text: &str) -> String {
-        self.replace(text, |_| " ")
+        replace(text, &self.find(text), |_| " ")
     }
 
     /// The personal data in `text`, in order and not overlapping: where two finds overlap, the
@@ -114,18 +126,6 @@ impl Redactor {
             }
         }
         kept
-    }
-
-    fn replace(&self, text: &str, with: impl Fn(PiiKind) -> &'static str) -> String {
-        let mut out = String::with_capacity(text.len());
-        let mut at = 0;
-        for f in self.find(text) {
-            out.push_str(&text[at..f.range.start]);
-            out.push_str(with(f.kind));
-            at = f.range.end;
-        }
-        out.push_str(&text[at..]);
-        out
     }
 
     /// Phone, card and NHS numbers: each run of digit groups ("+44 (0)7700 900123",
@@ -214,6 +214,19 @@ impl Redactor {
 
 fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
     a.start < b.end && b.start < a.end
+}
+
+/// `text` with each find (in order, apart) replaced.
+fn replace(text: &str, found: &[Found], with: impl Fn(PiiKind) -> &'static str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for f in found {
+        out.push_str(&text[at..f.range.start]);
+        out.push_str(with(f.kind));
+        at = f.range.end;
+    }
+    out.push_str(&text[at..]);
+    out
 }
 
 // ---- numbers ----
@@ -794,6 +807,17 @@ mod tests {
         }
         for kept in ["in 2026", "SG13 8DQ", "bus 724", "£12.50", "order 123456789012", "the A414"] {
             assert_eq!(redact(kept), kept);
+        }
+    }
+
+    #[test]
+    fn redacting_twice_changes_nothing() {
+        // A reference, until the first number's label puts "NHS" before it: it is the same number.
+        assert_eq!(redact("9434765919 ref 9434765919"), "[NHS number] ref [NHS number]");
+        assert_eq!(redact("ref 9434765919"), "ref 9434765919");
+        for text in ["9434765919 ref 9434765919", "DOB 12/03/1985, call 07700 900123", "ref 9434765919"] {
+            let once = redact(text);
+            assert_eq!(redact(&once), once);
         }
     }
 

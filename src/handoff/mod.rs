@@ -17,10 +17,13 @@ use hours::{Availability, Calendar, Team, describe_opening};
 pub const ACTIVE_QUEUE: &str = "_active";
 
 /// Where a waiting resident stands.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct QueueStatus {
+    /// 1 for the next to be answered.
     pub position: usize,
+    /// The estimated wait, at least a minute.
     pub wait_minutes: u32,
+    /// The team's id.
     pub team: String,
     pub team_name: String,
 }

@@ -1,13 +1,17 @@
 //! The resident API: start a conversation, send a message, read the transcript, erase it, give
-//! feedback on an answer.
+//! feedback on an answer. Over 400 lines: each route carries its OpenAPI annotation (every
+//! status it answers with, and the error codes), next to the code that decides them.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use rand::RngCore;
 
 use super::change::{MAX_COMMIT_ATTEMPTS, change_conversation, now, system_message};
-use super::live::{self, After};
-use super::wire::{Created, Message, PostFeedback, PostMessage, Transcript, TurnReply};
-use super::{Action, AppState, bearer, resource};
+use super::live;
+use super::wire::{
+    After, ConversationPath, Created, LeaveMessage, LeftQueue, Message, MessageLeft, PostFeedback,
+    PostMessage, Transcript, TurnReply, Typing,
+};
+use super::{Action, AppState, Routes, bearer};
 use crate::engine::{ConversationState, Mode, Reply};
 use crate::error::{ApiError, ErrorCode};
 use crate::handoff::hash_token;
@@ -15,22 +19,31 @@ use crate::store::{
     CommitOutcome, ConversationStore, Feedback, HandoffStore, NewMessage, OfflineMessage, Role, Snapshot,
 };
 
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .service(resource("/api/v1/conversations").route(web::post().to(create)))
-        .service(
-            resource("/api/v1/conversations/{id}")
-                .route(web::get().to(transcript))
-                .route(web::delete().to(erase)),
-        )
-        .service(resource("/api/v1/conversations/{id}/messages").route(web::post().to(post_message)))
-        .service(resource("/api/v1/conversations/{id}/feedback").route(web::post().to(feedback)))
-        .service(resource("/api/v1/conversations/{id}/events").route(web::get().to(events)))
-        .service(resource("/api/v1/conversations/{id}/typing").route(web::post().to(typing)))
-        .service(resource("/api/v1/conversations/{id}/leave-queue").route(web::post().to(leave_queue)))
-        .service(
-            resource("/api/v1/conversations/{id}/offline-message").route(web::post().to(offline_message)),
-        );
+/// This module's part of the OpenAPI document (src/http/openapi.rs).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    create,
+    post_message,
+    transcript,
+    erase,
+    feedback,
+    events,
+    typing,
+    leave_queue,
+    offline_message
+))]
+pub(super) struct Api;
+
+pub fn routes(routes: &mut Routes) {
+    routes
+        .at("/api/v1/conversations", |r| r.post(create))
+        .at("/api/v1/conversations/{id}", |r| r.get(transcript).delete(erase))
+        .at("/api/v1/conversations/{id}/messages", |r| r.post(post_message))
+        .at("/api/v1/conversations/{id}/feedback", |r| r.post(feedback))
+        .at("/api/v1/conversations/{id}/events", |r| r.get(events))
+        .at("/api/v1/conversations/{id}/typing", |r| r.post(typing))
+        .at("/api/v1/conversations/{id}/leave-queue", |r| r.post(leave_queue))
+        .at("/api/v1/conversations/{id}/offline-message", |r| r.post(offline_message));
 }
 
 fn random_hex(bytes: usize) -> String {
@@ -76,6 +89,19 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Starts a conversation: its id, its token and the welcome. No body is read.
+#[utoipa::path(
+    post,
+    path = "/api/v1/conversations",
+    operation_id = "create_conversation",
+    tag = "resident",
+    responses(
+        (status = 201, description = "The new conversation; keep the token.", body = Created),
+        (status = 429, description = "rate_limited"),
+        (status = 500, description = "internal_error"),
+        (status = 503, description = "store_unavailable"),
+    )
+)]
 async fn create(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
     state.check_client(&request, Action::Start)?;
     let id = random_hex(16);
@@ -94,13 +120,34 @@ async fn create(state: web::Data<AppState>, request: HttpRequest) -> Result<Http
     }))
 }
 
+/// Sends the resident's message; the assistant's replies come back (and on the event stream).
+#[utoipa::path(
+    post,
+    path = "/api/v1/conversations/{id}/messages",
+    operation_id = "post_message",
+    tag = "resident",
+    params(ConversationPath),
+    request_body = PostMessage,
+    security(("conversation_token" = [])),
+    responses(
+        (status = 200, description = "The message as stored and the replies.", body = TurnReply),
+        (status = 400, description = "malformed_json, invalid_request, empty_text, text_too_long"),
+        (status = 401, description = "missing_token"),
+        (status = 404, description = "conversation_not_found"),
+        (status = 409, description = "conflict"),
+        (status = 413, description = "payload_too_large"),
+        (status = 429, description = "rate_limited"),
+        (status = 500, description = "internal_error"),
+        (status = 503, description = "store_unavailable"),
+    )
+)]
 async fn post_message(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<ConversationPath>,
     body: web::Json<PostMessage>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    let id = path.into_inner().id;
     state.check_client(&request, Action::Message)?;
     let text = body.into_inner().text;
     let trimmed = text.trim();
@@ -176,12 +223,28 @@ async fn post_message(
     Err(ApiError::new(ErrorCode::Conflict, "Too many messages at once on this conversation. Please resend."))
 }
 
+/// The conversation so far: every message, who holds it, the queue place.
+#[utoipa::path(
+    get,
+    path = "/api/v1/conversations/{id}",
+    operation_id = "get_transcript",
+    tag = "resident",
+    params(ConversationPath),
+    security(("conversation_token" = [])),
+    responses(
+        (status = 200, description = "The transcript.", body = Transcript),
+        (status = 401, description = "missing_token"),
+        (status = 404, description = "conversation_not_found"),
+        (status = 500, description = "internal_error"),
+        (status = 503, description = "store_unavailable"),
+    )
+)]
 async fn transcript(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<ConversationPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    let id = path.into_inner().id;
     let snapshot = authorised(&state, &request, &id).await?;
     let messages = state.store.messages(&id, 0).await?;
     let queue = match (snapshot.state.mode, &snapshot.state.team) {
@@ -197,12 +260,29 @@ async fn transcript(
     }))
 }
 
+/// Erases the conversation and every copy of it: its queue place, the messages it left for a
+/// team, the conversation.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/conversations/{id}",
+    operation_id = "erase_conversation",
+    tag = "resident",
+    params(ConversationPath),
+    security(("conversation_token" = [])),
+    responses(
+        (status = 204, description = "Erased."),
+        (status = 401, description = "missing_token"),
+        (status = 404, description = "conversation_not_found"),
+        (status = 500, description = "internal_error"),
+        (status = 503, description = "store_unavailable"),
+    )
+)]
 async fn erase(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<ConversationPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    let id = path.into_inner().id;
     let snapshot = authorised(&state, &request, &id).await?;
     // Every copy goes: its place in a queue (those behind move up, no agent sees a ghost),
     // the messages it left out of hours, then the conversation itself.
@@ -213,13 +293,33 @@ async fn erase(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Whether an answer helped.
+#[utoipa::path(
+    post,
+    path = "/api/v1/conversations/{id}/feedback",
+    operation_id = "post_feedback",
+    tag = "resident",
+    params(ConversationPath),
+    request_body = PostFeedback,
+    security(("conversation_token" = [])),
+    responses(
+        (status = 204, description = "Kept."),
+        (status = 400, description = "malformed_json, invalid_request"),
+        (status = 401, description = "missing_token"),
+        (status = 404, description = "conversation_not_found"),
+        (status = 413, description = "payload_too_large"),
+        (status = 429, description = "rate_limited"),
+        (status = 500, description = "internal_error"),
+        (status = 503, description = "store_unavailable"),
+    )
+)]
 async fn feedback(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<ConversationPath>,
     body: web::Json<PostFeedback>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    let id = path.into_inner().id;
     state.check_client(&request, Action::Feedback)?;
     authorised(&state, &request, &id).await?;
     let body = body.into_inner();
@@ -242,37 +342,92 @@ async fn feedback(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The conversation live, as server-sent events (see the event stream's description).
+#[utoipa::path(
+    get,
+    path = "/api/v1/conversations/{id}/events",
+    operation_id = "resident_events",
+    tag = "resident",
+    params(ConversationPath, After),
+    security(("conversation_token" = [])),
+    responses(
+        (status = 200, description = "The event stream.", content_type = "text/event-stream", body = String),
+        (status = 400, description = "invalid_request"),
+        (status = 401, description = "missing_token"),
+        (status = 404, description = "conversation_not_found"),
+        (status = 429, description = "rate_limited, too_many_streams"),
+        (status = 500, description = "internal_error"),
+        (status = 503, description = "busy, store_unavailable"),
+    )
+)]
 async fn events(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<ConversationPath>,
     after: web::Query<After>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    let id = path.into_inner().id;
     state.check_client(&request, Action::Stream)?;
     authorised(&state, &request, &id).await?;
     live::respond(state, id, after.after)
 }
 
+/// Tells the agent the resident is typing (it lapses after 4 s without another).
+#[utoipa::path(
+    post,
+    path = "/api/v1/conversations/{id}/typing",
+    operation_id = "resident_typing",
+    tag = "resident",
+    params(ConversationPath),
+    request_body = Typing,
+    security(("conversation_token" = [])),
+    responses(
+        (status = 204, description = "Passed on."),
+        (status = 400, description = "malformed_json, invalid_request"),
+        (status = 401, description = "missing_token"),
+        (status = 404, description = "conversation_not_found"),
+        (status = 413, description = "payload_too_large"),
+        (status = 429, description = "rate_limited"),
+        (status = 500, description = "internal_error"),
+        (status = 503, description = "store_unavailable"),
+    )
+)]
 async fn typing(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<String>,
-    body: web::Json<super::agent::TypingBody>,
+    path: web::Path<ConversationPath>,
+    body: web::Json<Typing>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    let id = path.into_inner().id;
     state.check_client(&request, Action::Typing)?;
     authorised(&state, &request, &id).await?;
     state.store.set_typing(&id, false, body.typing).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Stops waiting for a person: the assistant answers again. No body is read.
+#[utoipa::path(
+    post,
+    path = "/api/v1/conversations/{id}/leave-queue",
+    operation_id = "leave_queue",
+    tag = "resident",
+    params(ConversationPath),
+    security(("conversation_token" = [])),
+    responses(
+        (status = 200, description = "Back with the assistant.", body = LeftQueue),
+        (status = 401, description = "missing_token"),
+        (status = 404, description = "conversation_not_found"),
+        (status = 409, description = "conflict"),
+        (status = 500, description = "internal_error"),
+        (status = 503, description = "store_unavailable"),
+    )
+)]
 async fn leave_queue(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<ConversationPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    let id = path.into_inner().id;
     authorised(&state, &request, &id).await?;
     let (conversation, stored) = change_conversation(&state, &id, |conversation| {
         if conversation.mode != Mode::Queued {
@@ -283,29 +438,44 @@ async fn leave_queue(
     })
     .await?;
     live::leave_queues(&state, conversation.team.as_deref(), &id).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "state": conversation.mode.as_str(),
-        "messages": stored.into_iter().map(Message::from).collect::<Vec<_>>(),
-    })))
-}
-
-#[derive(serde::Deserialize)]
-struct LeaveMessage {
-    name: String,
-    contact: String,
-    question: String,
+    Ok(HttpResponse::Ok().json(LeftQueue {
+        state: conversation.mode.as_str().to_string(),
+        messages: stored.into_iter().map(Message::from).collect(),
+    }))
 }
 
 /// Messages one conversation may leave for a closed team.
 const MAX_OFFLINE_PER_CONVERSATION: usize = 3;
 
+/// Leaves a message for the conversation's team while it is closed (at most 3 per
+/// conversation); the team calls back when it opens.
+#[utoipa::path(
+    post,
+    path = "/api/v1/conversations/{id}/offline-message",
+    operation_id = "leave_offline_message",
+    tag = "resident",
+    params(ConversationPath),
+    request_body = LeaveMessage,
+    security(("conversation_token" = [])),
+    responses(
+        (status = 201, description = "Left for the team.", body = MessageLeft),
+        (status = 400, description = "malformed_json, invalid_request, text_too_long"),
+        (status = 401, description = "missing_token"),
+        (status = 404, description = "conversation_not_found"),
+        (status = 409, description = "conflict"),
+        (status = 413, description = "payload_too_large"),
+        (status = 429, description = "rate_limited"),
+        (status = 500, description = "internal_error"),
+        (status = 503, description = "store_unavailable"),
+    )
+)]
 async fn offline_message(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<ConversationPath>,
     body: web::Json<LeaveMessage>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    let id = path.into_inner().id;
     state.check_client(&request, Action::LeaveMessage)?;
     let snapshot = authorised(&state, &request, &id).await?;
     state.check_rate(&id)?;
@@ -363,10 +533,8 @@ async fn offline_message(
         ))])
     })
     .await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({
-        "id": message.id,
-        "messages": stored.into_iter().map(Message::from).collect::<Vec<_>>(),
-    })))
+    Ok(HttpResponse::Created()
+        .json(MessageLeft { id: message.id, messages: stored.into_iter().map(Message::from).collect() }))
 }
 
 /// Keeps a question the assistant could not answer, redacted, for editors to act on. A

@@ -2,27 +2,44 @@
 //! draft content on disk, and publishing it without a redeploy. Needs the `editor` role.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
 
 use super::agent::authorise;
-use super::{AppState, resource};
+use super::wire::{Limit, Published, Question, Tried, UnansweredQuestions};
+use super::{AppState, Routes};
 use crate::engine::{Context, ConversationState, Engine};
 use crate::error::{ApiError, ErrorCode};
 use crate::startup;
 use crate::store::InsightStore;
 
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .service(resource("/api/v1/editor/unanswered").route(web::get().to(unanswered)))
-        .service(resource("/api/v1/editor/try").route(web::post().to(try_draft)))
-        .service(resource("/api/v1/editor/publish").route(web::post().to(publish)));
+/// This module's part of the OpenAPI document (src/http/openapi.rs).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(unanswered, try_draft, publish))]
+pub(super) struct Api;
+
+pub fn routes(routes: &mut Routes) {
+    routes
+        .at("/api/v1/editor/unanswered", |r| r.get(unanswered))
+        .at("/api/v1/editor/try", |r| r.post(try_draft))
+        .at("/api/v1/editor/publish", |r| r.post(publish));
 }
 
-#[derive(Deserialize)]
-struct Limit {
-    limit: Option<usize>,
-}
-
+/// Questions the assistant declined or was unsure of, newest first, redacted.
+#[utoipa::path(
+    get,
+    path = "/api/v1/editor/unanswered",
+    operation_id = "editor_unanswered",
+    tag = "editor",
+    params(Limit),
+    security(("editor_token" = [])),
+    responses(
+        (status = 200, description = "The questions.", body = UnansweredQuestions),
+        (status = 400, description = "invalid_request"),
+        (status = 401, description = "missing_token, unauthorized"),
+        (status = 403, description = "forbidden"),
+        (status = 500, description = "internal_error"),
+        (status = 503, description = "store_unavailable"),
+    )
+)]
 async fn unanswered(
     state: web::Data<AppState>,
     request: HttpRequest,
@@ -31,7 +48,7 @@ async fn unanswered(
     authorise(&state, &request, "editor")?;
     let limit = query.limit.unwrap_or(100).clamp(1, crate::store::UNANSWERED_KEPT);
     let questions = state.store.unanswered(limit).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"questions": questions})))
+    Ok(HttpResponse::Ok().json(UnansweredQuestions { questions }))
 }
 
 /// Loads and trains the content on disk, off the request threads (it takes a fraction of a
@@ -44,11 +61,24 @@ async fn draft_engine(state: &AppState) -> Result<Engine, ApiError> {
     built.map_err(|error| ApiError::new(ErrorCode::InvalidContent, error.to_string()))
 }
 
-#[derive(Deserialize)]
-struct Question {
-    text: String,
-}
-
+/// Answers a question with the draft content on disk (built for this request, in about a second
+/// when the matcher's work is cached): candidates, scores, the decision and the reply.
+#[utoipa::path(
+    post,
+    path = "/api/v1/editor/try",
+    operation_id = "editor_try",
+    tag = "editor",
+    request_body = Question,
+    security(("editor_token" = [])),
+    responses(
+        (status = 200, description = "How the draft answers.", body = Tried),
+        (status = 400, description = "malformed_json, invalid_request, empty_text, invalid_content"),
+        (status = 401, description = "missing_token, unauthorized"),
+        (status = 403, description = "forbidden"),
+        (status = 413, description = "payload_too_large"),
+        (status = 500, description = "internal_error"),
+    )
+)]
 async fn try_draft(
     state: web::Data<AppState>,
     request: HttpRequest,
@@ -62,23 +92,40 @@ async fn try_draft(
     let engine = draft_engine(&state).await?;
     let found = engine.explain(&text);
     let turn = engine.reply(&ConversationState::default(), &text, &Context::default());
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "normalised": found.normalised,
-        "candidates": found.candidates,
-        "decision": found.decision,
-        "matched": turn.matched,
-        "replies": turn.replies,
-    })))
+    Ok(HttpResponse::Ok().json(Tried {
+        normalised: found.normalised,
+        candidates: found.candidates,
+        decision: found.decision,
+        matched: turn.matched,
+        replies: turn.replies,
+    }))
 }
 
+/// Loads, validates and trains the content on disk and swaps it in whole; invalid content is
+/// refused, naming each problem's file and line, and the old content keeps serving. No body
+/// is read.
+#[utoipa::path(
+    post,
+    path = "/api/v1/editor/publish",
+    operation_id = "editor_publish",
+    tag = "editor",
+    security(("editor_token" = [])),
+    responses(
+        (status = 200, description = "What went live.", body = Published),
+        (status = 400, description = "invalid_content"),
+        (status = 401, description = "missing_token, unauthorized"),
+        (status = 403, description = "forbidden"),
+        (status = 500, description = "internal_error"),
+    )
+)]
 async fn publish(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
     let editor = authorise(&state, &request, "editor")?;
     let engine = draft_engine(&state).await?;
-    let summary = serde_json::json!({
-        "intents": engine.content.intents.len(),
-        "articles": engine.content.articles.len(),
-        "features": engine.matcher.feature_count(),
-    });
+    let summary = Published {
+        intents: engine.content.intents.len(),
+        articles: engine.content.articles.len(),
+        features: engine.matcher.feature_count(),
+    };
     // Swapped whole: a request in flight finishes on the engine it started with.
     state.replace_engine(engine);
     tracing::info!(editor = %editor.name, "content published");

@@ -10,7 +10,7 @@ use std::time::Duration;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpResponse, http::header};
 use futures_util::stream::{self, Stream};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::AppState;
 use super::wire::Message;
@@ -19,15 +19,17 @@ use crate::error::{ApiError, ErrorCode};
 use crate::handoff::{ACTIVE_QUEUE, QueueStatus};
 use crate::store::{ConversationStore, HandoffStore, Typing};
 
-#[derive(Debug, Deserialize)]
-pub struct After {
-    #[serde(default)]
-    pub after: u64,
-}
+/// What an event stream sends, for the OpenAPI document: each event's name and its data.
+pub const EVENTS: &str = "Server-sent events (the schema is each event's). `message` (its `id:` \
+    is the message id, its data a `Message`): every message after `?after=`, then each new one. \
+    `status` (data a `Status`): who holds the conversation, the queue place and who is typing, \
+    once when the stream opens and on every change. `gone` (data `{}`): the conversation was erased; the stream \
+    ends. Comments (`: keepalive`) keep the connection open while nothing happens.";
 
 /// The `status` event: who holds the conversation, the queue place, who is typing.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Status {
+    #[schema(value_type = crate::engine::Mode)]
     pub state: &'static str,
     pub queue: Option<QueueStatus>,
     pub agent: Option<String>,

@@ -12,6 +12,7 @@ use prometheus::{
 };
 
 use super::AppState;
+use crate::error::{ApiError, ErrorCode};
 
 pub struct Metrics {
     registry: Registry,
@@ -85,14 +86,26 @@ fn method_label(method: &actix_web::http::Method) -> &'static str {
         .unwrap_or("other")
 }
 
-pub async fn export(state: web::Data<AppState>) -> HttpResponse {
+/// The Prometheus text format: requests by route template, answers by kind, conversations
+/// started, handoffs by team.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The metrics.", content_type = "text/plain", body = String),
+        (status = 500, description = "internal_error"),
+    )
+)]
+pub async fn export(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let mut buffer = Vec::new();
     let encoder = TextEncoder::new();
     match encoder.encode(&state.metrics.registry.gather(), &mut buffer) {
-        Ok(()) => HttpResponse::Ok().content_type(encoder.format_type()).body(buffer),
+        Ok(()) => Ok(HttpResponse::Ok().content_type(encoder.format_type()).body(buffer)),
         Err(error) => {
             tracing::error!(%error, "metrics could not be encoded");
-            HttpResponse::ServiceUnavailable().finish()
+            Err(ApiError::new(ErrorCode::Internal, "The metrics could not be encoded."))
         }
     }
 }

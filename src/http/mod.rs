@@ -9,6 +9,7 @@ mod limits;
 pub mod live;
 pub(crate) use limits::Action;
 pub mod metrics;
+pub mod openapi;
 mod pages;
 mod privacy;
 pub mod wire;
@@ -17,7 +18,8 @@ use std::net::TcpListener;
 use std::sync::{Arc, RwLock};
 
 use actix_web::dev::Server;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::http::Method;
+use actix_web::{App, FromRequest, Handler, HttpResponse, HttpServer, Responder, ResponseError, web};
 
 use crate::config::Settings;
 use crate::engine::Engine;
@@ -136,9 +138,11 @@ impl Application {
         let port = listener.local_addr()?.port();
         let workers = state.settings.workers;
         let state = web::Data::new(state);
+        let document = web::Data::new(openapi::Document::build(&state.settings));
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(document.clone())
                 .app_data(json_config(state.settings.max_body_bytes))
                 .app_data(web::PayloadConfig::new(state.settings.max_body_bytes))
                 .app_data(web::PathConfig::default().error_handler(|_, _| {
@@ -174,16 +178,124 @@ impl Application {
     }
 }
 
+/// Every route the server serves, in one list.
+fn all_routes() -> Routes {
+    let mut routes = Routes::default();
+    routes
+        .at("/healthz", |r| r.get(healthz))
+        .at("/readyz", |r| r.get(readyz))
+        .at("/metrics", |r| r.get(metrics::export))
+        .at("/api/v1/openapi.json", |r| r.get(openapi::document))
+        .at("/openapi.json", |r| r.get(openapi::document_at_root));
+    pages::routes(&mut routes);
+    conversations::routes(&mut routes);
+    agent::routes(&mut routes);
+    privacy::routes(&mut routes);
+    editor::routes(&mut routes);
+    routes
+}
+
 fn routes(config: &mut web::ServiceConfig) {
-    config
-        .route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(metrics::export))
-        .configure(pages::routes)
-        .configure(conversations::routes)
-        .configure(agent::routes)
-        .configure(privacy::routes)
-        .configure(editor::routes);
+    for endpoint in all_routes().endpoints {
+        config.service(endpoint.resource);
+    }
+}
+
+/// Every (method, path) the server serves, as the router registers it, e.g.
+/// `("POST", "/api/v1/conversations")`. The OpenAPI test checks the document against it.
+pub fn served_routes() -> Vec<(String, String)> {
+    all_routes()
+        .endpoints
+        .iter()
+        .flat_map(|e| e.methods.iter().map(|m| (m.to_string(), e.path.to_string())))
+        .collect()
+}
+
+/// Where the route modules register their routes. A module gets this, not actix's
+/// `ServiceConfig`, so every route goes through [`Endpoint`], which records its method and
+/// path ([`served_routes`]); other methods get a JSON 405 with the `Allow` header.
+#[derive(Default)]
+pub(crate) struct Routes {
+    endpoints: Vec<Endpoint>,
+}
+
+impl Routes {
+    /// The routes at `path`: every method of a path is registered in one call.
+    pub fn at(&mut self, path: &'static str, build: impl FnOnce(Endpoint) -> Endpoint) -> &mut Self {
+        assert!(self.endpoints.iter().all(|e| e.path != path), "{path} is registered twice");
+        let mut endpoint = build(Endpoint { path, resource: web::resource(path), methods: Vec::new() });
+        let allow: Vec<&str> = endpoint.methods.iter().map(Method::as_str).collect();
+        let allow = actix_web::http::header::HeaderValue::from_str(&allow.join(", "))
+            .expect("method names are header text");
+        endpoint.resource = endpoint.resource.default_service(web::to(move || {
+            let mut response = method_not_allowed().error_response();
+            response.headers_mut().insert(actix_web::http::header::ALLOW, allow.clone());
+            async move { response }
+        }));
+        self.endpoints.push(endpoint);
+        self
+    }
+}
+
+pub(crate) struct Endpoint {
+    path: &'static str,
+    resource: actix_web::Resource,
+    methods: Vec<Method>,
+}
+
+impl Endpoint {
+    pub fn get<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.method(Method::GET, handler)
+    }
+
+    pub fn head<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.method(Method::HEAD, handler)
+    }
+
+    pub fn post<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.method(Method::POST, handler)
+    }
+
+    pub fn delete<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.method(Method::DELETE, handler)
+    }
+
+    /// Data the handlers at this path read (`web::Data<T>`).
+    pub fn app_data<U: 'static>(mut self, data: U) -> Self {
+        self.resource = self.resource.app_data(data);
+        self
+    }
+
+    fn method<F, Args>(mut self, method: Method, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.resource = self.resource.route(web::method(method.clone()).to(handler));
+        self.methods.push(method);
+        self
+    }
 }
 
 /// Lets the widget on council pages of another origin call the API.
@@ -219,22 +331,36 @@ fn json_config(limit: usize) -> web::JsonConfig {
     })
 }
 
+/// Liveness: the process is up (whatever its store does).
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "operations",
+    responses((status = 200, description = "Up: `ok`.", body = wire::Health))
+)]
 async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+    HttpResponse::Ok().json(wire::Health { status: "ok".into() })
 }
 
+/// Readiness: the store answers.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready: `ready`.", body = wire::Health),
+        (status = 503, description = "store_unavailable"),
+    )
+)]
 async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.store.ping().await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
+    Ok(HttpResponse::Ok().json(wire::Health { status: "ready".into() }))
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(ErrorCode::NotFound, "There is nothing at this address."))
-}
-
-/// A resource whose other methods answer 405 in JSON.
-pub(crate) fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
 }
 
 /// The bearer token of a request; `missing` says what to send when there is none.
@@ -251,6 +377,6 @@ pub(crate) fn bearer<'r>(request: &'r actix_web::HttpRequest, missing: &str) -> 
         .ok_or_else(|| ApiError::new(ErrorCode::MissingToken, missing))
 }
 
-pub(crate) async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(ErrorCode::MethodNotAllowed, "This address does not take that method."))
+fn method_not_allowed() -> ApiError {
+    ApiError::new(ErrorCode::MethodNotAllowed, "This address does not take that method.")
 }

@@ -11,7 +11,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 
-use super::AppState;
+use super::{AppState, Routes};
 
 const DEMO_PAGE: &str = include_str!("../../widget/demo.html");
 const DEMO_CSS: &str = include_str!("../../widget/demo.css");
@@ -61,23 +61,30 @@ impl Asset {
     }
 }
 
-pub fn routes(config: &mut web::ServiceConfig) {
-    for (path, plain, content_type, framing) in [
-        ("/", DEMO_PAGE, HTML, Some(Framing::AsConfigured)),
-        ("/demo.css", DEMO_CSS, CSS, None),
-        ("/privacy", PRIVACY_PAGE, HTML, Some(Framing::AsConfigured)),
-        ("/widget.js", WIDGET_JS, JAVASCRIPT, None),
-        ("/widget.css", WIDGET_CSS, CSS, None),
-        ("/agent", AGENT_PAGE, HTML, Some(Framing::Never)),
-        ("/agent.js", AGENT_JS, JAVASCRIPT, None),
-        ("/agent.css", AGENT_CSS, CSS, None),
-    ] {
+/// Every page: its path, its text, its type and where it may be framed (pages only). The router
+/// and the OpenAPI document are both made from this list.
+const PAGES: [(&str, &str, &str, Option<Framing>); 8] = [
+    ("/", DEMO_PAGE, HTML, Some(Framing::AsConfigured)),
+    ("/demo.css", DEMO_CSS, CSS, None),
+    ("/privacy", PRIVACY_PAGE, HTML, Some(Framing::AsConfigured)),
+    ("/widget.js", WIDGET_JS, JAVASCRIPT, None),
+    ("/widget.css", WIDGET_CSS, CSS, None),
+    ("/agent", AGENT_PAGE, HTML, Some(Framing::Never)),
+    ("/agent.js", AGENT_JS, JAVASCRIPT, None),
+    ("/agent.css", AGENT_CSS, CSS, None),
+];
+
+pub fn routes(routes: &mut Routes) {
+    for (path, plain, content_type, framing) in PAGES {
         let asset = web::Data::new(Asset::new(plain, content_type, framing));
         // HEAD answers as GET does, without the body (actix leaves it out).
-        config.service(
-            web::resource(path).app_data(asset).route(web::get().to(page)).route(web::head().to(page)),
-        );
+        routes.at(path, |r| r.app_data(asset).get(page).head(page));
     }
+}
+
+/// Each page's path and content type, for the OpenAPI document.
+pub fn documented() -> impl Iterator<Item = (&'static str, &'static str)> {
+    PAGES.into_iter().map(|(path, _, content_type, _)| (path, content_type))
 }
 
 async fn page(request: HttpRequest, asset: web::Data<Asset>, state: web::Data<AppState>) -> HttpResponse {

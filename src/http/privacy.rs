@@ -5,23 +5,44 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::change::now;
-use super::wire::{Export, Message};
-use super::{AppState, resource};
+use super::wire::{ConversationPath, Export, Message};
+use super::{AppState, Routes};
 use crate::error::ApiError;
 use crate::store::{ConversationStore, HandoffStore, Snapshot};
 
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .service(resource("/api/v1/conversations/{id}/export").route(web::get().to(export)))
-        .service(resource("/api/v1/agent/conversations/{id}/export").route(web::get().to(export_for_agent)));
+/// This module's part of the OpenAPI document (src/http/openapi.rs).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(export, export_for_agent))]
+pub(super) struct Api;
+
+pub fn routes(routes: &mut Routes) {
+    routes
+        .at("/api/v1/conversations/{id}/export", |r| r.get(export))
+        .at("/api/v1/agent/conversations/{id}/export", |r| r.get(export_for_agent));
 }
 
+/// Everything kept about the conversation (a subject access request).
+#[utoipa::path(
+    get,
+    path = "/api/v1/conversations/{id}/export",
+    operation_id = "export_conversation",
+    tag = "resident",
+    params(ConversationPath),
+    security(("conversation_token" = [])),
+    responses(
+        (status = 200, description = "Everything kept about it.", body = Export),
+        (status = 401, description = "missing_token"),
+        (status = 404, description = "conversation_not_found"),
+        (status = 500, description = "internal_error"),
+        (status = 503, description = "store_unavailable"),
+    )
+)]
 async fn export(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<ConversationPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    let id = path.into_inner().id;
     let snapshot = super::conversations::authorised(&state, &request, &id).await?;
     Ok(HttpResponse::Ok().json(export_of(&state, &id, snapshot).await?))
 }
@@ -47,14 +68,30 @@ async fn export_of(state: &AppState, id: &str, snapshot: Snapshot) -> Result<Exp
     })
 }
 
-/// A resident who asks by phone what is held about them: the agent exports it for them.
+/// A resident who asks by phone what is held about them: the agent exports it for them (logged).
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent/conversations/{id}/export",
+    operation_id = "agent_export",
+    tag = "agent",
+    params(ConversationPath),
+    security(("agent_token" = [])),
+    responses(
+        (status = 200, description = "Everything kept about it.", body = Export),
+        (status = 401, description = "missing_token, unauthorized"),
+        (status = 403, description = "forbidden"),
+        (status = 404, description = "conversation_not_found"),
+        (status = 500, description = "internal_error"),
+        (status = 503, description = "store_unavailable"),
+    )
+)]
 async fn export_for_agent(
     state: web::Data<AppState>,
     request: HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<ConversationPath>,
 ) -> Result<HttpResponse, ApiError> {
     let me = super::agent::agent(&state, &request)?;
-    let id = path.into_inner();
+    let id = path.into_inner().id;
     let snapshot = state.store.load(&id).await?.ok_or_else(ApiError::conversation_not_found)?;
     tracing::info!(conversation = %id, agent = %me.name, "conversation exported for its resident");
     Ok(HttpResponse::Ok().json(export_of(&state, &id, snapshot).await?))

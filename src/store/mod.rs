@@ -24,7 +24,7 @@ use crate::engine::ConversationState;
 pub use memory::MemoryStore;
 pub use redis::RedisStore;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Resident,
@@ -96,10 +96,11 @@ pub enum CommitOutcome {
     Gone,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Feedback {
     pub message_id: u64,
     pub helpful: bool,
+    #[schema(format = DateTime)]
     pub at: String,
 }
 
@@ -174,7 +175,7 @@ pub trait ConversationStore: Send + Sync {
 }
 
 /// A message a resident left while their team was closed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OfflineMessage {
     pub id: String,
     pub conversation: Option<String>,
@@ -182,6 +183,7 @@ pub struct OfflineMessage {
     pub contact: String,
     pub question: String,
     pub team: String,
+    #[schema(format = DateTime)]
     pub at: String,
     /// Always false in the list: a handled message is removed. Kept so clients that read it
     /// still work.
@@ -285,9 +287,10 @@ impl Waiters {
 }
 
 /// A question the assistant could not answer, kept (redacted) for editors.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Unanswered {
     pub text: String,
+    #[schema(format = DateTime)]
     pub at: String,
     /// `none` (declined) or `clarify` (asked "did you mean").
     pub kind: String,

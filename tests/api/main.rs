@@ -9,6 +9,7 @@ mod errors;
 mod handoff;
 mod hardening;
 mod helpers;
+mod openapi;
 mod policy;
 mod processes;
 mod store;
