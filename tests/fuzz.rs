@@ -1,6 +1,8 @@
 //! Fuzz targets for everything that parses untrusted text: content files, residents' messages
 //! (normaliser, entities, redactor), the answers' Markdown subset and the event stream's
 //! `?after=`.
+//! Over 400 lines: five targets, each with its own token list, mutations and the properties
+//! it asserts, sharing one seed reader and one budget.
 //!
 //! Each target first runs its seed corpus (`tests/fuzz-corpus/<target>/`, small real inputs),
 //! then inputs made by bolero for `HA_FUZZ_SECONDS` seconds (default 5; 0 runs the seeds only):

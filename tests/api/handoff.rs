@@ -1,5 +1,7 @@
 //! Handing to a person, in one instance: queue, claim, live chat both ways, the double-claim
 //! race, return, transfer, close, out-of-hours messages and the agent API's access rules.
+//! Over 400 lines: the handoff is one journey, and each step's test builds on the same queue
+//! and claim helpers.
 
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -1,6 +1,7 @@
 //! What a misusing client cannot do: grow the metrics without bound, replay a transcript with an
 //! overflowing `after`, get a bare error for a bad query; and the headers every page and API
 //! answer carries.
+//! Over 400 lines: one scenario per finding, each short; they share the app and the helpers.
 
 use std::time::Duration;
 
