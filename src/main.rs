@@ -38,6 +38,9 @@ enum Command {
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
+        /// Score the test lines with typing slips added, made the same way for the same seed.
+        #[arg(long, value_name = "SEED", conflicts_with = "dialogues")]
+        typos: Option<u64>,
     },
     /// Answer one question, or several as one conversation, and say why: candidates,
     /// scores, the normalised text and the remembered topic.
@@ -72,8 +75,8 @@ fn main() -> ExitCode {
         Command::Serve => serve(settings),
         Command::Check => check(&settings),
         Command::Eval { dialogues: Some(dialogues), json, .. } => run_dialogues(&settings, &dialogues, json),
-        Command::Eval { test: Some(test), train, tune, json, .. } => {
-            run_eval(&settings, &test, train.as_deref(), tune.as_deref(), json)
+        Command::Eval { test: Some(test), train, tune, json, typos, .. } => {
+            run_eval(&settings, &test, train.as_deref(), tune.as_deref(), json, typos)
         }
         Command::Eval { .. } => Err("eval needs --test or --dialogues".into()),
         Command::Ask { messages, each } => ask(&settings, &messages, each),
@@ -143,8 +146,13 @@ fn run_eval(
     train: Option<&std::path::Path>,
     tune: Option<&std::path::Path>,
     json: bool,
+    typos: Option<u64>,
 ) -> Result<(), String> {
     let test = eval::read_lines(test).map_err(|e| e.to_string())?;
+    let test = match typos {
+        Some(seed) => eval::with_typos(&test, seed),
+        None => test,
+    };
     let tune = tune.map(eval::read_lines).transpose().map_err(|e| e.to_string())?;
     let report = match train {
         Some(train) => {

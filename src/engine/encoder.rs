@@ -190,6 +190,16 @@ impl Encoder {
         out
     }
 
+    /// The vocabulary's whole words of two letters or more (pieces that start a word and are
+    /// all letters): real English words, which spelling correction leaves alone.
+    pub fn whole_words(&self) -> impl Iterator<Item = &str> {
+        self.tokenizer
+            .vocab
+            .keys()
+            .map(String::as_str)
+            .filter(|piece| piece.len() >= 2 && piece.chars().all(|c| c.is_ascii_lowercase()))
+    }
+
     /// The length of every vector (384 for all-MiniLM-L6-v2).
     pub fn dims(&self) -> usize {
         self.bert.hidden

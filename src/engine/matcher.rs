@@ -14,10 +14,11 @@ use super::knowledge::Knowledge;
 use super::learned::{LearnedView, LearnedWeights};
 use super::network::{Network, NetworkSettings};
 use super::normalise::{Normalised, Normaliser};
+use super::spelling::Spelling;
 
 /// Bumped whenever the matching code changes what it learns from the same content, so work
 /// cached under the old revision (the chosen threshold) is not reused.
-pub const MATCHER_REVISION: u32 = 3;
+pub const MATCHER_REVISION: u32 = 4;
 
 /// In-scope accuracy the tuned threshold may give up, as a fraction.
 pub const TUNE_ACCURACY_BUDGET: f32 = 0.01;
@@ -97,6 +98,8 @@ pub struct MatchSettings {
     pub encoder_below: f32,
     /// Training of the softmax regression over sentence embeddings.
     pub encoder_training: TrainSettings,
+    /// Whether typing slips are put right before matching (`spelling.rs`).
+    pub correct_spelling: bool,
 }
 
 impl Default for MatchSettings {
@@ -115,6 +118,7 @@ impl Default for MatchSettings {
             encoder_share: 0.5,
             encoder_below: 0.9,
             encoder_training: TrainSettings { epochs: 40, lambda: 1e-6, learning_rate: 1.0, seed: 7 },
+            correct_spelling: true,
         }
     }
 }
@@ -227,6 +231,8 @@ pub struct Matcher {
     decline_labels: Vec<bool>,
     knowledge: Option<Knowledge>,
     semantic: Option<Semantic>,
+    /// The training words, to put typing slips right.
+    spelling: Spelling,
     /// Messages the encoder was run for, to report the cascade's share.
     encoder_runs: AtomicUsize,
     weights_loaded: bool,
@@ -270,6 +276,12 @@ impl Matcher {
         let vectoriser = Vectoriser::fit(settings.features, &normalised);
         let (features, classes) = (vectoriser.len(), labels.len());
         let meaning = meaning.filter(|m| m.embeddings.len() == examples.len());
+        let spelling = if settings.correct_spelling {
+            let known = meaning.iter().flat_map(|m| m.encoder.whole_words().map(str::to_string));
+            Spelling::new(examples.iter().map(|e| e.text.as_str()), known.collect::<Vec<_>>())
+        } else {
+            Spelling::default()
+        };
         let phrases = |meaning: &Meaning| -> Vec<(Vec<f32>, usize)> {
             meaning
                 .embeddings
@@ -337,6 +349,7 @@ impl Matcher {
             decline_labels,
             knowledge,
             semantic,
+            spelling,
             encoder_runs: AtomicUsize::new(0),
             weights_loaded,
             settings,
@@ -362,6 +375,12 @@ impl Matcher {
         self.encoder_runs.load(Ordering::Relaxed)
     }
 
+    /// `text` with its typing slips put right against the training words (unchanged when
+    /// spelling correction is off).
+    pub fn corrected<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        self.spelling.correct(text)
+    }
+
     pub fn has_encoder(&self) -> bool {
         self.semantic.is_some()
     }
@@ -383,6 +402,7 @@ impl Matcher {
     /// [`Matcher::candidates`] with the message's sentence embedding already known (held-out
     /// phrasings in cross-validation), so the encoder need not run again.
     pub fn candidates_given(&self, text: &str, embedding: Option<&[f32]>) -> (Normalised, Vec<Candidate>) {
+        let text = &*self.corrected(text);
         let (normalised, fast) = self.fast_scores(text);
         let best = fast.iter().copied().fold(0.0, f32::max);
         let meant = match &self.semantic {

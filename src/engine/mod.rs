@@ -15,6 +15,7 @@ pub mod matcher;
 pub mod network;
 pub mod normalise;
 pub mod redact;
+pub mod spelling;
 pub mod state;
 pub mod vectors;
 
@@ -180,7 +181,8 @@ impl Engine {
             .flat_map(|f| f.examples.iter().map(|text| Example { text: text.clone(), label: f.id.clone() }))
             .collect();
         let facets = (!facet_examples.is_empty()).then(|| {
-            let settings = MatchSettings { network_share: 0.0, ..settings };
+            // Slips are put right once, by the topics' matcher, whose dictionary is the content's.
+            let settings = MatchSettings { network_share: 0.0, correct_spelling: false, ..settings };
             let normaliser = Normaliser::new(&content.synonyms);
             Matcher::train_or_load(normaliser, &facet_examples, &[], None, None, settings, learned_facets)
         });
@@ -229,9 +231,10 @@ impl Engine {
         self.matcher.classify(text)
     }
 
-    /// Answers one resident message.
+    /// Answers one resident message. Every step reads it with its typing slips put right
+    /// (a misspelt town, facet or emergency word counts as the word meant).
     pub fn reply(&self, state: &ConversationState, text: &str, context: &Context) -> Turn {
-        dialogue::Dialogue::new(self, state.clone(), context).respond(text)
+        dialogue::Dialogue::new(self, state.clone(), context).respond(&self.matcher.corrected(text))
     }
 
     /// A topic's title, for buttons and the agent console.

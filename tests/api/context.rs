@@ -151,3 +151,22 @@ async fn danger_described_without_the_word_gets_999_first() {
     let first_bot = turn.messages.iter().find(|m| m.role == herts_assistant::store::Role::Bot).unwrap();
     assert!(first_bot.text.contains("999"), "{}", first_bot.text);
 }
+
+#[tokio::test]
+async fn typing_slips_are_read_as_the_words_meant() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    // A misspelt town still makes a place-only opener, and is remembered.
+    let opener = app.say(&conversation, "hi, im in Hitchn").await;
+    let text = bot_text(&opener);
+    assert!(text.contains("North Hertfordshire District Council"), "{text}");
+    // Slips in the service's words and in the facet asked about.
+    let badge = app.say(&conversation, "how do I aply for a bleu badge for my dad").await;
+    assert_eq!(badge.matched.id.as_deref(), Some("blue-badge"), "{}", bot_text(&badge));
+    let cost = app.say(&conversation, "and how mcuh does it cots?").await;
+    assert_eq!(cost.matched.id.as_deref(), Some("blue-badge"));
+    assert_eq!(bot_text(&cost), facet_text("blue-badge", "cost"));
+    // The resident's own words are kept as typed in the transcript.
+    let transcript: serde_json::Value = app.transcript(&conversation).await.json().await.unwrap();
+    assert!(transcript.to_string().contains("how mcuh does it cots?"), "{transcript}");
+}

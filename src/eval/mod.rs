@@ -3,6 +3,8 @@
 //! Over 400 lines: single-question and multi-turn scoring share the readers and the report;
 //! the next split is the dialogue scenarios into their own module.
 
+mod typos;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::time::Instant;
@@ -15,6 +17,7 @@ use crate::engine::encoder::Encoder;
 use crate::engine::matcher::{Decision, Example, MatchSettings, Matcher, Meaning, OUT_OF_SCOPE};
 use crate::engine::normalise::Normaliser;
 use crate::engine::{Context, ConversationState, Engine, MatchKind, Matched};
+pub use typos::with_typos;
 
 /// One labelled line: test files say `expected`, training files say `intent`.
 #[derive(Debug, Clone, Deserialize)]
