@@ -2,7 +2,12 @@
 //! neither in the training phrasings nor a whole word of the encoder's vocabulary is replaced
 //! by the training word closest to it (one edit for short words, two for words of eight letters
 //! or more), the commonest such word when several are as close. Known words are never touched,
-//! so an out-of-scope question keeps its own words and is still declined.
+//! so an out-of-scope question keeps its own words and is still declined. Without a vocabulary
+//! of real words (no encoder) only shorthand is spelt out: the content's words alone would
+//! "correct" everyday words that are not slips ("lying" to "dying").
+//!
+//! Text-speak ("r u open", "gr8", "pls") is spelt out first from a fixed list of common UK
+//! shorthand, so the fast models and the encoder both read the words meant.
 //!
 //! The lookup is a symmetric-delete index (as SymSpell does): every training word is stored
 //! under each string made by deleting up to two of its letters, so candidates for a slip are
@@ -22,7 +27,87 @@ const SHORTEST: usize = 4;
 /// Words this long or longer may be two edits from what was meant.
 const TWO_EDITS_FROM: usize = 8;
 
-static WORD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[A-Za-z]+").expect("word pattern"));
+static WORD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[A-Za-z0-9]+").expect("word pattern"));
+
+/// Common shorthand in typed messages and what it stands for. Only whole words are read, and a
+/// word the training phrasings use as it is keeps its own meaning.
+const SHORTHAND: &[(&str, &str)] = &[
+    ("u", "you"),
+    ("ur", "your"),
+    ("yr", "your"),
+    ("r", "are"),
+    ("n", "and"),
+    ("y", "why"),
+    ("k", "ok"),
+    ("pls", "please"),
+    ("plz", "please"),
+    ("thx", "thanks"),
+    ("ty", "thank you"),
+    ("gr8", "great"),
+    ("b4", "before"),
+    ("2day", "today"),
+    ("2moro", "tomorrow"),
+    ("tmrw", "tomorrow"),
+    ("tmr", "tomorrow"),
+    ("2nite", "tonight"),
+    ("l8r", "later"),
+    ("m8", "mate"),
+    ("wot", "what"),
+    ("wat", "what"),
+    ("wen", "when"),
+    ("cos", "because"),
+    ("coz", "because"),
+    ("cuz", "because"),
+    ("bc", "because"),
+    ("abt", "about"),
+    ("ppl", "people"),
+    ("sumthing", "something"),
+    ("sum1", "someone"),
+    ("some1", "someone"),
+    ("any1", "anyone"),
+    ("no1", "no one"),
+    ("every1", "everyone"),
+    ("dunno", "do not know"),
+    ("wanna", "want to"),
+    ("gonna", "going to"),
+    ("gotta", "have to"),
+    ("hafta", "have to"),
+    ("kinda", "kind of"),
+    ("ya", "you"),
+    ("yeh", "yes"),
+    ("yep", "yes"),
+    ("nope", "no"),
+    ("tho", "though"),
+    ("thru", "through"),
+    ("nite", "night"),
+    ("msg", "message"),
+    ("appt", "appointment"),
+    ("govt", "government"),
+    ("hv", "have"),
+    ("cld", "could"),
+    ("wld", "would"),
+    ("shld", "should"),
+    ("bday", "birthday"),
+    ("asap", "as soon as possible"),
+    ("atm", "at the moment"),
+    ("btw", "by the way"),
+    ("idk", "I do not know"),
+    ("imo", "in my opinion"),
+    ("fyi", "for your information"),
+    ("ofc", "of course"),
+    ("prob", "probably"),
+    ("probs", "probably"),
+    ("defo", "definitely"),
+    ("def", "definitely"),
+    ("diff", "different"),
+    ("wk", "week"),
+    ("yrs", "years"),
+    ("mins", "minutes"),
+    ("hrs", "hours"),
+    ("txt", "text"),
+    ("num", "number"),
+    ("ph", "phone"),
+];
 
 #[derive(Debug, Default)]
 pub struct Spelling {
@@ -47,7 +132,11 @@ impl Spelling {
                 *counts.entry(word.as_str().to_lowercase()).or_default() += 1;
             }
         }
-        let mut words: Vec<String> = counts.keys().filter(|w| w.len() >= SHORTEST - 1).cloned().collect();
+        let known: HashSet<String> = known.into_iter().collect();
+        let mut words: Vec<String> = match known.is_empty() {
+            true => Vec::new(),
+            false => counts.keys().filter(|w| w.len() >= SHORTEST - 1).cloned().collect(),
+        };
         words.sort();
         let mut deletions: HashMap<String, Vec<u32>> = HashMap::new();
         for (index, word) in words.iter().enumerate() {
@@ -55,15 +144,12 @@ impl Spelling {
                 deletions.entry(variant).or_default().push(index as u32);
             }
         }
-        Self { counts, known: known.into_iter().collect(), deletions, words }
+        Self { counts, known, deletions, words }
     }
 
     /// `text` with each unknown word of [`SHORTEST`] letters or more replaced by its closest
     /// training word, when one lies within reach; borrowed when nothing changed.
     pub fn correct<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        if self.words.is_empty() {
-            return Cow::Borrowed(text);
-        }
         let mut corrected = String::new();
         let mut copied = 0;
         for found in WORD.find_iter(text) {
@@ -82,7 +168,17 @@ impl Spelling {
     }
 
     fn replacement(&self, word: &str) -> Option<&str> {
-        if word.len() < SHORTEST || self.counts.contains_key(word) || self.known.contains(word) {
+        if self.counts.contains_key(word) {
+            return None;
+        }
+        if let Some((_, meant)) = SHORTHAND.iter().find(|(short, _)| *short == word) {
+            return Some(meant);
+        }
+        if word.len() < SHORTEST
+            || self.words.is_empty()
+            || self.known.contains(word)
+            || word.bytes().any(|b| b.is_ascii_digit())
+        {
             return None;
         }
         let allowed = edits_allowed(word.len());
@@ -170,8 +266,14 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_dictionary_changes_nothing() {
-        let spelling = Spelling::new([], []);
-        assert_eq!(spelling.correct("recyling"), "recyling");
+    fn without_real_words_to_compare_only_shorthand_is_spelt_out() {
+        let spelling = Spelling::new(["is the tip open"], []);
+        assert_eq!(spelling.correct("r u open 2day, the tpi"), "are you open today, the tpi");
+    }
+
+    #[test]
+    fn shorthand_is_spelt_out_unless_the_content_uses_it() {
+        let spelling = Spelling::new(["u turn on the ring road"], ["road".to_string()]);
+        assert_eq!(spelling.correct("is it ok 2 do a u turn thx"), "is it ok 2 do a u turn thanks");
     }
 }
