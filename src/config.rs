@@ -11,6 +11,8 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+pub use crate::handoff::AgentConfig;
+use crate::handoff::Handoff;
 use crate::handoff::hours::{Team, default_bank_holidays, default_teams};
 use crate::store::Retention;
 
@@ -176,15 +178,6 @@ fn valid_frame_ancestors(value: &str) -> bool {
         && !value.contains([';', ','])
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct AgentConfig {
-    pub name: String,
-    pub roles: Vec<String>,
-    /// Lowercase hex SHA-256 of the agent's bearer token (`herts-assistant hash-token`).
-    pub token_sha256: String,
-}
-
 #[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CannedReply {
@@ -274,6 +267,13 @@ pub enum ConfigError {
 }
 
 impl Settings {
+    /// Teams, hours, closures and agents, as the handoff decisions take them.
+    pub fn handoff(&self) -> Handoff {
+        let mut closed = self.bank_holidays.clone();
+        closed.extend(self.closures.iter().copied());
+        Handoff::new(self.teams.clone(), closed, self.teams_always_open, self.handling_minutes, &self.agents)
+    }
+
     pub fn retention(&self) -> Retention {
         let days = |n: u64| Duration::from_secs(n * 24 * 3600);
         Retention {

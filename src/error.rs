@@ -1,11 +1,13 @@
 //! The one error table: every error the API can answer with, its HTTP status and its stable
-//! code. Every module's errors map into [`ApiError`]; nothing else reaches a client.
+//! code. Every module's errors map into [`ApiError`] (the store's and the handoff service's
+//! here, below the table); nothing else reaches a client.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::handoff::service::HandoffError;
 use crate::store::StoreError;
 
 /// Seconds a client is asked to wait before retrying a 503 (or a 429 that names no time).
@@ -166,6 +168,44 @@ impl From<StoreError> for ApiError {
                 tracing::error!(%cause, "unreadable record in the conversation store");
                 ApiError::new(ErrorCode::Internal, "Something went wrong on our side.")
             }
+        }
+    }
+}
+
+impl From<HandoffError> for ApiError {
+    fn from(error: HandoffError) -> Self {
+        let conflict = |message: &str| ApiError::new(ErrorCode::Conflict, message);
+        match error {
+            HandoffError::ConversationNotFound => ApiError::conversation_not_found(),
+            HandoffError::NotFound => ApiError::new(ErrorCode::NotFound, "No such conversation."),
+            HandoffError::NotWaiting => conflict("This conversation is not waiting for a person."),
+            HandoffError::NoLongerWaiting => conflict("This conversation is no longer waiting."),
+            HandoffError::AlreadyClaimed(holder) => ApiError::new(
+                ErrorCode::AlreadyClaimed,
+                format!("{holder} has already taken this conversation."),
+            ),
+            HandoffError::NotHeld => conflict("Claim this conversation first."),
+            HandoffError::NotQueued => conflict("You are not waiting in a queue."),
+            HandoffError::NoSuchTeam => ApiError::new(ErrorCode::InvalidRequest, "There is no such team."),
+            HandoffError::InvalidPresence => {
+                ApiError::new(ErrorCode::InvalidRequest, "status is online or away.")
+            }
+            HandoffError::InvalidOutcome => {
+                ApiError::new(ErrorCode::InvalidRequest, "outcome is resolved, referred or no_response.")
+            }
+            HandoffError::NoSuchOfflineMessage => ApiError::new(ErrorCode::NotFound, "No such message."),
+            HandoffError::TeamOpen => {
+                conflict("The team is open now: ask to talk to a person and they will reply here.")
+            }
+            HandoffError::TooManyOfflineMessages => ApiError::new(
+                ErrorCode::RateLimited,
+                "You have already left messages for the team. They will contact you when they are open.",
+            )
+            .with_retry_after(3600),
+            HandoffError::ChangingTooFast => {
+                conflict("The conversation is changing too fast. Please try again.")
+            }
+            HandoffError::Store(error) => error.into(),
         }
     }
 }

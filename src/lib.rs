@@ -8,6 +8,7 @@ pub mod cache;
 pub mod config;
 pub mod content;
 pub mod engine;
+pub mod engine_build;
 pub mod error;
 pub mod eval;
 pub mod handoff;

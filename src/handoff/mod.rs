@@ -1,15 +1,18 @@
 //! Handing a conversation to a person: teams and their hours, agents and their roles, queue
-//! places and wait estimates. The decisions here are pure; the HTTP edge does the I/O.
+//! places and wait estimates. The decisions here are pure; `service` runs the workflows (claim,
+//! transfer, close, ...) over the store traits, and the HTTP edge only parses, authorises and
+//! shapes responses.
 
 pub mod hours;
+pub mod service;
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::London;
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::config::{AgentConfig, Settings};
 use crate::engine::{Context, TeamStatus};
 use hours::{Availability, Calendar, Team, describe_opening};
 
@@ -28,6 +31,17 @@ pub struct QueueStatus {
     pub team_name: String,
 }
 
+/// A person who signs in to the console or the editors' API (configured in `Settings`, which
+/// re-exports it).
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    pub name: String,
+    pub roles: Vec<String>,
+    /// Lowercase hex SHA-256 of the agent's bearer token (`herts-assistant hash-token`).
+    pub token_sha256: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Handoff {
     teams: Vec<Team>,
@@ -41,14 +55,20 @@ pub fn hash_token(token: &str) -> String {
 }
 
 impl Handoff {
-    pub fn new(settings: &Settings) -> Self {
-        let mut closed = settings.bank_holidays.clone();
-        closed.extend(settings.closures.iter().copied());
+    /// `closed`: the days no team opens (bank holidays and closures); `handling_minutes`: an
+    /// agent's time per conversation, for the wait estimate. `Settings::handoff` gives these.
+    pub fn new(
+        teams: Vec<Team>,
+        closed: Vec<NaiveDate>,
+        always_open: bool,
+        handling_minutes: u32,
+        agents: &[AgentConfig],
+    ) -> Self {
         Self {
-            teams: settings.teams.clone(),
-            calendar: Calendar::new(closed, settings.teams_always_open),
-            handling_minutes: settings.handling_minutes.max(1),
-            agents: settings.agents.iter().map(|a| (a.token_sha256.clone(), a.clone())).collect(),
+            teams,
+            calendar: Calendar::new(closed, always_open),
+            handling_minutes: handling_minutes.max(1),
+            agents: agents.iter().map(|a| (a.token_sha256.clone(), a.clone())).collect(),
         }
     }
 
@@ -111,16 +131,12 @@ mod tests {
     use chrono::TimeZone;
 
     fn handoff(always_open: bool) -> Handoff {
-        let settings = Settings {
-            teams_always_open: always_open,
-            agents: vec![AgentConfig {
-                name: "Alex".into(),
-                roles: vec!["agent".into()],
-                token_sha256: hash_token("secret"),
-            }],
-            ..Settings::default()
-        };
-        Handoff::new(&settings)
+        let agents = [AgentConfig {
+            name: "Alex".into(),
+            roles: vec!["agent".into()],
+            token_sha256: hash_token("secret"),
+        }];
+        Handoff::new(hours::default_teams(), hours::default_bank_holidays(), always_open, 6, &agents)
     }
 
     #[test]

@@ -1,22 +1,23 @@
 //! The resident API: start a conversation, send a message, read the transcript, erase it, give
-//! feedback on an answer. Over 400 lines: each route carries its OpenAPI annotation (every
-//! status it answers with, and the error codes), next to the code that decides them.
+//! feedback on an answer; waiting for a person goes through the handoff service. Over 400
+//! lines: each route carries its OpenAPI annotation (every status it answers with, and the
+//! error codes), next to the code that decides them.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use rand::RngCore;
 
-use super::change::{MAX_COMMIT_ATTEMPTS, change_conversation, now, system_message};
-use super::live;
+use super::auth::resident as authorised;
 use super::wire::{
     After, ConversationPath, Created, LeaveMessage, LeftQueue, Message, MessageLeft, PostFeedback,
     PostMessage, Transcript, TurnReply, Typing,
 };
-use super::{Action, AppState, Routes, bearer};
-use crate::engine::{ConversationState, Mode, Reply};
+use super::{Action, AppState, Routes, live};
+use crate::engine::{ConversationState, Reply};
 use crate::error::{ApiError, ErrorCode};
 use crate::handoff::hash_token;
+use crate::handoff::service::{MAX_COMMIT_ATTEMPTS, timestamp};
 use crate::store::{
-    CommitOutcome, ConversationStore, Feedback, HandoffStore, NewMessage, OfflineMessage, Role, Snapshot,
+    CommitOutcome, ConversationStore, Feedback, HandoffStore, NewMessage, OfflineMessage, Role,
 };
 
 /// This module's part of the OpenAPI document (src/http/openapi.rs).
@@ -62,31 +63,8 @@ fn bot_message(reply: Reply, at: &str) -> NewMessage {
     }
 }
 
-/// Conversation ids are 32 lowercase hex characters; anything else cannot exist.
-fn valid_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-/// Loads the conversation if the token is its own; otherwise the same 404 as for no conversation.
-pub(crate) async fn authorised(
-    state: &AppState,
-    request: &HttpRequest,
-    id: &str,
-) -> Result<Snapshot, ApiError> {
-    let token = bearer(request, "Send the conversation's token as a Bearer token.")?;
-    if !valid_id(id) {
-        return Err(ApiError::conversation_not_found());
-    }
-    match state.store.load(id).await? {
-        Some(snapshot) if constant_time_eq(snapshot.token_hash.as_bytes(), hash_token(token).as_bytes()) => {
-            Ok(snapshot)
-        }
-        _ => Err(ApiError::conversation_not_found()),
-    }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+fn now() -> String {
+    timestamp(chrono::Utc::now())
 }
 
 /// Starts a conversation: its id, its token and the welcome. No body is read.
@@ -203,10 +181,8 @@ async fn post_message(
                 }
                 let mut queue = None;
                 if let Some(handoff) = &turn.handoff {
-                    let at = chrono::Utc::now().timestamp_millis();
-                    state.store.enqueue(&handoff.team, &id, at).await?;
+                    queue = state.handoff_service().hand_over(&handoff.team, &id).await?;
                     state.metrics.handoffs.with_label_values(&[handoff.team.as_str()]).inc();
-                    queue = live::queue_status(&state, &handoff.team, &id).await;
                     tracing::info!(conversation = %id, team = %handoff.team, reason = ?handoff.reason, "handed to a person");
                 }
                 return Ok(HttpResponse::Ok().json(TurnReply {
@@ -247,10 +223,7 @@ async fn transcript(
     let id = path.into_inner().id;
     let snapshot = authorised(&state, &request, &id).await?;
     let messages = state.store.messages(&id, 0).await?;
-    let queue = match (snapshot.state.mode, &snapshot.state.team) {
-        (Mode::Queued, Some(team)) => live::queue_status(&state, team, &id).await,
-        _ => None,
-    };
+    let queue = state.handoff_service().queue_status_of(&snapshot.state, &id).await;
     Ok(HttpResponse::Ok().json(Transcript {
         state: snapshot.state.mode.as_str().to_string(),
         messages: messages.into_iter().map(Message::from).collect(),
@@ -284,11 +257,9 @@ async fn erase(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner().id;
     let snapshot = authorised(&state, &request, &id).await?;
-    // Every copy goes: its place in a queue (those behind move up, no agent sees a ghost),
-    // the messages it left out of hours, then the conversation itself.
-    super::live::leave_queues(&state, snapshot.state.team.as_deref(), &id).await?;
-    state.store.forget_offline_of(&id).await?;
-    state.store.delete(&id).await?;
+    // Every copy goes: its place in a queue, the messages it left out of hours, the
+    // conversation itself.
+    state.handoff_service().erase(&id, &snapshot.state).await?;
     tracing::info!(conversation = %id, "conversation erased on request");
     Ok(HttpResponse::NoContent().finish())
 }
@@ -429,23 +400,12 @@ async fn leave_queue(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner().id;
     authorised(&state, &request, &id).await?;
-    let (conversation, stored) = change_conversation(&state, &id, |conversation| {
-        if conversation.mode != Mode::Queued {
-            return Err(ApiError::new(ErrorCode::Conflict, "You are not waiting in a queue."));
-        }
-        conversation.mode = Mode::Bot;
-        Ok(vec![system_message("You have left the queue. I'm here if you need anything else.")])
-    })
-    .await?;
-    live::leave_queues(&state, conversation.team.as_deref(), &id).await?;
+    let (conversation, stored) = state.handoff_service().leave_queue(&id).await?;
     Ok(HttpResponse::Ok().json(LeftQueue {
         state: conversation.mode.as_str().to_string(),
         messages: stored.into_iter().map(Message::from).collect(),
     }))
 }
-
-/// Messages one conversation may leave for a closed team.
-const MAX_OFFLINE_PER_CONVERSATION: usize = 3;
 
 /// Leaves a message for the conversation's team while it is closed (at most 3 per
 /// conversation); the team calls back when it opens.
@@ -494,25 +454,6 @@ async fn offline_message(
         }
     }
     let team = snapshot.state.team.clone().unwrap_or_else(|| crate::engine::DEFAULT_TEAM.to_string());
-    // A message is for when no one can answer live; while the team is open the resident is
-    // offered the queue instead.
-    let closed =
-        state.handoff.context(chrono::Utc::now()).teams.get(&team).is_some_and(|t| t.closed_until.is_some());
-    if !closed {
-        return Err(ApiError::new(
-            ErrorCode::Conflict,
-            "The team is open now: ask to talk to a person and they will reply here.",
-        ));
-    }
-    let left_before =
-        state.store.offline().await?.iter().filter(|m| m.conversation.as_deref() == Some(&id)).count();
-    if left_before >= MAX_OFFLINE_PER_CONVERSATION {
-        return Err(ApiError::new(
-            ErrorCode::RateLimited,
-            "You have already left messages for the team. They will contact you when they are open.",
-        )
-        .with_retry_after(3600));
-    }
     // Name and contact are kept as given: they are how the team calls back, and the message
     // is removed once handled. The question is free text, so personal data in it is redacted.
     let message = OfflineMessage {
@@ -521,20 +462,14 @@ async fn offline_message(
         name: body.name.trim().to_string(),
         contact: body.contact.trim().to_string(),
         question: state.engine().redact(body.question.trim()),
-        team: team.clone(),
+        team,
         at: now(),
         done: false,
     };
-    state.store.add_offline(message.clone()).await?;
-    let team_name = state.handoff.team_name(&team);
-    let (_, stored) = change_conversation(&state, &id, |_| {
-        Ok(vec![system_message(format!(
-            "Thank you. Your message has been passed to our {team_name} team. They will contact you when they are open."
-        ))])
-    })
-    .await?;
+    let message_id = message.id.clone();
+    let stored = state.handoff_service().leave_message(&id, message).await?;
     Ok(HttpResponse::Created()
-        .json(MessageLeft { id: message.id, messages: stored.into_iter().map(Message::from).collect() }))
+        .json(MessageLeft { id: message_id, messages: stored.into_iter().map(Message::from).collect() }))
 }
 
 /// Keeps a question the assistant could not answer, redacted, for editors to act on. A

@@ -1,14 +1,14 @@
 //! The editors' API: what residents asked that went unanswered, trying a question against the
 //! draft content on disk, and publishing it without a redeploy. Needs the `editor` role.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
-use super::agent::authorise;
+use super::auth::Editor;
 use super::wire::{Limit, Published, Question, Tried, UnansweredQuestions};
 use super::{AppState, Routes};
 use crate::engine::{Context, ConversationState, Engine};
+use crate::engine_build::build_engine;
 use crate::error::{ApiError, ErrorCode};
-use crate::startup;
 use crate::store::InsightStore;
 
 /// This module's part of the OpenAPI document (src/http/openapi.rs).
@@ -42,10 +42,9 @@ pub fn routes(routes: &mut Routes) {
 )]
 async fn unanswered(
     state: web::Data<AppState>,
-    request: HttpRequest,
     query: web::Query<Limit>,
+    _: Editor,
 ) -> Result<HttpResponse, ApiError> {
-    authorise(&state, &request, "editor")?;
     let limit = query.limit.unwrap_or(100).clamp(1, crate::store::UNANSWERED_KEPT);
     let questions = state.store.unanswered(limit).await?;
     Ok(HttpResponse::Ok().json(UnansweredQuestions { questions }))
@@ -55,7 +54,7 @@ async fn unanswered(
 /// second). Invalid content is a 400 that lists every problem with its file and line.
 async fn draft_engine(state: &AppState) -> Result<Engine, ApiError> {
     let settings = state.settings.clone();
-    let built = web::block(move || startup::build_engine(&settings))
+    let built = web::block(move || build_engine(&settings))
         .await
         .map_err(|_| ApiError::new(ErrorCode::Internal, "Building the content was interrupted."))?;
     built.map_err(|error| ApiError::new(ErrorCode::InvalidContent, error.to_string()))
@@ -81,10 +80,9 @@ async fn draft_engine(state: &AppState) -> Result<Engine, ApiError> {
 )]
 async fn try_draft(
     state: web::Data<AppState>,
-    request: HttpRequest,
     body: web::Json<Question>,
+    _: Editor,
 ) -> Result<HttpResponse, ApiError> {
-    authorise(&state, &request, "editor")?;
     let text = body.into_inner().text;
     if text.trim().is_empty() {
         return Err(ApiError::new(ErrorCode::EmptyText, "The question is empty."));
@@ -118,8 +116,7 @@ async fn try_draft(
         (status = 500, description = "internal_error"),
     )
 )]
-async fn publish(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let editor = authorise(&state, &request, "editor")?;
+async fn publish(state: web::Data<AppState>, editor: Editor) -> Result<HttpResponse, ApiError> {
     let engine = draft_engine(&state).await?;
     let summary = Published {
         intents: engine.content.intents.len(),

@@ -2,7 +2,8 @@
 //! starts after the last message id the client saw (`?after=N`), so a reconnecting client
 //! misses nothing and sees nothing twice. It works across instances: messages are read from
 //! the store, and the store's bell (Redis pub/sub, re-subscribed after a restart) only says
-//! when to read; a quiet period re-reads anyway.
+//! when to read; a quiet period re-reads anyway. Only the transport is here: what a `status`
+//! event says comes from the handoff service.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -14,10 +15,9 @@ use serde::Serialize;
 
 use super::AppState;
 use super::wire::Message;
-use crate::engine::Mode;
 use crate::error::{ApiError, ErrorCode};
-use crate::handoff::{ACTIVE_QUEUE, QueueStatus};
-use crate::store::{ConversationStore, HandoffStore, Typing};
+pub use crate::handoff::service::Status;
+use crate::store::{ConversationStore, HandoffStore};
 
 /// What an event stream sends, for the OpenAPI document: each event's name and its data.
 pub const EVENTS: &str = "Server-sent events (the schema is each event's). `message` (its `id:` \
@@ -26,48 +26,12 @@ pub const EVENTS: &str = "Server-sent events (the schema is each event's). `mess
     once when the stream opens and on every change. `gone` (data `{}`): the conversation was erased; the stream \
     ends. Comments (`: keepalive`) keep the connection open while nothing happens.";
 
-/// The `status` event: who holds the conversation, the queue place, who is typing.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Status {
-    #[schema(value_type = crate::engine::Mode)]
-    pub state: &'static str,
-    pub queue: Option<QueueStatus>,
-    pub agent: Option<String>,
-    pub resident_typing: bool,
-    pub agent_typing: bool,
-}
-
 /// How long a stream waits before re-reading when nothing rang: short while someone may be
 /// typing or the queue may move, long otherwise.
 const QUICK: Duration = Duration::from_millis(1500);
 const QUIET: Duration = Duration::from_secs(15);
 /// How long a stream waits before reading again while the store does not answer.
 const STORE_RETRY: Duration = Duration::from_millis(500);
-
-/// The resident's place in their team's queue, if they are waiting.
-pub async fn queue_status(state: &AppState, team: &str, id: &str) -> Option<QueueStatus> {
-    let queue = state.store.queue(team).await.ok()?;
-    let index = queue.iter().position(|(q, _)| q == id)?;
-    let online = super::agent::online_agents(state).await.unwrap_or(0);
-    Some(state.handoff.status(team, index, online))
-}
-
-pub async fn status_of(state: &AppState, id: &str) -> Option<Status> {
-    let snapshot = state.store.load(id).await.ok()??;
-    let conversation = snapshot.state;
-    let queue = match (conversation.mode, &conversation.team) {
-        (Mode::Queued, Some(team)) => queue_status(state, team, id).await,
-        _ => None,
-    };
-    let typing = state.store.typing(id).await.unwrap_or(Typing::default());
-    Some(Status {
-        state: conversation.mode.as_str(),
-        queue,
-        agent: conversation.agent,
-        resident_typing: typing.resident,
-        agent_typing: typing.agent,
-    })
-}
 
 /// Open streams, counted so that one conversation or one instance cannot hold without limit:
 /// each stream holds a [`StreamSlot`] that gives its place back when the stream is dropped.
@@ -167,7 +131,7 @@ impl Feed {
                 return true;
             }
         }
-        match status_of(&self.state, &self.id).await {
+        match self.state.handoff_service().status_of(&self.id).await {
             Some(status) => {
                 if self.last_status.as_ref() != Some(&status) {
                     self.pending.push_back(event("status", None, &status));
@@ -242,16 +206,4 @@ pub fn respond(state: web::Data<AppState>, id: String, after: u64) -> Result<Htt
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header(("X-Accel-Buffering", "no"))
         .streaming(feed(state, id, after, slot)))
-}
-
-/// Removes a conversation from every queue it might be in.
-pub async fn leave_queues(
-    state: &AppState,
-    team: Option<&str>,
-    id: &str,
-) -> Result<(), crate::store::StoreError> {
-    if let Some(team) = team {
-        state.store.dequeue(team, id).await?;
-    }
-    state.store.dequeue(ACTIVE_QUEUE, id).await
 }

@@ -1,7 +1,7 @@
 //! The HTTP edge: actix-web routes, JSON errors, static pages. Only this module knows actix.
 
 mod agent;
-mod change;
+mod auth;
 mod conversations;
 mod editor;
 mod headers;
@@ -25,6 +25,7 @@ use crate::config::Settings;
 use crate::engine::Engine;
 use crate::error::{ApiError, ErrorCode};
 use crate::handoff::Handoff;
+use crate::handoff::service::{HandoffService, Locks};
 use crate::store::{ConversationStore, Store};
 
 /// What every request handler shares.
@@ -35,7 +36,7 @@ pub struct AppState {
     pub handoff: Handoff,
     /// Serialises writers to one conversation within this instance (striped by id), so that
     /// optimistic commits rarely conflict; across instances the store's version check decides.
-    locks: Vec<tokio::sync::Mutex<()>>,
+    locks: Locks,
     rate: RateLimiter,
     /// Per-client allowances (by IP address) for each thing a resident's browser does.
     limits: limits::ClientLimits,
@@ -73,14 +74,12 @@ impl RateLimiter {
     }
 }
 
-const LOCK_STRIPES: usize = 256;
-
 impl AppState {
     pub fn new(engine: Arc<Engine>, store: Store, settings: Settings) -> Self {
         Self {
             engine: RwLock::new(engine),
             store,
-            handoff: Handoff::new(&settings),
+            handoff: settings.handoff(),
             rate: RateLimiter { per_minute: settings.rate_limit, windows: Default::default() },
             limits: limits::ClientLimits::new(
                 &settings.client_limits,
@@ -89,7 +88,7 @@ impl AppState {
             streams: Arc::default(),
             settings,
             metrics: metrics::Metrics::new(),
-            locks: (0..LOCK_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
+            locks: Locks::default(),
         }
     }
 
@@ -120,8 +119,12 @@ impl AppState {
     }
 
     pub(crate) fn lock_for(&self, id: &str) -> &tokio::sync::Mutex<()> {
-        let hash = id.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
-        &self.locks[hash % LOCK_STRIPES]
+        self.locks.for_id(id)
+    }
+
+    /// The handoff workflows for a request arriving now.
+    pub fn handoff_service(&self) -> HandoffService<'_, Store> {
+        HandoffService::new(&self.store, &self.handoff, &self.locks, chrono::Utc::now())
     }
 }
 
@@ -361,20 +364,6 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(ErrorCode::NotFound, "There is nothing at this address."))
-}
-
-/// The bearer token of a request; `missing` says what to send when there is none.
-pub(crate) fn bearer<'r>(request: &'r actix_web::HttpRequest, missing: &str) -> Result<&'r str, ApiError> {
-    request
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        // The scheme is case-insensitive (RFC 7235): "bearer" is as good as "Bearer".
-        .and_then(|v| v.trim_start().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::new(ErrorCode::MissingToken, missing))
 }
 
 fn method_not_allowed() -> ApiError {

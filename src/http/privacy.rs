@@ -4,10 +4,11 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::change::now;
+use super::auth::{self, Agent};
 use super::wire::{ConversationPath, Export, Message};
 use super::{AppState, Routes};
 use crate::error::ApiError;
+use crate::handoff::service::timestamp;
 use crate::store::{ConversationStore, HandoffStore, Snapshot};
 
 /// This module's part of the OpenAPI document (src/http/openapi.rs).
@@ -43,7 +44,7 @@ async fn export(
     path: web::Path<ConversationPath>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner().id;
-    let snapshot = super::conversations::authorised(&state, &request, &id).await?;
+    let snapshot = auth::resident(&state, &request, &id).await?;
     Ok(HttpResponse::Ok().json(export_of(&state, &id, snapshot).await?))
 }
 
@@ -56,7 +57,7 @@ async fn export_of(state: &AppState, id: &str, snapshot: Snapshot) -> Result<Exp
     let conversation = snapshot.state;
     Ok(Export {
         id: id.to_string(),
-        exported_at: now(),
+        exported_at: timestamp(chrono::Utc::now()),
         retention_days: state.settings.retention_days,
         state: conversation.mode.as_str().to_string(),
         place: conversation.place.map(|p| p.name),
@@ -87,10 +88,9 @@ async fn export_of(state: &AppState, id: &str, snapshot: Snapshot) -> Result<Exp
 )]
 async fn export_for_agent(
     state: web::Data<AppState>,
-    request: HttpRequest,
     path: web::Path<ConversationPath>,
+    me: Agent,
 ) -> Result<HttpResponse, ApiError> {
-    let me = super::agent::agent(&state, &request)?;
     let id = path.into_inner().id;
     let snapshot = state.store.load(&id).await?.ok_or_else(ApiError::conversation_not_found)?;
     tracing::info!(conversation = %id, agent = %me.name, "conversation exported for its resident");
