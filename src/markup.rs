@@ -6,7 +6,7 @@
 
 use std::sync::LazyLock;
 
-use pulldown_cmark::{Event, Parser, Tag};
+use pulldown_cmark::{Event, LinkType, Parser, Tag};
 use regex::Regex;
 
 /// `[text](target)`: the target has no spaces and no brackets.
@@ -44,6 +44,9 @@ pub fn outside_subset(text: &str) -> Vec<&'static str> {
             Event::Start(Tag::Table(_)) => "a table, which is not drawn",
             Event::Html(_) | Event::InlineHtml(_) => "HTML, which is shown as text",
             Event::Rule => "a horizontal rule, which is not drawn",
+            Event::Start(Tag::Link { link_type: LinkType::Autolink | LinkType::Email, .. }) => {
+                "an autolink (<https://...>), which is shown as text: write [text](target)"
+            }
             Event::Start(Tag::Link { dest_url, .. })
                 if dest_url.is_empty() || dest_url.contains(['(', ')', ' ']) =>
             {
@@ -90,6 +93,8 @@ mod tests {
             ("![map](https://x.gov.uk/map.png)", "an image"),
             ("<b>bold</b>", "HTML"),
             ("a\n\n---\n\nb", "a horizontal rule"),
+            ("see <https://x.gov.uk> for more", "an autolink"),
+            ("write to <info@x.gov.uk>", "an autolink"),
             ("[page](https://x.gov.uk/a_(b))", "a link target with brackets"),
             ("See [the page][1].\n\n[1]: javascript:alert(1)", "a link reference definition"),
             ("[1]: <img src=x onerror=alert(1)>", "a link reference definition"),

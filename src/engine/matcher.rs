@@ -18,7 +18,7 @@ use super::spelling::Spelling;
 
 /// Bumped whenever the matching code changes what it learns from the same content, so work
 /// cached under the old revision (the chosen threshold) is not reused.
-pub const MATCHER_REVISION: u32 = 4;
+pub const MATCHER_REVISION: u32 = 7;
 
 /// In-scope accuracy the tuned threshold may give up, as a fraction.
 pub const TUNE_ACCURACY_BUDGET: f32 = 0.01;
@@ -122,6 +122,10 @@ impl Default for MatchSettings {
         }
     }
 }
+
+/// A not-the-council label with at least this fast confidence beside a council topic's best
+/// has the encoder consulted however sure the best is.
+pub const BOUNDARY_RUNNER_UP: f32 = 0.1;
 
 /// A labelled example to learn from.
 #[derive(Debug, Clone)]
@@ -404,9 +408,8 @@ impl Matcher {
     pub fn candidates_given(&self, text: &str, embedding: Option<&[f32]>) -> (Normalised, Vec<Candidate>) {
         let text = &*self.corrected(text);
         let (normalised, fast) = self.fast_scores(text);
-        let best = fast.iter().copied().fold(0.0, f32::max);
         let meant = match &self.semantic {
-            Some(semantic) if best < self.settings.encoder_below => {
+            Some(semantic) if self.consults_encoder(&fast, self.settings.encoder_below) => {
                 let embedding = match embedding {
                     Some(known) => known.to_vec(),
                     None => {
@@ -454,13 +457,30 @@ impl Matcher {
         share: f32,
         encoder_below: f32,
     ) -> Vec<f32> {
-        let best = fast.iter().copied().fold(0.0, f32::max);
         if let Some(meant) = meant
-            && best < encoder_below
+            && self.consults_encoder(&fast, encoder_below)
         {
             blend(&mut fast, meant, share);
         }
         fast
+    }
+
+    /// Whether the encoder is asked: when the fast models' best is below `encoder_below`, or
+    /// when they lean to a council topic while a not-the-council reading runs it close enough
+    /// to matter ([`BOUNDARY_RUNNER_UP`]): words shared across that boundary ("tax", "library",
+    /// "tip") make the fast models sure of the wrong side, and meaning is what tells them apart.
+    fn consults_encoder(&self, fast: &[f32], encoder_below: f32) -> bool {
+        let Some((top, &best)) = fast.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) else {
+            return false;
+        };
+        if best < encoder_below {
+            return true;
+        }
+        !self.decline_labels[top]
+            && fast
+                .iter()
+                .zip(&self.decline_labels)
+                .any(|(&p, &declines)| declines && p >= BOUNDARY_RUNNER_UP)
     }
 
     /// Each label's confidence, in label order: personal data is blanked out first (it never
@@ -648,6 +668,23 @@ mod tests {
             None,
             MatchSettings::default(),
         )
+    }
+
+    #[test]
+    fn a_not_the_council_runner_up_has_the_encoder_consulted_however_sure_the_best() {
+        let matcher = matcher();
+        let label = |id: &str| matcher.labels.iter().position(|l| l == id).unwrap();
+        let mut scores = vec![0.0; matcher.labels.len()];
+        scores[label("libraries")] = 0.85;
+        assert!(!matcher.consults_encoder(&scores, 0.6), "sure, and nothing across the boundary");
+        scores[label("potholes")] = 0.3;
+        assert!(!matcher.consults_encoder(&scores, 0.6), "a council runner-up is no boundary");
+        scores[label(OUT_OF_SCOPE)] = BOUNDARY_RUNNER_UP;
+        assert!(matcher.consults_encoder(&scores, 0.6));
+        // Led by a not-the-council reading, the fast models decline without help.
+        scores.swap(label("libraries"), label(OUT_OF_SCOPE));
+        assert!(!matcher.consults_encoder(&scores, 0.6));
+        assert!(matcher.consults_encoder(&[0.5, 0.1, 0.0], 0.6), "unsure");
     }
 
     #[test]
