@@ -61,7 +61,6 @@ const UK_SPELLINGS: &[(&str, &str)] = &[
 /// Contractions, checked before punctuation is removed.
 const CONTRACTIONS: &[(&str, &str)] = &[
     ("can't", "can not"),
-    ("cannot", "can not"),
     ("won't", "will not"),
     ("shan't", "shall not"),
     ("n't", " not"),
@@ -114,6 +113,7 @@ impl Normaliser {
         let folded = fold(text);
         let words: Vec<String> = split_words(&folded)
             .into_iter()
+            .flat_map(expand_cannot)
             .map(|w| self.spellings.get(w.as_str()).map_or(w, |uk| (*uk).to_string()))
             .collect();
         let words = self.add_synonyms(words);
@@ -154,6 +154,12 @@ fn fold(text: &str) -> String {
     folded
 }
 
+/// "cannot" is two words. Done on whole words after splitting, not on the text, so "cannot"
+/// inside a longer word stays whole and normalising twice gives what normalising once did.
+fn expand_cannot(word: String) -> Vec<String> {
+    if word == "cannot" { vec!["can".to_string(), "not".to_string()] } else { vec![word] }
+}
+
 /// Letters and digits make words; everything else separates them.
 fn split_words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect()
@@ -175,6 +181,15 @@ mod tests {
     fn case_punctuation_and_contractions() {
         let n = normaliser().normalise("I CAN'T find the Library’s hours!!");
         assert_eq!(n.text(), "i can not find the library hours");
+    }
+
+    #[test]
+    fn cannot_is_split_only_as_a_whole_word() {
+        let n = normaliser();
+        assert_eq!(n.normalise("I cannot log in").text(), "i can not log in");
+        let inside = n.normalise("pcannott welwyn0cannot");
+        assert_eq!(inside.text(), "pcannott welwyn0cannot");
+        assert_eq!(n.normalise(&inside.text()), inside, "normalising twice changes nothing");
     }
 
     #[test]
