@@ -1,4 +1,4 @@
-//! Building the engine from the content on disk: load and validate the content, load the
+//! Building the engine from the content (on disk, or a published version's files): load and validate the content, load the
 //! sentence encoder and embed the content's phrasings, choose the decline threshold, train the
 //! matchers or load the weights they learned before (each cached, `cache.rs`). Used by
 //! `startup` (serve and the CLI) and by the editors' API (try the draft, publish); it knows
@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use crate::cache::{Cache, decode_embeddings, encode_embeddings, fingerprint};
 use crate::config::Settings;
-use crate::content::{self, Content, ContentErrors};
+use crate::content::{Content, ContentErrors, ContentFiles};
 use crate::engine::calibrate::{DeclineTuning, tune_decline_threshold};
 use crate::engine::encoder::{Encoder, EncoderError};
 use crate::engine::matcher::{MATCHER_REVISION, MatchSettings};
@@ -38,19 +38,25 @@ const WEIGHTS_KEPT: usize = 3;
 /// phrasings (cached), chooses the decline threshold and the encoder's share (unless the
 /// threshold is set; cached), and trains the engine (or loads the weights it learned before).
 pub fn build_engine(settings: &Settings) -> Result<Engine, BuildError> {
+    build_engine_from(settings, &read_content_files(settings)?)
+}
+
+/// The content files in the folders the settings name (the seed, and the editors' draft).
+pub fn read_content_files(settings: &Settings) -> Result<ContentFiles, BuildError> {
+    Ok(ContentFiles::read(&settings.intents_dir, &settings.knowledge_dir)?)
+}
+
+/// As [`build_engine`], from files already read (a published version from the store).
+pub fn build_engine_from(settings: &Settings, files: &ContentFiles) -> Result<Engine, BuildError> {
     let started = Instant::now();
-    let (intent_files, article_files) = content::read_dirs(&settings.intents_dir, &settings.knowledge_dir)?;
-    let content = content::from_sources(&intent_files, &article_files)?;
+    let content = files.parse()?;
     let cache = Cache::new(&settings.cache_dir);
     let meaning = match &settings.encoder_dir {
         Some(dir) => Some(content_meaning(&cache, load_encoder(dir)?, &content)),
         None => None,
     };
     // File names, not paths: the same content read from anywhere is one version.
-    let content_key = fingerprint(intent_files.iter().chain(&article_files).flat_map(|f| {
-        let name = f.path.file_name().unwrap_or_default();
-        [name.as_encoded_bytes(), f.text.as_bytes()]
-    }));
+    let content_key = files.fingerprint();
     let encoder = meaning.as_ref().map_or("none", |m| m.encoder.fingerprint());
     let code = format!("{encoder}{MATCHER_REVISION}{}", env!("CARGO_PKG_VERSION"));
     let mut match_settings = MatchSettings::default();

@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::handoff::service::HandoffError;
+use crate::publishing::PublishError;
 use crate::store::StoreError;
 
 /// Seconds a client is asked to wait before retrying a 503 (or a 429 that names no time).
@@ -167,6 +168,26 @@ impl From<StoreError> for ApiError {
             StoreError::Corrupt(cause) => {
                 tracing::error!(%cause, "unreadable record in the conversation store");
                 ApiError::new(ErrorCode::Internal, "Something went wrong on our side.")
+            }
+        }
+    }
+}
+
+impl From<PublishError> for ApiError {
+    fn from(error: PublishError) -> Self {
+        match error {
+            PublishError::Invalid(errors) => ApiError::new(ErrorCode::InvalidContent, errors.to_string()),
+            PublishError::Store(error) => error.into(),
+            PublishError::NoSuchVersion(number) => ApiError::new(
+                ErrorCode::NotFound,
+                format!("There is no version {number} with its files kept."),
+            ),
+            PublishError::Build(error) => {
+                tracing::error!(%error, "cannot build the content");
+                ApiError::new(ErrorCode::Internal, "The content could not be built.")
+            }
+            PublishError::Interrupted => {
+                ApiError::new(ErrorCode::Internal, "Building the content was interrupted.")
             }
         }
     }

@@ -14,5 +14,6 @@ pub mod eval;
 pub mod handoff;
 pub mod http;
 pub mod markup;
+pub mod publishing;
 pub mod startup;
 pub mod store;

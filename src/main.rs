@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default), `check`, `eval`, `ask`.
+//! The command line: `serve` (the default), `check`, `eval`, `ask`, `export`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +51,13 @@ enum Command {
         #[arg(long)]
         each: bool,
     },
+    /// Write a published version's files (the newest unless --version) from the store into
+    /// DIR/intents and DIR/knowledge-base, so content can also be kept in git.
+    Export {
+        dir: PathBuf,
+        #[arg(long)]
+        version: Option<u64>,
+    },
     /// Print the SHA-256 of an agent's token read from standard input (never the command
     /// line, which shell history and `ps` keep), for HA_AGENTS or the config file.
     HashToken,
@@ -80,6 +87,7 @@ fn main() -> ExitCode {
         }
         Command::Eval { .. } => Err("eval needs --test or --dialogues".into()),
         Command::Ask { messages, each } => ask(&settings, &messages, each),
+        Command::Export { dir, version } => export(settings, &dir, version),
         Command::HashToken => hash_token_from_stdin(),
         Command::NewToken => {
             let token = hex::encode(rand::random::<[u8; 32]>());
@@ -123,6 +131,42 @@ fn serve(settings: Settings) -> Result<(), String> {
         // Tests and scripts read this line to find the port when HA_LISTEN ends in :0.
         println!("listening on http://{host}:{}", application.port());
         application.run_until_stopped().await.map_err(|e| e.to_string())
+    })
+}
+
+fn export(settings: Settings, dir: &std::path::Path, number: Option<u64>) -> Result<(), String> {
+    use herts_assistant::store::ContentStore;
+    if settings.redis_url.is_none() {
+        return Err("published versions are kept in Redis: set HA_REDIS_URL".into());
+    }
+    actix_web::rt::System::new().block_on(async move {
+        let store = startup::build_store(&settings).map_err(|e| e.to_string())?;
+        let number = match number {
+            Some(number) => number,
+            None => {
+                store
+                    .current_content()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or("nothing has been published")?
+                    .number
+            }
+        };
+        let (version, files) = store
+            .content_version(number)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or(format!("there is no version {number} with its files kept"))?;
+        files.write(dir).map_err(|e| format!("writing {}: {e}", dir.display()))?;
+        println!(
+            "version {} ({} by {}, {}) written to {}",
+            version.number,
+            version.published_at,
+            version.author,
+            if version.message.is_empty() { "no message" } else { &version.message },
+            dir.display()
+        );
+        Ok(())
     })
 }
 

@@ -3,8 +3,11 @@
 //! the binary and the tests.
 
 use crate::config::Settings;
-pub use crate::engine_build::{BuildError, build_engine, content_meaning, load_encoder};
+pub use crate::engine_build::{
+    BuildError, build_engine, build_engine_from, content_meaning, load_encoder, read_content_files,
+};
 use crate::http::{AppState, Application};
+use crate::publishing::LiveContent;
 use crate::store::{MemoryStore, RedisStore, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -27,11 +30,13 @@ pub fn build_store(settings: &Settings) -> Result<Store, StartupError> {
 /// Everything `serve` needs, bound and ready.
 pub fn build_application(settings: Settings) -> Result<Application, StartupError> {
     warn_if_bank_holidays_run_out(&settings.bank_holidays, chrono::Utc::now().date_naive());
-    let engine = build_engine(&settings)?;
+    // The folders are the seed; a version published since is served within a second of start.
+    let files = read_content_files(&settings)?;
+    let engine = build_engine_from(&settings, &files)?;
     let store = build_store(&settings)?;
     let listen = settings.listen.clone();
-    Application::build(AppState::new(std::sync::Arc::new(engine), store, settings))
-        .map_err(|e| StartupError::Listen(listen, e))
+    let live = LiveContent::new(std::sync::Arc::new(engine), files);
+    Application::build(AppState::new(live, store, settings)).map_err(|e| StartupError::Listen(listen, e))
 }
 
 /// The bank holidays are a list in the settings: say so in good time before it runs out, or

@@ -3,6 +3,7 @@
 //! here is reading the two folders, kept in [`load`] so that everything else can be tested on
 //! strings.
 
+mod files;
 mod parse;
 mod validate;
 
@@ -10,6 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use files::{ARTICLES_FOLDER, ContentFiles, INTENTS_FOLDER};
 pub use parse::{parse_article, parse_content_file};
 pub use validate::validate;
 

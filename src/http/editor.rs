@@ -1,26 +1,30 @@
 //! The editors' API: what residents asked that went unanswered, trying a question against the
-//! draft content on disk, and publishing it without a redeploy. Needs the `editor` role.
+//! draft content on disk, publishing it to every instance without a redeploy, the history of
+//! published versions and restoring one. Needs the `editor` role.
 
 use actix_web::{HttpResponse, web};
 
 use super::auth::Editor;
-use super::wire::{Limit, Published, Question, Tried, UnansweredQuestions};
+use super::wire::{ContentVersions, Limit, PublishRequest, Published, Question, Tried, UnansweredQuestions};
 use super::{AppState, Routes};
 use crate::engine::{Context, ConversationState, Engine};
 use crate::engine_build::build_engine;
 use crate::error::{ApiError, ErrorCode};
-use crate::store::InsightStore;
+use crate::publishing::{self, Publication};
+use crate::store::{ContentStore, InsightStore};
 
 /// This module's part of the OpenAPI document (src/http/openapi.rs).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(unanswered, try_draft, publish))]
+#[openapi(paths(unanswered, try_draft, publish, versions, restore))]
 pub(super) struct Api;
 
 pub fn routes(routes: &mut Routes) {
     routes
         .at("/api/v1/editor/unanswered", |r| r.get(unanswered))
         .at("/api/v1/editor/try", |r| r.post(try_draft))
-        .at("/api/v1/editor/publish", |r| r.post(publish));
+        .at("/api/v1/editor/publish", |r| r.post(publish))
+        .at("/api/v1/editor/versions", |r| r.get(versions))
+        .at("/api/v1/editor/versions/{number}/restore", |r| r.post(restore));
 }
 
 /// Questions the assistant declined or was unsure of, newest first, redacted.
@@ -99,32 +103,123 @@ async fn try_draft(
     }))
 }
 
-/// Loads, validates and trains the content on disk and swaps it in whole; invalid content is
-/// refused, naming each problem's file and line, and the old content keeps serving. No body
-/// is read.
+/// The longest publish message kept.
+const MESSAGE_CHARS: usize = 500;
+
+/// Loads, validates and trains the content on disk, records it as the newest version and
+/// serves it; every other instance serves it within seconds. Invalid content is refused,
+/// naming each problem's file and line, and the old content keeps serving. The body, with a
+/// message for the history, may be left out.
 #[utoipa::path(
     post,
     path = "/api/v1/editor/publish",
     operation_id = "editor_publish",
     tag = "editor",
+    request_body(content = PublishRequest, description = "Optional: why, for the history."),
     security(("editor_token" = [])),
     responses(
         (status = 200, description = "What went live.", body = Published),
-        (status = 400, description = "invalid_content"),
+        (status = 400, description = "malformed_json, invalid_request, invalid_content"),
         (status = 401, description = "missing_token, unauthorized"),
         (status = 403, description = "forbidden"),
+        (status = 413, description = "payload_too_large"),
         (status = 500, description = "internal_error"),
+        (status = 503, description = "store_unavailable"),
     )
 )]
-async fn publish(state: web::Data<AppState>, editor: Editor) -> Result<HttpResponse, ApiError> {
-    let engine = draft_engine(&state).await?;
-    let summary = Published {
+async fn publish(
+    state: web::Data<AppState>,
+    body: web::Bytes,
+    editor: Editor,
+) -> Result<HttpResponse, ApiError> {
+    let request: PublishRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        PublishRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(ErrorCode::MalformedJson, format!("The body is not valid JSON: {e}"))
+        })?
+    };
+    let message = request.message.unwrap_or_default().trim().to_string();
+    if message.chars().count() > MESSAGE_CHARS {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("The message is longer than {MESSAGE_CHARS} characters."),
+        ));
+    }
+    let files = crate::engine_build::read_content_files(&state.settings)
+        .map_err(|error| ApiError::new(ErrorCode::InvalidContent, error.to_string()))?;
+    let publication = Publication { author: editor.name.clone(), message, restores: None };
+    let (version, engine) =
+        publishing::publish(&state.store, &state.live, &state.settings, files, publication).await?;
+    tracing::info!(editor = %editor.name, version = version.number, "content published");
+    Ok(HttpResponse::Ok().json(published(&engine, version)))
+}
+
+fn published(engine: &Engine, version: crate::store::ContentVersion) -> Published {
+    Published {
         intents: engine.content.intents.len(),
         articles: engine.content.articles.len(),
         features: engine.matcher.feature_count(),
-    };
-    // Swapped whole: a request in flight finishes on the engine it started with.
-    state.replace_engine(engine);
-    tracing::info!(editor = %editor.name, "content published");
-    Ok(HttpResponse::Ok().json(summary))
+        version,
+    }
+}
+
+/// The published versions, newest first (who, when, why, what it restored), and the one this
+/// instance serves.
+#[utoipa::path(
+    get,
+    path = "/api/v1/editor/versions",
+    operation_id = "editor_versions",
+    tag = "editor",
+    params(Limit),
+    security(("editor_token" = [])),
+    responses(
+        (status = 200, description = "The history.", body = ContentVersions),
+        (status = 400, description = "invalid_request"),
+        (status = 401, description = "missing_token, unauthorized"),
+        (status = 403, description = "forbidden"),
+        (status = 500, description = "internal_error"),
+        (status = 503, description = "store_unavailable"),
+    )
+)]
+async fn versions(
+    state: web::Data<AppState>,
+    query: web::Query<Limit>,
+    _: Editor,
+) -> Result<HttpResponse, ApiError> {
+    let limit = query.limit.unwrap_or(100).clamp(1, crate::store::VERSION_HISTORY_KEPT);
+    let versions = state.store.content_history(limit).await?;
+    let serving = state.live.version().map(|v| v.number);
+    Ok(HttpResponse::Ok().json(ContentVersions { serving, versions }))
+}
+
+/// Publishes an earlier version's files again, as the newest version (a rollback); every
+/// instance serves it within seconds. The files of the newest 50 versions are kept.
+#[utoipa::path(
+    post,
+    path = "/api/v1/editor/versions/{number}/restore",
+    operation_id = "editor_restore",
+    tag = "editor",
+    params(("number" = u64, Path, description = "The version to publish again.")),
+    security(("editor_token" = [])),
+    responses(
+        (status = 200, description = "What went live.", body = Published),
+        (status = 400, description = "invalid_request, invalid_content"),
+        (status = 401, description = "missing_token, unauthorized"),
+        (status = 403, description = "forbidden"),
+        (status = 404, description = "not_found"),
+        (status = 500, description = "internal_error"),
+        (status = 503, description = "store_unavailable"),
+    )
+)]
+async fn restore(
+    state: web::Data<AppState>,
+    number: web::Path<u64>,
+    editor: Editor,
+) -> Result<HttpResponse, ApiError> {
+    let number = number.into_inner();
+    let (version, engine) =
+        publishing::restore(&state.store, &state.live, &state.settings, number, editor.name.clone()).await?;
+    tracing::info!(editor = %editor.name, version = version.number, restores = number, "content restored");
+    Ok(HttpResponse::Ok().json(published(&engine, version)))
 }

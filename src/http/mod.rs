@@ -15,7 +15,7 @@ mod privacy;
 pub mod wire;
 
 use std::net::TcpListener;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::http::Method;
@@ -26,11 +26,13 @@ use crate::engine::Engine;
 use crate::error::{ApiError, ErrorCode};
 use crate::handoff::Handoff;
 use crate::handoff::service::{HandoffService, Locks};
+use crate::publishing::{self, LiveContent};
 use crate::store::{ConversationStore, Store};
 
 /// What every request handler shares.
 pub struct AppState {
-    engine: RwLock<Arc<Engine>>,
+    /// The engine serving, swapped whole when content is published (here or elsewhere).
+    pub live: Arc<LiveContent>,
     pub store: Store,
     pub settings: Settings,
     pub handoff: Handoff,
@@ -75,9 +77,9 @@ impl RateLimiter {
 }
 
 impl AppState {
-    pub fn new(engine: Arc<Engine>, store: Store, settings: Settings) -> Self {
+    pub fn new(live: LiveContent, store: Store, settings: Settings) -> Self {
         Self {
-            engine: RwLock::new(engine),
+            live: Arc::new(live),
             store,
             handoff: settings.handoff(),
             rate: RateLimiter { per_minute: settings.rate_limit, windows: Default::default() },
@@ -94,11 +96,7 @@ impl AppState {
 
     /// The engine now serving; a publish swaps it whole, so a request sees one version.
     pub fn engine(&self) -> Arc<Engine> {
-        self.engine.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    pub fn replace_engine(&self, engine: Engine) {
-        *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(engine);
+        self.live.engine()
     }
 
     /// Refuses a message when the conversation has sent too many this minute.
@@ -132,6 +130,7 @@ impl AppState {
 pub struct Application {
     port: u16,
     server: Server,
+    state: web::Data<AppState>,
 }
 
 impl Application {
@@ -141,6 +140,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let workers = state.settings.workers;
         let state = web::Data::new(state);
+        let state_for_app = state.clone();
         let document = web::Data::new(openapi::Document::build(&state.settings));
         let mut server = HttpServer::new(move || {
             App::new()
@@ -169,15 +169,21 @@ impl Application {
         if workers > 0 {
             server = server.workers(workers);
         }
-        Ok(Self { port, server: server.run() })
+        Ok(Self { port, server: server.run(), state: state_for_app })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// Serves until stopped, following the content versions published from any instance.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let state = self.state.clone();
+        let following =
+            tokio::spawn(publishing::follow(state.store.clone(), state.live.clone(), state.settings.clone()));
+        let stopped = self.server.await;
+        following.abort();
+        stopped
     }
 }
 

@@ -11,7 +11,7 @@ use crate::config::CannedReply;
 use crate::content::Link;
 use crate::engine::matcher::{Candidate, Decision};
 use crate::engine::{Matched, Reply, Suggestion};
-use crate::store::{Feedback, OfflineMessage, Role, StoredMessage, Unanswered};
+use crate::store::{ContentVersion, Feedback, OfflineMessage, Role, StoredMessage, Unanswered};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Message {
@@ -418,6 +418,25 @@ pub struct Published {
     pub articles: usize,
     /// The matcher's feature count.
     pub features: usize,
+    /// The version it was recorded as; every instance serves it within seconds.
+    pub version: ContentVersion,
+}
+
+/// Why a change is published, for the history. The body may be left out.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishRequest {
+    /// A short description of the change, at most 500 characters.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// The published versions, newest first, and the one this instance serves.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ContentVersions {
+    /// The version this instance serves; `null` while it serves the folders it started with.
+    pub serving: Option<u64>,
+    pub versions: Vec<ContentVersion>,
 }
 
 /// A string that is one of `values`.

@@ -26,6 +26,8 @@ pub struct MemoryStore {
     retention: Retention,
     /// Rung on every write to a conversation.
     waiters: Waiters,
+    /// Published content versions.
+    pub(super) content: super::content::MemoryVersions,
 }
 
 #[derive(Default)]
@@ -56,6 +58,7 @@ impl MemoryStore {
             })),
             retention,
             waiters: Waiters::default(),
+            content: Default::default(),
         }
     }
 

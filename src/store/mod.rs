@@ -325,6 +325,10 @@ macro_rules! delegate {
     };
 }
 
+// After the macro, which it uses.
+mod content;
+pub use content::{ContentStore, ContentVersion, VERSION_FILES_KEPT, VERSION_HISTORY_KEPT};
+
 impl ConversationStore for Store {
     async fn create(
         &self,

@@ -116,7 +116,7 @@ return 1
 #[derive(Clone)]
 pub struct RedisStore {
     client: redis::Client,
-    connection: ConnectionManager,
+    pub(super) connection: ConnectionManager,
     prefix: String,
     retention: Retention,
     waiters: Waiters,
@@ -124,11 +124,11 @@ pub struct RedisStore {
     listener: Arc<OnceLock<()>>,
 }
 
-fn unavailable(e: redis::RedisError) -> StoreError {
+pub(super) fn unavailable(e: redis::RedisError) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
+pub(super) fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
@@ -168,7 +168,7 @@ impl RedisStore {
         format!("{}events", self.prefix)
     }
 
-    fn global(&self, name: &str) -> String {
+    pub(super) fn global(&self, name: &str) -> String {
         format!("{}{name}", self.prefix)
     }
 

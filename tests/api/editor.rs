@@ -1,4 +1,5 @@
-//! Editors: unanswered questions, trying the draft, publishing without a redeploy.
+//! Editors: unanswered questions, trying the draft, publishing to every instance without a
+//! redeploy, the history of versions and restoring one.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -29,19 +30,18 @@ async fn unanswered_questions_are_kept_redacted_for_editors() {
     assert_eq!(refused.status(), 403);
 }
 
-#[tokio::test]
-async fn an_editor_tries_and_publishes_without_a_redeploy() {
+/// A question the shipped content does not answer, and the topic the drafts add for it.
+const CROSSING_QUESTION: &str = "can the council paint a zebra crossing outside the nursery";
+const CROSSING_ANSWER: &str = "Ask for a new crossing through the highways team.";
+
+/// A copy of the shipped content with a topic on pedestrian crossings added to roads.toml:
+/// the folder, and roads.toml's text before the topic was added.
+fn draft_with_crossings() -> (std::path::PathBuf, String) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let draft =
         std::env::temp_dir().join(format!("ha-draft-{}", crate::helpers::unique_prefix().replace(':', "")));
     copy_dir(&root.join("intents"), &draft.join("intents"));
     copy_dir(&root.join("knowledge-base"), &draft.join("knowledge-base"));
-    let app = spawn_app_with(StoreKind::Memory, |s| {
-        s.intents_dir = draft.join("intents");
-        s.knowledge_dir = draft.join("knowledge-base");
-    })
-    .await;
-    let question = "can the council paint a zebra crossing outside the nursery";
     let examples: Vec<String> = [
         "paint a zebra crossing",
         "new zebra crossing request",
@@ -57,12 +57,25 @@ async fn an_editor_tries_and_publishes_without_a_redeploy() {
     .map(|e| format!("\"{e}\""))
     .collect();
     let new_topic = format!(
-        "\n[[intent]]\nid = \"pedestrian-crossings\"\ntitle = \"Pedestrian crossings\"\nexamples = [{}]\nanswer = \"Ask for a new crossing through the highways team.\"\nlast_reviewed = \"2026-11-26\"\n",
+        "\n[[intent]]\nid = \"pedestrian-crossings\"\ntitle = \"Pedestrian crossings\"\nexamples = [{}]\nanswer = \"{CROSSING_ANSWER}\"\nlast_reviewed = \"2026-11-26\"\n",
         examples.join(", ")
     );
     let roads = draft.join("intents/roads.toml");
     let original = std::fs::read_to_string(&roads).unwrap();
     std::fs::write(&roads, format!("{original}{new_topic}")).unwrap();
+    (draft, original)
+}
+
+#[tokio::test]
+async fn an_editor_tries_and_publishes_without_a_redeploy() {
+    let (draft, original) = draft_with_crossings();
+    let roads = draft.join("intents/roads.toml");
+    let app = spawn_app_with(StoreKind::Memory, |s| {
+        s.intents_dir = draft.join("intents");
+        s.knowledge_dir = draft.join("knowledge-base");
+    })
+    .await;
+    let question = CROSSING_QUESTION;
 
     // The draft answers it; the live service does not yet.
     let tried: Value = app
@@ -94,4 +107,143 @@ async fn an_editor_tries_and_publishes_without_a_redeploy() {
     let agent = app.agent(Method::POST, "/api/v1/editor/publish", AGENT_TOKEN).send().await.unwrap();
     assert_eq!(error_code(agent).await, "forbidden");
     std::fs::remove_dir_all(&draft).ok();
+}
+
+/// The version history, as an editor reads it.
+async fn versions(app: &crate::helpers::TestApp) -> Value {
+    let response = app.agent(Method::GET, "/api/v1/editor/versions", EDITOR_TOKEN).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+/// What `app` answers `question` with, in a new conversation: the topic's id.
+async fn topic_answering(app: &crate::helpers::TestApp, question: &str) -> Option<String> {
+    let conversation = app.start().await;
+    app.say(&conversation, question).await.matched.id
+}
+
+/// Waits up to 5 seconds for `app` to answer `question` with `topic` (or with no
+/// pedestrian-crossings topic when `topic` is `None`).
+async fn within_five_seconds(app: &crate::helpers::TestApp, question: &str, topic: Option<&str>) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let answered = topic_answering(app, question).await;
+        let arrived = match topic {
+            Some(topic) => answered.as_deref() == Some(topic),
+            None => answered.as_deref() != Some("pedestrian-crossings"),
+        };
+        if arrived || std::time::Instant::now() > deadline {
+            return arrived;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_publish_reaches_every_instance_and_a_restore_brings_the_old_content_back() {
+    let (draft, _) = draft_with_crossings();
+    let prefix = crate::helpers::unique_prefix();
+    let publisher = spawn_app_with(StoreKind::Redis, |s| {
+        s.redis_prefix = prefix.clone();
+        s.intents_dir = draft.join("intents");
+        s.knowledge_dir = draft.join("knowledge-base");
+    })
+    .await;
+    let other = spawn_app_with(StoreKind::Redis, |s| s.redis_prefix = prefix.clone()).await;
+    assert_ne!(topic_answering(&other, CROSSING_QUESTION).await.as_deref(), Some("pedestrian-crossings"));
+
+    let published = publisher
+        .agent(Method::POST, "/api/v1/editor/publish", EDITOR_TOKEN)
+        .json(&json!({"message": "A topic for <b>crossings</b>"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(published.status(), 200);
+    let published: Value = published.json().await.unwrap();
+    assert_eq!(published["version"]["number"], 2, "version 1 is the content the service started with");
+    assert_eq!(published["version"]["author"], "Eve");
+    // The other instance, which never read the draft folder, serves it within 5 seconds.
+    assert!(within_five_seconds(&other, CROSSING_QUESTION, Some("pedestrian-crossings")).await);
+    let conversation = other.start().await;
+    let reply = other.say(&conversation, CROSSING_QUESTION).await;
+    assert!(reply.messages.iter().any(|m| m.text.contains(CROSSING_ANSWER)), "{:?}", reply.messages);
+
+    let history = versions(&other).await;
+    assert_eq!(history["serving"], 2);
+    assert_eq!(history["versions"][0]["message"], "A topic for <b>crossings</b>", "kept as typed");
+    assert_eq!(history["versions"][1]["number"], 1);
+
+    // Rolling back is publishing version 1 again, from either instance.
+    let restored =
+        other.agent(Method::POST, "/api/v1/editor/versions/1/restore", EDITOR_TOKEN).send().await.unwrap();
+    assert_eq!(restored.status(), 200);
+    let restored: Value = restored.json().await.unwrap();
+    assert_eq!(
+        (restored["version"]["number"].clone(), restored["version"]["restores"].clone()),
+        (json!(3), json!(1))
+    );
+    assert!(within_five_seconds(&publisher, CROSSING_QUESTION, None).await);
+    assert!(within_five_seconds(&other, CROSSING_QUESTION, None).await);
+
+    let missing =
+        other.agent(Method::POST, "/api/v1/editor/versions/99/restore", EDITOR_TOKEN).send().await.unwrap();
+    assert_eq!(error_code(missing).await, "not_found");
+    let agent =
+        other.agent(Method::POST, "/api/v1/editor/versions/1/restore", AGENT_TOKEN).send().await.unwrap();
+    assert_eq!(error_code(agent).await, "forbidden");
+    std::fs::remove_dir_all(&draft).ok();
+}
+
+#[tokio::test]
+async fn a_publish_message_must_be_json_and_short() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let publish = |body: &'static str| {
+        app.agent(Method::POST, "/api/v1/editor/publish", EDITOR_TOKEN)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    assert_eq!(error_code(publish("{\"message\": ").await.unwrap()).await, "malformed_json");
+    assert_eq!(error_code(publish("{\"note\": \"x\"}").await.unwrap()).await, "malformed_json");
+    let long = Box::leak(format!("{{\"message\": \"{}\"}}", "x".repeat(501)).into_boxed_str());
+    assert_eq!(error_code(publish(long).await.unwrap()).await, "invalid_request");
+    let history = versions(&app).await;
+    assert_eq!(history, json!({"serving": null, "versions": []}), "nothing was published");
+}
+
+#[tokio::test]
+async fn export_writes_a_published_version_back_to_folders() {
+    let prefix = crate::helpers::unique_prefix();
+    let app = spawn_app_with(StoreKind::Redis, |s| s.redis_prefix = prefix.clone()).await;
+    let published = app
+        .agent(Method::POST, "/api/v1/editor/publish", EDITOR_TOKEN)
+        .json(&json!({"message": "as shipped"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(published.status(), 200);
+    let out = std::env::temp_dir().join(format!("ha-export-{}", prefix.replace(':', "")));
+    let export = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_herts-assistant"))
+            .arg("export")
+            .args(args)
+            .env("HA_REDIS_URL", crate::helpers::redis_url())
+            .env("HA_REDIS_PREFIX", &prefix)
+            .env("HA_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let written = export(&[out.to_str().unwrap()]);
+    assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
+    assert!(String::from_utf8_lossy(&written.stdout).contains("version 2"));
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |dir: &std::path::Path| {
+        herts_assistant::content::ContentFiles::read(&dir.join("intents"), &dir.join("knowledge-base"))
+            .unwrap()
+    };
+    assert_eq!(read(&out), read(root), "the shipped files, byte for byte");
+    let missing = export(&[out.to_str().unwrap(), "--version", "99"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no version 99"));
+    std::fs::remove_dir_all(&out).ok();
 }

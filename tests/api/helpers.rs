@@ -3,10 +3,12 @@
 use std::sync::{Arc, LazyLock};
 
 use herts_assistant::config::{AgentConfig, Settings};
+use herts_assistant::content::ContentFiles;
 use herts_assistant::engine::Engine;
 use herts_assistant::handoff::hash_token;
 use herts_assistant::http::wire::{Created, TurnReply};
 use herts_assistant::http::{AppState, Application};
+use herts_assistant::publishing::LiveContent;
 use herts_assistant::startup;
 use serde_json::Value;
 
@@ -14,10 +16,15 @@ pub const AGENT_TOKEN: &str = "alex-secret-token";
 pub const OTHER_AGENT_TOKEN: &str = "sam-secret-token";
 pub const EDITOR_TOKEN: &str = "eve-secret-token";
 
+/// The shipped content's files, read once.
+static FILES: LazyLock<ContentFiles> = LazyLock::new(|| {
+    startup::read_content_files(&content_settings()).expect("the shipped content is readable")
+});
+
 /// The shipped content, trained once for the whole test binary.
 static ENGINE: LazyLock<Arc<Engine>> = LazyLock::new(|| {
     let settings = content_settings();
-    Arc::new(startup::build_engine(&settings).expect("the shipped content is valid"))
+    Arc::new(startup::build_engine_from(&settings, &FILES).expect("the shipped content is valid"))
 });
 
 fn content_settings() -> Settings {
@@ -84,7 +91,8 @@ pub async fn spawn_app_with(kind: StoreKind, adjust: impl FnOnce(&mut Settings))
     adjust(&mut settings);
     let store = startup::build_store(&settings).expect("the store is configured");
     let application =
-        Application::build(AppState::new(ENGINE.clone(), store, settings)).expect("server binds");
+        Application::build(AppState::new(LiveContent::new(ENGINE.clone(), FILES.clone()), store, settings))
+            .expect("server binds");
     let address = format!("http://127.0.0.1:{}", application.port());
     tokio::spawn(application.run_until_stopped());
     TestApp { address, client: reqwest::Client::new() }

@@ -1,10 +1,12 @@
 //! One suite per store trait, each run against both stores: what every ConversationStore,
-//! HandoffStore and InsightStore must do.
+//! HandoffStore, InsightStore and ContentStore must do.
 
+use herts_assistant::content::ContentFiles;
 use herts_assistant::engine::{ConversationState, Mode};
 use herts_assistant::store::{
-    ClaimOutcome, CommitOutcome, ConversationStore, Feedback, HandoffStore, InsightStore, MemoryStore,
-    NewMessage, OfflineMessage, RedisStore, Retention, Role, UNANSWERED_KEPT, Unanswered,
+    ClaimOutcome, CommitOutcome, ContentStore, ContentVersion, ConversationStore, Feedback, HandoffStore,
+    InsightStore, MemoryStore, NewMessage, OfflineMessage, RedisStore, Retention, Role, UNANSWERED_KEPT,
+    Unanswered, VERSION_FILES_KEPT,
 };
 use std::time::Duration;
 
@@ -244,4 +246,63 @@ async fn memory_retention_suite() {
 #[tokio::test]
 async fn redis_retention_suite() {
     retention_suite(RedisStore::new(&redis_url(), &unique_prefix(), short_retention()).unwrap()).await;
+}
+
+fn version(message: &str) -> ContentVersion {
+    ContentVersion {
+        number: 0,
+        fingerprint: format!("fp-{message}"),
+        author: "Eve".into(),
+        message: message.into(),
+        published_at: "2026-12-04T09:00:00Z".into(),
+        intents: 1,
+        articles: 0,
+        restores: None,
+    }
+}
+
+fn files(text: &str) -> ContentFiles {
+    let mut files = ContentFiles::default();
+    files.intents.insert("a.toml".into(), text.into());
+    files.articles.insert("b.md".into(), "\"quoted\" <b>text</b> \u{2019}".into());
+    files
+}
+
+async fn content_suite(store: impl ContentStore) {
+    assert!(store.current_content().await.unwrap().is_none());
+    assert!(store.content_history(10).await.unwrap().is_empty());
+    let first = store.publish_content(version("first"), &files("one")).await.unwrap();
+    assert_eq!((first.number, first.message.as_str()), (1, "first"));
+    let mut restoring = version("second");
+    restoring.restores = Some(1);
+    let second = store.publish_content(restoring, &files("two")).await.unwrap();
+    assert_eq!(second.number, 2);
+    assert_eq!(store.current_content().await.unwrap(), Some(second.clone()));
+    let (record, kept) = store.content_version(1).await.unwrap().unwrap();
+    assert_eq!((record, kept), (first, files("one")), "files come back byte for byte");
+    assert_eq!(store.content_history(1).await.unwrap(), [second]);
+
+    // Only the newest versions keep their files; every record stays in the history.
+    for n in 3..=VERSION_FILES_KEPT + 2 {
+        store.publish_content(version(&format!("v{n}")), &files("more")).await.unwrap();
+    }
+    assert!(store.content_version(1).await.unwrap().is_none());
+    assert!(store.content_version(2).await.unwrap().is_none());
+    assert!(store.content_version(3).await.unwrap().is_some());
+    let history = store.content_history(1000).await.unwrap();
+    assert_eq!(history.len() as u64, VERSION_FILES_KEPT + 2);
+    assert_eq!(history.last().map(|v| v.number), Some(1));
+    assert_eq!(history[history.len() - 2].restores, Some(1));
+}
+
+#[tokio::test]
+async fn memory_content_suite() {
+    content_suite(MemoryStore::new(Retention::all(Duration::from_secs(60)))).await;
+}
+
+#[tokio::test]
+async fn redis_content_suite() {
+    let store =
+        RedisStore::new(&redis_url(), &unique_prefix(), Retention::all(Duration::from_secs(60))).unwrap();
+    content_suite(store).await;
 }

@@ -1,0 +1,311 @@
+//! Content going live on every instance. An editor's publish builds the new engine, records
+//! the version in the store and swaps it in here; every other instance sees the newer version
+//! within a second (`follow` reads the newest version's record once a second, one small read),
+//! builds the engine off the request threads and swaps it in whole. A request in flight
+//! finishes on the engine it started with, so no reply mixes two versions, and nobody waits
+//! for a build. Knows the store and the engine builder, not HTTP.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use crate::config::Settings;
+use crate::content::{ContentErrors, ContentFiles};
+use crate::engine::Engine;
+use crate::engine_build::{BuildError, build_engine_from};
+use crate::store::{ContentStore, ContentVersion, StoreError};
+
+/// How often an instance reads which version is newest.
+pub const FOLLOW_EVERY: Duration = Duration::from_secs(1);
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("{0}")]
+    Invalid(ContentErrors),
+    #[error(transparent)]
+    Build(BuildError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("there is no version {0} with its files kept")]
+    NoSuchVersion(u64),
+    #[error("building the content was interrupted")]
+    Interrupted,
+}
+
+impl From<BuildError> for PublishError {
+    fn from(error: BuildError) -> Self {
+        match error {
+            BuildError::Content(errors) => Self::Invalid(errors),
+            other => Self::Build(other),
+        }
+    }
+}
+
+/// What this instance serves: the engine, the files it was built from and, once anything has
+/// been published, the version they are.
+struct Serving {
+    engine: Arc<Engine>,
+    files: Arc<ContentFiles>,
+    fingerprint: String,
+    version: Option<ContentVersion>,
+}
+
+pub struct LiveContent {
+    serving: RwLock<Serving>,
+}
+
+impl LiveContent {
+    /// Serving the content the instance started with (from its folders), not yet a version.
+    pub fn new(engine: Arc<Engine>, files: ContentFiles) -> Self {
+        let fingerprint = files.fingerprint();
+        Self { serving: RwLock::new(Serving { engine, files: Arc::new(files), fingerprint, version: None }) }
+    }
+
+    /// The engine now serving; a request holds it to the end, so it sees one version.
+    pub fn engine(&self) -> Arc<Engine> {
+        self.read(|s| s.engine.clone())
+    }
+
+    /// The published version now serving; `None` while serving the folders it started with.
+    pub fn version(&self) -> Option<ContentVersion> {
+        self.read(|s| s.version.clone())
+    }
+
+    pub fn fingerprint(&self) -> String {
+        self.read(|s| s.fingerprint.clone())
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Serving) -> T) -> T {
+        f(&self.serving.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Swaps `engine` in unless a newer version is already serving (a slow build must not
+    /// undo a quicker, later one). Returns whether it did.
+    fn swap_if_newer(&self, engine: Arc<Engine>, files: Arc<ContentFiles>, version: ContentVersion) -> bool {
+        let mut serving = self.serving.write().unwrap_or_else(|e| e.into_inner());
+        if serving.version.as_ref().is_some_and(|v| v.number >= version.number) {
+            return false;
+        }
+        *serving =
+            Serving { engine, fingerprint: version.fingerprint.clone(), files, version: Some(version) };
+        true
+    }
+}
+
+/// Builds an engine off the async threads: training takes seconds.
+async fn build(settings: &Settings, files: Arc<ContentFiles>) -> Result<Engine, PublishError> {
+    let settings = settings.clone();
+    let built = tokio::task::spawn_blocking(move || build_engine_from(&settings, &files))
+        .await
+        .map_err(|_| PublishError::Interrupted)?;
+    Ok(built?)
+}
+
+/// Who publishes and why.
+pub struct Publication {
+    pub author: String,
+    pub message: String,
+    /// The version being published again, for a rollback.
+    pub restores: Option<u64>,
+}
+
+/// Validates and builds `files`, records them as the newest version and serves them here.
+/// The first publish records the content the instance started with as version 1, so there
+/// is always a version to roll back to. Invalid content is refused and nothing changes.
+pub async fn publish(
+    store: &impl ContentStore,
+    live: &LiveContent,
+    settings: &Settings,
+    files: ContentFiles,
+    publication: Publication,
+) -> Result<(ContentVersion, Arc<Engine>), PublishError> {
+    let files = Arc::new(files);
+    let engine = Arc::new(build(settings, files.clone()).await?);
+    if store.current_content().await?.is_none() {
+        let (seed, seed_files) = live.read(|s| (s.engine.clone(), s.files.clone()));
+        let starting = Publication {
+            author: publication.author.clone(),
+            message: "The content this service started with".into(),
+            restores: None,
+        };
+        store.publish_content(record(&seed, &seed_files, &starting), &seed_files).await?;
+    }
+    let version = store.publish_content(record(&engine, &files, &publication), &files).await?;
+    live.swap_if_newer(engine.clone(), files, version.clone());
+    Ok((version, engine))
+}
+
+/// Publishes version `number`'s files again as the newest version.
+pub async fn restore(
+    store: &impl ContentStore,
+    live: &LiveContent,
+    settings: &Settings,
+    number: u64,
+    author: String,
+) -> Result<(ContentVersion, Arc<Engine>), PublishError> {
+    let (_, files) = store.content_version(number).await?.ok_or(PublishError::NoSuchVersion(number))?;
+    let publication =
+        Publication { author, message: format!("Restores version {number}"), restores: Some(number) };
+    publish(store, live, settings, files, publication).await
+}
+
+fn record(engine: &Engine, files: &ContentFiles, publication: &Publication) -> ContentVersion {
+    ContentVersion {
+        number: 0,
+        fingerprint: files.fingerprint(),
+        author: publication.author.clone(),
+        message: publication.message.clone(),
+        published_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        intents: engine.content.intents.len(),
+        articles: engine.content.articles.len(),
+        restores: publication.restores,
+    }
+}
+
+/// Serves the newest published version, checking once a second, for as long as the instance
+/// runs. A version this build cannot load is logged once and skipped; the instance keeps
+/// serving what it has.
+pub async fn follow(store: impl ContentStore, live: Arc<LiveContent>, settings: Settings) {
+    let mut skipped: Option<u64> = None;
+    let mut ticks = tokio::time::interval(FOLLOW_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let newest = match store.current_content().await {
+            Ok(Some(newest)) => newest,
+            Ok(None) => continue,
+            Err(error) => {
+                tracing::debug!(%error, "cannot read the newest content version");
+                continue;
+            }
+        };
+        let serving = live.version().map_or(0, |v| v.number);
+        if newest.number <= serving || skipped == Some(newest.number) {
+            continue;
+        }
+        match catch_up(&store, &live, &settings, newest.number).await {
+            Ok(version) => tracing::info!(version = version.number, "serving published content"),
+            Err(PublishError::Store(error)) => {
+                tracing::warn!(%error, "cannot read the newest content version")
+            }
+            Err(error) => {
+                tracing::error!(version = newest.number, %error, "cannot serve the published content");
+                skipped = Some(newest.number);
+            }
+        }
+    }
+}
+
+/// Loads version `number` and serves it; when this instance already has its files (it
+/// published them), only the record changes.
+async fn catch_up(
+    store: &impl ContentStore,
+    live: &LiveContent,
+    settings: &Settings,
+    number: u64,
+) -> Result<ContentVersion, PublishError> {
+    let (version, files) = store.content_version(number).await?.ok_or(PublishError::NoSuchVersion(number))?;
+    let (engine, files) = if version.fingerprint == live.fingerprint() {
+        live.read(|s| (s.engine.clone(), s.files.clone()))
+    } else {
+        let files = Arc::new(files);
+        (Arc::new(build(settings, files.clone()).await?), files)
+    };
+    live.swap_if_newer(engine, files, version.clone());
+    Ok(version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+
+    fn settings() -> Settings {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        Settings {
+            intents_dir: root.join("intents"),
+            knowledge_dir: root.join("knowledge-base"),
+            encoder_dir: None,
+            threshold: Some(0.4),
+            // Its own: these small contents' weights must not push the shipped content's out.
+            cache_dir: std::env::temp_dir().join("ha-publishing-tests"),
+            ..Settings::default()
+        }
+    }
+
+    fn small_files(answer: &str) -> ContentFiles {
+        let mut files = ContentFiles::default();
+        let examples = "[\"report a pothole\", \"pothole in my road\", \"hole in the road\"]";
+        files.intents.insert(
+            "roads.toml".into(),
+            format!("[[intent]]\nid = \"potholes\"\ntitle = \"Potholes\"\nexamples = {examples}\nanswer = \"{answer}\"\n"),
+        );
+        files
+    }
+
+    fn answer_of(engine: &Engine) -> String {
+        engine.content.intent("potholes").and_then(|i| i.answer.clone()).unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn the_first_publish_records_the_starting_content_and_a_restore_brings_it_back() {
+        let settings = settings();
+        let store = MemoryStore::new(crate::store::Retention::all(Duration::from_secs(60)));
+        let seed = small_files("First answer.");
+        let live = LiveContent::new(Arc::new(build_engine_from(&settings, &seed).unwrap()), seed.clone());
+        let who =
+            |message: &str| Publication { author: "Eve".into(), message: message.into(), restores: None };
+
+        let (version, _) =
+            publish(&store, &live, &settings, small_files("Second answer."), who("reword")).await.unwrap();
+        assert_eq!(version.number, 2);
+        assert_eq!(answer_of(&live.engine()), "Second answer.");
+        let history = store.content_history(10).await.unwrap();
+        assert_eq!(history.iter().map(|v| v.number).collect::<Vec<_>>(), [2, 1]);
+        assert_eq!(history[1].fingerprint, seed.fingerprint());
+
+        let (restored, _) = restore(&store, &live, &settings, 1, "Ann".into()).await.unwrap();
+        assert_eq!((restored.number, restored.restores), (3, Some(1)));
+        assert_eq!(answer_of(&live.engine()), "First answer.");
+        assert!(matches!(
+            restore(&store, &live, &settings, 9, "Ann".into()).await,
+            Err(PublishError::NoSuchVersion(9))
+        ));
+    }
+
+    #[tokio::test]
+    async fn invalid_content_is_refused_and_nothing_is_recorded() {
+        let settings = settings();
+        let store = MemoryStore::new(crate::store::Retention::all(Duration::from_secs(60)));
+        let seed = small_files("First answer.");
+        let live = LiveContent::new(Arc::new(build_engine_from(&settings, &seed).unwrap()), seed);
+        let mut broken = small_files("x");
+        broken.intents.insert("bad.toml".into(), "[[intent]]\nid = \"broken\"\nanswer = \n".into());
+        let publication = Publication { author: "Eve".into(), message: String::new(), restores: None };
+        let refused = publish(&store, &live, &settings, broken, publication).await;
+        assert!(
+            matches!(refused, Err(PublishError::Invalid(ref e)) if e.to_string().contains("intents/bad.toml:"))
+        );
+        assert!(store.current_content().await.unwrap().is_none());
+        assert_eq!(answer_of(&live.engine()), "First answer.");
+    }
+
+    #[tokio::test]
+    async fn a_follower_serves_what_another_instance_published() {
+        let settings = settings();
+        let store = MemoryStore::new(crate::store::Retention::all(Duration::from_secs(60)));
+        let seed = small_files("First answer.");
+        let engine = Arc::new(build_engine_from(&settings, &seed).unwrap());
+        let publisher = LiveContent::new(engine.clone(), seed.clone());
+        let follower = Arc::new(LiveContent::new(engine, seed));
+        let following = tokio::spawn(follow(store.clone(), follower.clone(), settings.clone()));
+        let publication = Publication { author: "Eve".into(), message: String::new(), restores: None };
+        publish(&store, &publisher, &settings, small_files("Second answer."), publication).await.unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while answer_of(&follower.engine()) != "Second answer." && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        following.abort();
+        assert_eq!(answer_of(&follower.engine()), "Second answer.");
+        assert_eq!(follower.version().map(|v| v.number), Some(2));
+    }
+}
