@@ -34,8 +34,15 @@ impl Cache {
         self.dir.join(format!("{kind}-{key}.{extension}"))
     }
 
+    /// A hit marks the entry as just used, so `keep_newest` keeps what is read (the content
+    /// serving now) over what was merely written later (a draft tried once).
     pub fn read_bytes(&self, kind: &str, key: &str) -> Option<Vec<u8>> {
-        std::fs::read(self.path(kind, key, "bin")).ok()
+        let path = self.path(kind, key, "bin");
+        let bytes = std::fs::read(&path).ok()?;
+        if let Ok(file) = std::fs::File::options().append(true).open(&path) {
+            file.set_modified(std::time::SystemTime::now()).ok();
+        }
+        Some(bytes)
     }
 
     /// Written to a temporary file and renamed, so a reader never sees half an entry.
@@ -176,6 +183,21 @@ mod tests {
         assert_eq!(cache.read_bytes("weights", "b").as_deref(), Some(b"b".as_slice()));
         assert_eq!(cache.read_bytes("weights", "c").as_deref(), Some(b"c".as_slice()));
         assert_eq!(cache.read_json::<i32>("tuning", "a"), Some(1), "other kinds are left alone");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn an_entry_read_counts_as_newest() {
+        let dir = std::env::temp_dir().join(format!("ha-cache-used-{}", std::process::id()));
+        let cache = Cache::new(&dir);
+        for key in ["serving", "draft", "other draft"] {
+            cache.write_bytes("weights", key, key.as_bytes());
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(cache.read_bytes("weights", "serving").is_some());
+        cache.keep_newest("weights", 2);
+        assert!(cache.read_bytes("weights", "serving").is_some(), "read last, so kept");
+        assert!(cache.read_bytes("weights", "draft").is_none());
         std::fs::remove_dir_all(dir).unwrap();
     }
 

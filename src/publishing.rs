@@ -91,6 +91,39 @@ impl LiveContent {
     }
 }
 
+/// The engine of the editors' draft, kept while the draft's files are unchanged, so trying
+/// question after question costs a reply, not a training. One build at a time: a try that
+/// arrives while the draft is being built waits for that build instead of starting another.
+#[derive(Default)]
+pub struct DraftEngine {
+    slot: tokio::sync::Mutex<Option<(String, Arc<Engine>)>>,
+}
+
+impl DraftEngine {
+    /// The engine for `files`: the one serving when they are what is live, the one kept when
+    /// they are unchanged, else built now.
+    pub async fn engine_for(
+        &self,
+        live: &LiveContent,
+        settings: &Settings,
+        files: Arc<ContentFiles>,
+    ) -> Result<Arc<Engine>, PublishError> {
+        let fingerprint = files.fingerprint();
+        if fingerprint == live.fingerprint() {
+            return Ok(live.engine());
+        }
+        let mut slot = self.slot.lock().await;
+        if let Some((kept, engine)) = slot.as_ref()
+            && *kept == fingerprint
+        {
+            return Ok(engine.clone());
+        }
+        let engine = Arc::new(build(settings, files).await?);
+        *slot = Some((fingerprint, engine.clone()));
+        Ok(engine)
+    }
+}
+
 /// Builds an engine off the async threads: training takes seconds.
 async fn build(settings: &Settings, files: Arc<ContentFiles>) -> Result<Engine, PublishError> {
     let settings = settings.clone();
@@ -114,12 +147,13 @@ pub struct Publication {
 pub async fn publish(
     store: &impl ContentStore,
     live: &LiveContent,
+    drafts: &DraftEngine,
     settings: &Settings,
     files: ContentFiles,
     publication: Publication,
 ) -> Result<(ContentVersion, Arc<Engine>), PublishError> {
     let files = Arc::new(files);
-    let engine = Arc::new(build(settings, files.clone()).await?);
+    let engine = drafts.engine_for(live, settings, files.clone()).await?;
     if store.current_content().await?.is_none() {
         let (seed, seed_files) = live.read(|s| (s.engine.clone(), s.files.clone()));
         let starting = Publication {
@@ -138,6 +172,7 @@ pub async fn publish(
 pub async fn restore(
     store: &impl ContentStore,
     live: &LiveContent,
+    drafts: &DraftEngine,
     settings: &Settings,
     number: u64,
     author: String,
@@ -145,7 +180,7 @@ pub async fn restore(
     let (_, files) = store.content_version(number).await?.ok_or(PublishError::NoSuchVersion(number))?;
     let publication =
         Publication { author, message: format!("Restores version {number}"), restores: Some(number) };
-    publish(store, live, settings, files, publication).await
+    publish(store, live, drafts, settings, files, publication).await
 }
 
 fn record(engine: &Engine, files: &ContentFiles, publication: &Publication) -> ContentVersion {
@@ -255,19 +290,28 @@ mod tests {
         let who =
             |message: &str| Publication { author: "Eve".into(), message: message.into(), restores: None };
 
-        let (version, _) =
-            publish(&store, &live, &settings, small_files("Second answer."), who("reword")).await.unwrap();
+        let (version, _) = publish(
+            &store,
+            &live,
+            &DraftEngine::default(),
+            &settings,
+            small_files("Second answer."),
+            who("reword"),
+        )
+        .await
+        .unwrap();
         assert_eq!(version.number, 2);
         assert_eq!(answer_of(&live.engine()), "Second answer.");
         let history = store.content_history(10).await.unwrap();
         assert_eq!(history.iter().map(|v| v.number).collect::<Vec<_>>(), [2, 1]);
         assert_eq!(history[1].fingerprint, seed.fingerprint());
 
-        let (restored, _) = restore(&store, &live, &settings, 1, "Ann".into()).await.unwrap();
+        let (restored, _) =
+            restore(&store, &live, &DraftEngine::default(), &settings, 1, "Ann".into()).await.unwrap();
         assert_eq!((restored.number, restored.restores), (3, Some(1)));
         assert_eq!(answer_of(&live.engine()), "First answer.");
         assert!(matches!(
-            restore(&store, &live, &settings, 9, "Ann".into()).await,
+            restore(&store, &live, &DraftEngine::default(), &settings, 9, "Ann".into()).await,
             Err(PublishError::NoSuchVersion(9))
         ));
     }
@@ -281,7 +325,7 @@ mod tests {
         let mut broken = small_files("x");
         broken.intents.insert("bad.toml".into(), "[[intent]]\nid = \"broken\"\nanswer = \n".into());
         let publication = Publication { author: "Eve".into(), message: String::new(), restores: None };
-        let refused = publish(&store, &live, &settings, broken, publication).await;
+        let refused = publish(&store, &live, &DraftEngine::default(), &settings, broken, publication).await;
         assert!(
             matches!(refused, Err(PublishError::Invalid(ref e)) if e.to_string().contains("intents/bad.toml:"))
         );
@@ -299,7 +343,16 @@ mod tests {
         let follower = Arc::new(LiveContent::new(engine, seed));
         let following = tokio::spawn(follow(store.clone(), follower.clone(), settings.clone()));
         let publication = Publication { author: "Eve".into(), message: String::new(), restores: None };
-        publish(&store, &publisher, &settings, small_files("Second answer."), publication).await.unwrap();
+        publish(
+            &store,
+            &publisher,
+            &DraftEngine::default(),
+            &settings,
+            small_files("Second answer."),
+            publication,
+        )
+        .await
+        .unwrap();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         while answer_of(&follower.engine()) != "Second answer." && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -307,5 +360,23 @@ mod tests {
         following.abort();
         assert_eq!(answer_of(&follower.engine()), "Second answer.");
         assert_eq!(follower.version().map(|v| v.number), Some(2));
+    }
+
+    #[tokio::test]
+    async fn a_draft_is_built_once_while_unchanged_and_the_live_content_never() {
+        let settings = settings();
+        let seed = small_files("First answer.");
+        let live = LiveContent::new(Arc::new(build_engine_from(&settings, &seed).unwrap()), seed.clone());
+        let drafts = DraftEngine::default();
+        let same = drafts.engine_for(&live, &settings, Arc::new(seed)).await.unwrap();
+        assert!(Arc::ptr_eq(&same, &live.engine()), "the live content is not built again");
+        let draft = Arc::new(small_files("Draft answer."));
+        let (first, second) = tokio::join!(
+            drafts.engine_for(&live, &settings, draft.clone()),
+            drafts.engine_for(&live, &settings, draft.clone())
+        );
+        assert!(Arc::ptr_eq(&first.unwrap(), &second.unwrap()), "two tries at once share one build");
+        let changed = drafts.engine_for(&live, &settings, Arc::new(small_files("Changed."))).await.unwrap();
+        assert_eq!(answer_of(&changed), "Changed.");
     }
 }

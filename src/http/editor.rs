@@ -8,7 +8,6 @@ use super::auth::Editor;
 use super::wire::{ContentVersions, Limit, PublishRequest, Published, Question, Tried, UnansweredQuestions};
 use super::{AppState, Routes};
 use crate::engine::{Context, ConversationState, Engine};
-use crate::engine_build::build_engine;
 use crate::error::{ApiError, ErrorCode};
 use crate::publishing::{self, Publication};
 use crate::store::{ContentStore, InsightStore};
@@ -54,18 +53,22 @@ async fn unanswered(
     Ok(HttpResponse::Ok().json(UnansweredQuestions { questions }))
 }
 
-/// Loads and trains the content on disk, off the request threads (it takes a fraction of a
-/// second). Invalid content is a 400 that lists every problem with its file and line.
-async fn draft_engine(state: &AppState) -> Result<Engine, ApiError> {
-    let settings = state.settings.clone();
-    let built = web::block(move || build_engine(&settings))
-        .await
-        .map_err(|_| ApiError::new(ErrorCode::Internal, "Building the content was interrupted."))?;
-    built.map_err(|error| ApiError::new(ErrorCode::InvalidContent, error.to_string()))
+fn draft_files(state: &AppState) -> Result<crate::content::ContentFiles, ApiError> {
+    crate::engine_build::read_content_files(&state.settings)
+        .map_err(|error| ApiError::new(ErrorCode::InvalidContent, error.to_string()))
 }
 
-/// Answers a question with the draft content on disk (built for this request, in about a second
-/// when the matcher's work is cached): candidates, scores, the decision and the reply.
+/// The draft content on disk, loaded and trained off the request threads; kept while the
+/// files are unchanged, so a try after the first costs one reply. Invalid content is a 400
+/// that lists every problem with its file and line.
+async fn draft_engine(state: &AppState) -> Result<std::sync::Arc<Engine>, ApiError> {
+    let files = draft_files(state)?;
+    Ok(state.drafts.engine_for(&state.live, &state.settings, std::sync::Arc::new(files)).await?)
+}
+
+/// Answers a question with the draft content on disk (built once per change of the files, in
+/// about a second when the matcher's work is cached): candidates, scores, the decision and
+/// the reply.
 #[utoipa::path(
     post,
     path = "/api/v1/editor/try",
@@ -146,11 +149,11 @@ async fn publish(
             format!("The message is longer than {MESSAGE_CHARS} characters."),
         ));
     }
-    let files = crate::engine_build::read_content_files(&state.settings)
-        .map_err(|error| ApiError::new(ErrorCode::InvalidContent, error.to_string()))?;
+    let files = draft_files(&state)?;
     let publication = Publication { author: editor.name.clone(), message, restores: None };
     let (version, engine) =
-        publishing::publish(&state.store, &state.live, &state.settings, files, publication).await?;
+        publishing::publish(&state.store, &state.live, &state.drafts, &state.settings, files, publication)
+            .await?;
     tracing::info!(editor = %editor.name, version = version.number, "content published");
     Ok(HttpResponse::Ok().json(published(&engine, version)))
 }
@@ -218,8 +221,15 @@ async fn restore(
     editor: Editor,
 ) -> Result<HttpResponse, ApiError> {
     let number = number.into_inner();
-    let (version, engine) =
-        publishing::restore(&state.store, &state.live, &state.settings, number, editor.name.clone()).await?;
+    let (version, engine) = publishing::restore(
+        &state.store,
+        &state.live,
+        &state.drafts,
+        &state.settings,
+        number,
+        editor.name.clone(),
+    )
+    .await?;
     tracing::info!(editor = %editor.name, version = version.number, restores = number, "content restored");
     Ok(HttpResponse::Ok().json(published(&engine, version)))
 }

@@ -26,13 +26,15 @@ use crate::engine::Engine;
 use crate::error::{ApiError, ErrorCode};
 use crate::handoff::Handoff;
 use crate::handoff::service::{HandoffService, Locks};
-use crate::publishing::{self, LiveContent};
+use crate::publishing::{self, DraftEngine, LiveContent};
 use crate::store::{ConversationStore, Store};
 
 /// What every request handler shares.
 pub struct AppState {
     /// The engine serving, swapped whole when content is published (here or elsewhere).
     pub live: Arc<LiveContent>,
+    /// The editors' draft engine, kept between tries.
+    pub drafts: DraftEngine,
     pub store: Store,
     pub settings: Settings,
     pub handoff: Handoff,
@@ -80,6 +82,7 @@ impl AppState {
     pub fn new(live: LiveContent, store: Store, settings: Settings) -> Self {
         Self {
             live: Arc::new(live),
+            drafts: DraftEngine::default(),
             store,
             handoff: settings.handoff(),
             rate: RateLimiter { per_minute: settings.rate_limit, windows: Default::default() },
