@@ -181,6 +181,23 @@ fn check(settings: &Settings) -> Result<(), String> {
         content.districts.len(),
         content.synonyms.len()
     );
+    let today = chrono::Utc::now().date_naive();
+    let report = content::review::review(&content, &settings.bank_holidays, today);
+    for (label, items) in [("overdue for review", &report.overdue), ("due for review soon", &report.due_soon)]
+    {
+        for item in items {
+            println!(
+                "{label}: {} {} ({}), reviewed {}, due {}",
+                item.kind, item.id, item.source, item.last_reviewed, item.due
+            );
+        }
+    }
+    if !report.bank_holidays_listed_far_enough {
+        return Err(format!(
+            "bank holidays are listed only until {}: list the next year's (bank_holidays in the config file) so that none is missing 12 months ahead",
+            report.bank_holidays_until.as_deref().unwrap_or("(none)")
+        ));
+    }
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 
 mod files;
 mod parse;
+pub mod review;
 mod validate;
 
 use std::collections::BTreeMap;

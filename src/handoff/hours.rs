@@ -32,7 +32,10 @@ pub fn default_teams() -> Vec<Team> {
     ]
 }
 
-/// England and Wales bank holidays, as published; extend in configuration for later years.
+/// England and Wales bank holidays, as published for 2026-2027, and 2028 by the usual rules
+/// (substitute days included; check against gov.uk/bank-holidays when 2028 is published,
+/// review by 2027-06-30: a one-off holiday may be added). Extend in configuration for later
+/// years; `check` fails when none is listed 12 months ahead.
 pub fn default_bank_holidays() -> Vec<NaiveDate> {
     [
         "2026-01-01",
@@ -51,6 +54,14 @@ pub fn default_bank_holidays() -> Vec<NaiveDate> {
         "2027-08-30",
         "2027-12-27",
         "2027-12-28",
+        "2028-01-03",
+        "2028-04-14",
+        "2028-04-17",
+        "2028-05-01",
+        "2028-05-29",
+        "2028-08-28",
+        "2028-12-25",
+        "2028-12-26",
     ]
     .iter()
     .filter_map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())

@@ -1,6 +1,6 @@
 //! The editors' API: what residents asked that went unanswered, trying a question against the
 //! draft content on disk, publishing it to every instance without a redeploy, the history of
-//! published versions and restoring one. Needs the `editor` role.
+//! published versions and restoring one, and what is due for review. Needs the `editor` role.
 
 use actix_web::{HttpResponse, web};
 
@@ -14,7 +14,7 @@ use crate::store::{ContentStore, InsightStore};
 
 /// This module's part of the OpenAPI document (src/http/openapi.rs).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(unanswered, try_draft, publish, versions, restore))]
+#[openapi(paths(unanswered, try_draft, publish, versions, restore, review))]
 pub(super) struct Api;
 
 pub fn routes(routes: &mut Routes) {
@@ -23,6 +23,7 @@ pub fn routes(routes: &mut Routes) {
         .at("/api/v1/editor/try", |r| r.post(try_draft))
         .at("/api/v1/editor/publish", |r| r.post(publish))
         .at("/api/v1/editor/versions", |r| r.get(versions))
+        .at("/api/v1/editor/review", |r| r.get(review))
         .at("/api/v1/editor/versions/{number}/restore", |r| r.post(restore));
 }
 
@@ -232,4 +233,27 @@ async fn restore(
     .await?;
     tracing::info!(editor = %editor.name, version = version.number, restores = number, "content restored");
     Ok(HttpResponse::Ok().json(published(&engine, version)))
+}
+
+/// What is due for review in the content serving now: topics and articles whose
+/// `last_reviewed` is a year old (overdue) or will be within 30 days, and whether the bank
+/// holidays are listed 12 months ahead.
+#[utoipa::path(
+    get,
+    path = "/api/v1/editor/review",
+    operation_id = "editor_review",
+    tag = "editor",
+    security(("editor_token" = [])),
+    responses(
+        (status = 200, description = "The report.", body = crate::content::review::ReviewReport),
+        (status = 401, description = "missing_token, unauthorized"),
+        (status = 403, description = "forbidden"),
+        (status = 500, description = "internal_error"),
+    )
+)]
+async fn review(state: web::Data<AppState>, _: Editor) -> HttpResponse {
+    let today = chrono::Utc::now().date_naive();
+    let report =
+        crate::content::review::review(&state.engine().content, &state.settings.bank_holidays, today);
+    HttpResponse::Ok().json(report)
 }

@@ -247,3 +247,40 @@ async fn export_writes_a_published_version_back_to_folders() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no version 99"));
     std::fs::remove_dir_all(&out).ok();
 }
+
+#[tokio::test]
+async fn editors_see_what_is_due_for_review() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let response = app.agent(Method::GET, "/api/v1/editor/review", EDITOR_TOKEN).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let report: Value = response.json().await.unwrap();
+    assert!(report["overdue"].is_array() && report["due_soon"].is_array(), "{report}");
+    let today = chrono::Utc::now().date_naive().to_string();
+    for item in report["overdue"].as_array().unwrap() {
+        assert!(item["due"].as_str().unwrap() < today.as_str(), "{item}");
+        assert!(item["source"].as_str().unwrap().contains(".toml:") || item["kind"] == "article", "{item}");
+    }
+    assert!(report["bank_holidays_until"].as_str().is_some_and(|d| d.starts_with("20")));
+    let agent = app.agent(Method::GET, "/api/v1/editor/review", AGENT_TOKEN).send().await.unwrap();
+    assert_eq!(error_code(agent).await, "forbidden");
+}
+
+#[test]
+fn check_fails_when_bank_holidays_run_out_within_a_year() {
+    let config = std::env::temp_dir().join(format!("ha-check-{}.toml", std::process::id()));
+    std::fs::write(&config, "bank_holidays = [\"2026-12-25\", \"2026-12-28\"]\n").unwrap();
+    let run = |config: Option<&std::path::Path>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_herts-assistant"));
+        command.arg("check").current_dir(env!("CARGO_MANIFEST_DIR")).env("HA_LOG", "warn");
+        if let Some(config) = config {
+            command.env("HA_CONFIG", config);
+        }
+        command.output().unwrap()
+    };
+    let short = run(Some(&config));
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("listed only until 2026-12-28"));
+    let shipped = run(None);
+    assert!(shipped.status.success(), "{}", String::from_utf8_lossy(&shipped.stderr));
+    std::fs::remove_file(&config).ok();
+}
