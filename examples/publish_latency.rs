@@ -30,7 +30,9 @@ async fn start(redis: &str, prefix: &str, content: &Path) -> (Child, String) {
         .env("HA_REDIS_PREFIX", prefix)
         .env("HA_INTENTS_DIR", content.join("intents"))
         .env("HA_KNOWLEDGE_DIR", content.join("knowledge-base"))
-        .env("HA_AGENTS", format!("Bench:editor:{}", herts_assistant::handoff::hash_token(TOKEN)))
+        .env("HA_AGENTS", format!("Bench:editor+approver:{}", herts_assistant::handoff::hash_token(TOKEN)))
+        // One person publishes directly here: the figure is the publish, not the review.
+        .env("HA_REVIEW_REQUIRED", "0")
         .env("HA_LOG", "warn")
         // One client polls with a new conversation every 20 ms.
         .env("HA_CONVERSATIONS_PER_MINUTE", "100000")

@@ -67,6 +67,9 @@ pub struct Settings {
     pub closures: Vec<NaiveDate>,
     /// `HA_TEAMS_ALWAYS_OPEN`: ignore opening hours (demos and tests).
     pub teams_always_open: bool,
+    /// `HA_REVIEW_REQUIRED`: content is published only by approving a submission (four
+    /// eyes); off, an approver may also publish the draft directly (a one-person team).
+    pub review_required: bool,
     /// `HA_HANDLING_MINUTES`: average minutes an agent spends on a conversation, for wait estimates.
     pub handling_minutes: u32,
     /// Canned replies offered in the agent console (file only).
@@ -145,6 +148,7 @@ impl std::fmt::Debug for Settings {
             .field("bank_holidays", &self.bank_holidays.len())
             .field("closures", &self.closures)
             .field("teams_always_open", &self.teams_always_open)
+            .field("review_required", &self.review_required)
             .field("handling_minutes", &self.handling_minutes)
             .field("canned_replies", &self.canned_replies.len())
             .field("allowed_origins", &self.allowed_origins)
@@ -241,6 +245,7 @@ impl Default for Settings {
             bank_holidays: default_bank_holidays(),
             closures: Vec::new(),
             teams_always_open: false,
+            review_required: true,
             handling_minutes: 6,
             canned_replies: default_canned_replies(),
             allowed_origins: vec!["*".into()],
@@ -365,6 +370,9 @@ impl Settings {
         if let Some(v) = var("HA_TEAMS_ALWAYS_OPEN") {
             settings.teams_always_open = matches!(v.trim(), "1" | "true" | "yes");
         }
+        if let Some(v) = var("HA_REVIEW_REQUIRED") {
+            settings.review_required = !matches!(v.trim(), "0" | "false" | "no");
+        }
         if let Some(v) = var("HA_ALLOWED_ORIGINS") {
             settings.allowed_origins =
                 v.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect();
@@ -431,10 +439,12 @@ impl Settings {
                     "64 hex digits, the SHA-256 from `herts-assistant new-token` or `hash-token`",
                 );
             }
-            if let Some(role) = agent.roles.iter().find(|r| !matches!(r.as_str(), "agent" | "editor")) {
+            if let Some(role) =
+                agent.roles.iter().find(|r| !matches!(r.as_str(), "agent" | "editor" | "approver"))
+            {
                 return invalid(
                     format!("agents[{i}].roles"),
-                    &format!("{role:?}: roles are agent and editor"),
+                    &format!("{role:?}: roles are agent, editor and approver"),
                 );
             }
         }

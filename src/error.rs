@@ -189,6 +189,21 @@ impl From<PublishError> for ApiError {
             PublishError::Interrupted => {
                 ApiError::new(ErrorCode::Internal, "Building the content was interrupted.")
             }
+            PublishError::NoSuchSubmission(id) => {
+                ApiError::new(ErrorCode::NotFound, format!("There is no submission {id}."))
+            }
+            PublishError::NotWaiting(id) => ApiError::new(
+                ErrorCode::Conflict,
+                format!("Submission {id} is no longer waiting for review: someone has already decided it."),
+            ),
+            PublishError::OwnChange => ApiError::new(
+                ErrorCode::Forbidden,
+                "You cannot approve your own change: another approver must review it.",
+            ),
+            PublishError::ReviewRequired => ApiError::new(
+                ErrorCode::Conflict,
+                "This service publishes reviewed changes only: submit the draft for review.",
+            ),
         }
     }
 }

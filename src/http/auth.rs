@@ -1,5 +1,5 @@
 //! Who is asking. Staff sign in with bearer tokens from configuration, stored hashed; a handler
-//! takes [`Agent`] or [`Editor`] as an argument and actix checks the token and the role before
+//! takes [`Agent`], [`Editor`] or [`Approver`] as an argument and actix checks the token and the role before
 //! the handler runs (401 for a missing or unknown token, 403 without the role). A resident's
 //! token belongs to one conversation: [`resident`] loads it and answers the same 404 for a
 //! wrong token as for no conversation.
@@ -78,9 +78,15 @@ role!(
     "agent"
 );
 role!(
-    /// A signed-in person with the `editor` role (unanswered questions, try, publish).
+    /// A signed-in person with the `editor` role (unanswered questions, try, submit, history).
     Editor,
     "editor"
+);
+role!(
+    /// A signed-in person with the `approver` role (approve or reject submissions, publish,
+    /// restore a version).
+    Approver,
+    "approver"
 );
 
 /// Conversation ids are 32 lowercase hex characters; anything else cannot exist.

@@ -11,7 +11,9 @@ use crate::config::CannedReply;
 use crate::content::Link;
 use crate::engine::matcher::{Candidate, Decision};
 use crate::engine::{Matched, Reply, Suggestion};
-use crate::store::{ContentVersion, Feedback, OfflineMessage, Role, StoredMessage, Unanswered};
+use crate::store::{
+    AuditEntry, ContentVersion, Feedback, OfflineMessage, Role, StoredMessage, Submission, Unanswered,
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Message {
@@ -429,6 +431,26 @@ pub struct PublishRequest {
     /// A short description of the change, at most 500 characters.
     #[serde(default)]
     pub message: Option<String>,
+}
+
+/// Why a submission is rejected.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rejection {
+    /// For the author: what to change, 1 to 500 characters.
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Submissions {
+    /// Newest first.
+    pub submissions: Vec<Submission>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditLog {
+    /// Newest first.
+    pub entries: Vec<AuditEntry>,
 }
 
 /// The published versions, newest first, and the one this instance serves.

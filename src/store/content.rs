@@ -32,6 +32,11 @@ pub struct ContentVersion {
     /// The version whose files it published again (a rollback).
     #[serde(default)]
     pub restores: Option<u64>,
+    /// The submission it published, and the approver who approved it.
+    #[serde(default)]
+    pub submission: Option<u64>,
+    #[serde(default)]
+    pub approved_by: Option<String>,
 }
 
 /// Versions whose files are kept (each a few hundred kilobytes); older ones keep their record.

@@ -28,6 +28,8 @@ pub struct MemoryStore {
     waiters: Waiters,
     /// Published content versions.
     pub(super) content: super::content::MemoryVersions,
+    /// Submissions waiting for review, and the audit log.
+    pub(super) review: super::review::SharedMemoryReview,
 }
 
 #[derive(Default)]
@@ -59,6 +61,7 @@ impl MemoryStore {
             retention,
             waiters: Waiters::default(),
             content: Default::default(),
+            review: Default::default(),
         }
     }
 

@@ -325,9 +325,11 @@ macro_rules! delegate {
     };
 }
 
-// After the macro, which it uses.
+// After the macro, which they use.
 mod content;
+mod review;
 pub use content::{ContentStore, ContentVersion, VERSION_FILES_KEPT, VERSION_HISTORY_KEPT};
+pub use review::{AUDIT_KEPT, AuditEntry, ReviewStore, SUBMISSIONS_KEPT, Submission, SubmissionStatus};
 
 impl ConversationStore for Store {
     async fn create(

@@ -4,7 +4,9 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{AGENT_TOKEN, EDITOR_TOKEN, StoreKind, error_code, spawn_app, spawn_app_with};
+use crate::helpers::{
+    AGENT_TOKEN, APPROVER_TOKEN, EDITOR_TOKEN, StoreKind, error_code, spawn_app, spawn_app_with,
+};
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -73,6 +75,8 @@ async fn an_editor_tries_and_publishes_without_a_redeploy() {
     let app = spawn_app_with(StoreKind::Memory, |s| {
         s.intents_dir = draft.join("intents");
         s.knowledge_dir = draft.join("knowledge-base");
+        // A one-person team: an approver publishes the draft directly.
+        s.review_required = false;
     })
     .await;
     let question = CROSSING_QUESTION;
@@ -91,14 +95,16 @@ async fn an_editor_tries_and_publishes_without_a_redeploy() {
     let conversation = app.start().await;
     assert_ne!(app.say(&conversation, question).await.matched.id.as_deref(), Some("pedestrian-crossings"));
 
-    let published = app.agent(Method::POST, "/api/v1/editor/publish", EDITOR_TOKEN).send().await.unwrap();
+    let editor_only = app.agent(Method::POST, "/api/v1/editor/publish", EDITOR_TOKEN).send().await.unwrap();
+    assert_eq!(error_code(editor_only).await, "forbidden", "publishing needs the approver role");
+    let published = app.agent(Method::POST, "/api/v1/editor/publish", APPROVER_TOKEN).send().await.unwrap();
     assert_eq!(published.status(), 200);
     let conversation = app.start().await;
     assert_eq!(app.say(&conversation, question).await.matched.id.as_deref(), Some("pedestrian-crossings"));
 
     // Broken content is refused with the file and line, and the service keeps answering.
     std::fs::write(&roads, format!("{original}\n[[intent]]\nid = \"broken\"\nanswer = \n")).unwrap();
-    let refused = app.agent(Method::POST, "/api/v1/editor/publish", EDITOR_TOKEN).send().await.unwrap();
+    let refused = app.agent(Method::POST, "/api/v1/editor/publish", APPROVER_TOKEN).send().await.unwrap();
     assert_eq!(refused.status(), 400);
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["error"]["code"], "invalid_content");
@@ -141,7 +147,7 @@ async fn within_five_seconds(app: &crate::helpers::TestApp, question: &str, topi
 
 #[tokio::test]
 async fn a_publish_reaches_every_instance_and_a_restore_brings_the_old_content_back() {
-    let (draft, _) = draft_with_crossings();
+    let (draft, original) = draft_with_crossings();
     let prefix = crate::helpers::unique_prefix();
     let publisher = spawn_app_with(StoreKind::Redis, |s| {
         s.redis_prefix = prefix.clone();
@@ -152,16 +158,41 @@ async fn a_publish_reaches_every_instance_and_a_restore_brings_the_old_content_b
     let other = spawn_app_with(StoreKind::Redis, |s| s.redis_prefix = prefix.clone()).await;
     assert_ne!(topic_answering(&other, CROSSING_QUESTION).await.as_deref(), Some("pedestrian-crossings"));
 
-    let published = publisher
-        .agent(Method::POST, "/api/v1/editor/publish", EDITOR_TOKEN)
+    // Four eyes: Eve submits the draft; she cannot publish or approve, Ann approves.
+    let direct =
+        publisher.agent(Method::POST, "/api/v1/editor/publish", APPROVER_TOKEN).send().await.unwrap();
+    assert_eq!(error_code(direct).await, "conflict", "reviewed changes only");
+    let submitted = publisher
+        .agent(Method::POST, "/api/v1/editor/submissions", EDITOR_TOKEN)
         .json(&json!({"message": "A topic for <b>crossings</b>"}))
         .send()
         .await
         .unwrap();
+    assert_eq!(submitted.status(), 201);
+    let submitted: Value = submitted.json().await.unwrap();
+    assert_eq!(
+        (submitted["status"].as_str(), submitted["author"].as_str()),
+        (Some("submitted"), Some("Eve"))
+    );
+    let id = submitted["id"].as_u64().unwrap();
+    // What was submitted is what is approved, whatever the draft folder holds by then.
+    std::fs::write(draft.join("intents/roads.toml"), &original).unwrap();
+    let approve = |app: &crate::helpers::TestApp, id: u64, token: &str| {
+        app.agent(Method::POST, &format!("/api/v1/editor/submissions/{id}/approve"), token).send()
+    };
+    assert_eq!(error_code(approve(&publisher, id, EDITOR_TOKEN).await.unwrap()).await, "forbidden");
+    let published = approve(&other, id, APPROVER_TOKEN).await.unwrap();
     assert_eq!(published.status(), 200);
     let published: Value = published.json().await.unwrap();
     assert_eq!(published["version"]["number"], 2, "version 1 is the content the service started with");
     assert_eq!(published["version"]["author"], "Eve");
+    assert_eq!(published["version"]["approved_by"], "Ann");
+    assert_eq!(
+        error_code(approve(&publisher, id, APPROVER_TOKEN).await.unwrap()).await,
+        "conflict",
+        "decided once"
+    );
+    assert!(within_five_seconds(&publisher, CROSSING_QUESTION, Some("pedestrian-crossings")).await);
     // The other instance, which never read the draft folder, serves it within 5 seconds.
     assert!(within_five_seconds(&other, CROSSING_QUESTION, Some("pedestrian-crossings")).await);
     let conversation = other.start().await;
@@ -173,9 +204,12 @@ async fn a_publish_reaches_every_instance_and_a_restore_brings_the_old_content_b
     assert_eq!(history["versions"][0]["message"], "A topic for <b>crossings</b>", "kept as typed");
     assert_eq!(history["versions"][1]["number"], 1);
 
-    // Rolling back is publishing version 1 again, from either instance.
-    let restored =
+    // Rolling back is publishing version 1 again, from either instance, by an approver.
+    let refused =
         other.agent(Method::POST, "/api/v1/editor/versions/1/restore", EDITOR_TOKEN).send().await.unwrap();
+    assert_eq!(error_code(refused).await, "forbidden");
+    let restored =
+        other.agent(Method::POST, "/api/v1/editor/versions/1/restore", APPROVER_TOKEN).send().await.unwrap();
     assert_eq!(restored.status(), 200);
     let restored: Value = restored.json().await.unwrap();
     assert_eq!(
@@ -186,19 +220,103 @@ async fn a_publish_reaches_every_instance_and_a_restore_brings_the_old_content_b
     assert!(within_five_seconds(&other, CROSSING_QUESTION, None).await);
 
     let missing =
-        other.agent(Method::POST, "/api/v1/editor/versions/99/restore", EDITOR_TOKEN).send().await.unwrap();
+        other.agent(Method::POST, "/api/v1/editor/versions/99/restore", APPROVER_TOKEN).send().await.unwrap();
     assert_eq!(error_code(missing).await, "not_found");
     let agent =
         other.agent(Method::POST, "/api/v1/editor/versions/1/restore", AGENT_TOKEN).send().await.unwrap();
+    assert_eq!(error_code(agent).await, "forbidden");
+
+    // Ann cannot approve her own change; she may withdraw it (a rejection with a comment).
+    let own: Value = publisher
+        .agent(Method::POST, "/api/v1/editor/submissions", APPROVER_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let own_id = own["id"].as_u64().unwrap();
+    let refused = approve(&publisher, own_id, APPROVER_TOKEN).await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let rejected: Value = publisher
+        .agent(Method::POST, &format!("/api/v1/editor/submissions/{own_id}/reject"), APPROVER_TOKEN)
+        .json(&json!({"comment": "Not yet"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (rejected["status"].as_str(), rejected["comment"].as_str()),
+        (Some("rejected"), Some("Not yet"))
+    );
+
+    // Every step is in the audit log, newest first.
+    let log: Value = other
+        .agent(Method::GET, "/api/v1/editor/audit", EDITOR_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let steps: Vec<(&str, &str)> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["who"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("rejected", "Ann"),
+            ("submitted", "Ann"),
+            ("restored", "Ann"),
+            ("published", "Ann"),
+            ("submitted", "Eve")
+        ]
+    );
+    std::fs::remove_dir_all(&draft).ok();
+}
+
+#[tokio::test]
+async fn an_invalid_draft_cannot_be_submitted_and_the_error_names_the_file() {
+    let (draft, original) = draft_with_crossings();
+    std::fs::write(
+        draft.join("intents/roads.toml"),
+        format!("{original}\n[[intent]]\nid = \"broken\"\nanswer = \n"),
+    )
+    .unwrap();
+    let app = spawn_app_with(StoreKind::Memory, |s| {
+        s.intents_dir = draft.join("intents");
+        s.knowledge_dir = draft.join("knowledge-base");
+    })
+    .await;
+    let refused = app.agent(Method::POST, "/api/v1/editor/submissions", EDITOR_TOKEN).send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_content");
+    assert!(body["error"]["message"].as_str().unwrap().contains("roads.toml:"), "{body}");
+    let listed: Value = app
+        .agent(Method::GET, "/api/v1/editor/submissions", EDITOR_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed, json!({"submissions": []}));
+    let agent = app.agent(Method::POST, "/api/v1/editor/submissions", AGENT_TOKEN).send().await.unwrap();
     assert_eq!(error_code(agent).await, "forbidden");
     std::fs::remove_dir_all(&draft).ok();
 }
 
 #[tokio::test]
 async fn a_publish_message_must_be_json_and_short() {
-    let app = spawn_app(StoreKind::Memory).await;
+    let app = spawn_app_with(StoreKind::Memory, |s| s.review_required = false).await;
     let publish = |body: &'static str| {
-        app.agent(Method::POST, "/api/v1/editor/publish", EDITOR_TOKEN)
+        app.agent(Method::POST, "/api/v1/editor/publish", APPROVER_TOKEN)
             .header("content-type", "application/json")
             .body(body)
             .send()
@@ -214,9 +332,13 @@ async fn a_publish_message_must_be_json_and_short() {
 #[tokio::test]
 async fn export_writes_a_published_version_back_to_folders() {
     let prefix = crate::helpers::unique_prefix();
-    let app = spawn_app_with(StoreKind::Redis, |s| s.redis_prefix = prefix.clone()).await;
+    let app = spawn_app_with(StoreKind::Redis, |s| {
+        s.redis_prefix = prefix.clone();
+        s.review_required = false;
+    })
+    .await;
     let published = app
-        .agent(Method::POST, "/api/v1/editor/publish", EDITOR_TOKEN)
+        .agent(Method::POST, "/api/v1/editor/publish", APPROVER_TOKEN)
         .json(&json!({"message": "as shipped"}))
         .send()
         .await

@@ -15,6 +15,8 @@ use serde_json::Value;
 pub const AGENT_TOKEN: &str = "alex-secret-token";
 pub const OTHER_AGENT_TOKEN: &str = "sam-secret-token";
 pub const EDITOR_TOKEN: &str = "eve-secret-token";
+/// Ann edits and approves others' changes.
+pub const APPROVER_TOKEN: &str = "ann-secret-token";
 
 /// The shipped content's files, read once.
 static FILES: LazyLock<ContentFiles> = LazyLock::new(|| {
@@ -82,6 +84,11 @@ pub async fn spawn_app_with(kind: StoreKind, adjust: impl FnOnce(&mut Settings))
             name: "Eve".into(),
             roles: vec!["editor".into()],
             token_sha256: hash_token(EDITOR_TOKEN),
+        },
+        AgentConfig {
+            name: "Ann".into(),
+            roles: vec!["editor".into(), "approver".into()],
+            token_sha256: hash_token(APPROVER_TOKEN),
         },
     ];
     if let StoreKind::Redis = kind {

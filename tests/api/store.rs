@@ -1,12 +1,12 @@
 //! One suite per store trait, each run against both stores: what every ConversationStore,
-//! HandoffStore, InsightStore and ContentStore must do.
+//! HandoffStore, InsightStore, ContentStore and ReviewStore must do.
 
 use herts_assistant::content::ContentFiles;
 use herts_assistant::engine::{ConversationState, Mode};
 use herts_assistant::store::{
-    ClaimOutcome, CommitOutcome, ContentStore, ContentVersion, ConversationStore, Feedback, HandoffStore,
-    InsightStore, MemoryStore, NewMessage, OfflineMessage, RedisStore, Retention, Role, UNANSWERED_KEPT,
-    Unanswered, VERSION_FILES_KEPT,
+    AuditEntry, ClaimOutcome, CommitOutcome, ContentStore, ContentVersion, ConversationStore, Feedback,
+    HandoffStore, InsightStore, MemoryStore, NewMessage, OfflineMessage, RedisStore, Retention, ReviewStore,
+    Role, Submission, SubmissionStatus, UNANSWERED_KEPT, Unanswered, VERSION_FILES_KEPT,
 };
 use std::time::Duration;
 
@@ -258,6 +258,8 @@ fn version(message: &str) -> ContentVersion {
         intents: 1,
         articles: 0,
         restores: None,
+        submission: None,
+        approved_by: None,
     }
 }
 
@@ -305,4 +307,65 @@ async fn redis_content_suite() {
     let store =
         RedisStore::new(&redis_url(), &unique_prefix(), Retention::all(Duration::from_secs(60))).unwrap();
     content_suite(store).await;
+}
+
+fn submission(author: &str) -> Submission {
+    Submission {
+        id: 0,
+        author: author.into(),
+        message: "why".into(),
+        submitted_at: "2026-12-04T09:00:00Z".into(),
+        fingerprint: "fp".into(),
+        status: SubmissionStatus::Submitted,
+        decided_by: None,
+        decided_at: None,
+        comment: None,
+        version: None,
+    }
+}
+
+async fn review_suite(store: impl ReviewStore) {
+    let first = store.submit_content(submission("Eve"), &files("one")).await.unwrap();
+    let second = store.submit_content(submission("Ann"), &files("two")).await.unwrap();
+    assert_eq!((first.id, second.id), (1, 2));
+    let (stored, kept) = store.submission(1).await.unwrap().unwrap();
+    assert_eq!((stored, kept), (first.clone(), Some(files("one"))));
+    assert_eq!(store.submissions(10).await.unwrap().iter().map(|s| s.id).collect::<Vec<_>>(), [2, 1]);
+
+    // A decision is taken once: from the status the caller saw, never twice.
+    let decided = Submission { status: SubmissionStatus::Published, decided_by: Some("Ann".into()), ..first };
+    assert!(store.decide_submission(SubmissionStatus::Submitted, &decided, false).await.unwrap());
+    assert!(!store.decide_submission(SubmissionStatus::Submitted, &decided, false).await.unwrap());
+    assert!(store.submission(1).await.unwrap().unwrap().1.is_some(), "files kept until told");
+    assert!(store.decide_submission(SubmissionStatus::Published, &decided, true).await.unwrap());
+    let (stored, kept) = store.submission(1).await.unwrap().unwrap();
+    assert_eq!((stored.status, kept), (SubmissionStatus::Published, None));
+    assert!(store.submission(9).await.unwrap().is_none());
+
+    for action in ["submitted", "published"] {
+        let entry = AuditEntry {
+            at: "2026-12-04T09:00:00Z".into(),
+            who: "Ann".into(),
+            action: action.into(),
+            submission: Some(1),
+            version: None,
+            note: String::new(),
+        };
+        store.record_audit(entry).await.unwrap();
+    }
+    let log = store.audit(10).await.unwrap();
+    assert_eq!(log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["published", "submitted"]);
+    assert_eq!(store.audit(1).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn memory_review_suite() {
+    review_suite(MemoryStore::new(Retention::all(Duration::from_secs(60)))).await;
+}
+
+#[tokio::test]
+async fn redis_review_suite() {
+    let store =
+        RedisStore::new(&redis_url(), &unique_prefix(), Retention::all(Duration::from_secs(60))).unwrap();
+    review_suite(store).await;
 }

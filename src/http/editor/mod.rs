@@ -1,20 +1,37 @@
 //! The editors' API: what residents asked that went unanswered, trying a question against the
-//! draft content on disk, publishing it to every instance without a redeploy, the history of
-//! published versions and restoring one, and what is due for review. Needs the `editor` role.
+//! draft content on disk, submitting it for review, approving (publishing to every instance
+//! without a redeploy) or rejecting it, the history of published versions and restoring one,
+//! the audit log, and what is due for review. Reading, trying and submitting need the `editor`
+//! role; approving, rejecting, publishing and restoring the `approver` role.
 
 use actix_web::{HttpResponse, web};
 
+mod changes;
+
+use changes::{approve, draft_files, publish, reject, restore, submit};
+
 use super::auth::Editor;
-use super::wire::{ContentVersions, Limit, PublishRequest, Published, Question, Tried, UnansweredQuestions};
+use super::wire::{AuditLog, ContentVersions, Limit, Question, Submissions, Tried, UnansweredQuestions};
 use super::{AppState, Routes};
 use crate::engine::{Context, ConversationState, Engine};
 use crate::error::{ApiError, ErrorCode};
-use crate::publishing::{self, Publication};
-use crate::store::{ContentStore, InsightStore};
+use crate::store::{ContentStore, InsightStore, ReviewStore};
 
 /// This module's part of the OpenAPI document (src/http/openapi.rs).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(unanswered, try_draft, publish, versions, restore, review))]
+#[openapi(paths(
+    unanswered,
+    try_draft,
+    changes::publish,
+    versions,
+    changes::restore,
+    review,
+    changes::submit,
+    submissions,
+    changes::approve,
+    changes::reject,
+    audit
+))]
 pub(super) struct Api;
 
 pub fn routes(routes: &mut Routes) {
@@ -24,6 +41,10 @@ pub fn routes(routes: &mut Routes) {
         .at("/api/v1/editor/publish", |r| r.post(publish))
         .at("/api/v1/editor/versions", |r| r.get(versions))
         .at("/api/v1/editor/review", |r| r.get(review))
+        .at("/api/v1/editor/submissions", |r| r.get(submissions).post(submit))
+        .at("/api/v1/editor/submissions/{id}/approve", |r| r.post(approve))
+        .at("/api/v1/editor/submissions/{id}/reject", |r| r.post(reject))
+        .at("/api/v1/editor/audit", |r| r.get(audit))
         .at("/api/v1/editor/versions/{number}/restore", |r| r.post(restore));
 }
 
@@ -52,11 +73,6 @@ async fn unanswered(
     let limit = query.limit.unwrap_or(100).clamp(1, crate::store::UNANSWERED_KEPT);
     let questions = state.store.unanswered(limit).await?;
     Ok(HttpResponse::Ok().json(UnansweredQuestions { questions }))
-}
-
-fn draft_files(state: &AppState) -> Result<crate::content::ContentFiles, ApiError> {
-    crate::engine_build::read_content_files(&state.settings)
-        .map_err(|error| ApiError::new(ErrorCode::InvalidContent, error.to_string()))
 }
 
 /// The draft content on disk, loaded and trained off the request threads; kept while the
@@ -107,67 +123,6 @@ async fn try_draft(
     }))
 }
 
-/// The longest publish message kept.
-const MESSAGE_CHARS: usize = 500;
-
-/// Loads, validates and trains the content on disk, records it as the newest version and
-/// serves it; every other instance serves it within seconds. Invalid content is refused,
-/// naming each problem's file and line, and the old content keeps serving. The body, with a
-/// message for the history, may be left out.
-#[utoipa::path(
-    post,
-    path = "/api/v1/editor/publish",
-    operation_id = "editor_publish",
-    tag = "editor",
-    request_body(content = PublishRequest, description = "Optional: why, for the history."),
-    security(("editor_token" = [])),
-    responses(
-        (status = 200, description = "What went live.", body = Published),
-        (status = 400, description = "malformed_json, invalid_request, invalid_content"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
-        (status = 413, description = "payload_too_large"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
-    )
-)]
-async fn publish(
-    state: web::Data<AppState>,
-    body: web::Bytes,
-    editor: Editor,
-) -> Result<HttpResponse, ApiError> {
-    let request: PublishRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        PublishRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError::new(ErrorCode::MalformedJson, format!("The body is not valid JSON: {e}"))
-        })?
-    };
-    let message = request.message.unwrap_or_default().trim().to_string();
-    if message.chars().count() > MESSAGE_CHARS {
-        return Err(ApiError::new(
-            ErrorCode::InvalidRequest,
-            format!("The message is longer than {MESSAGE_CHARS} characters."),
-        ));
-    }
-    let files = draft_files(&state)?;
-    let publication = Publication { author: editor.name.clone(), message, restores: None };
-    let (version, engine) =
-        publishing::publish(&state.store, &state.live, &state.drafts, &state.settings, files, publication)
-            .await?;
-    tracing::info!(editor = %editor.name, version = version.number, "content published");
-    Ok(HttpResponse::Ok().json(published(&engine, version)))
-}
-
-fn published(engine: &Engine, version: crate::store::ContentVersion) -> Published {
-    Published {
-        intents: engine.content.intents.len(),
-        articles: engine.content.articles.len(),
-        features: engine.matcher.feature_count(),
-        version,
-    }
-}
-
 /// The published versions, newest first (who, when, why, what it restored), and the one this
 /// instance serves.
 #[utoipa::path(
@@ -197,44 +152,6 @@ async fn versions(
     Ok(HttpResponse::Ok().json(ContentVersions { serving, versions }))
 }
 
-/// Publishes an earlier version's files again, as the newest version (a rollback); every
-/// instance serves it within seconds. The files of the newest 50 versions are kept.
-#[utoipa::path(
-    post,
-    path = "/api/v1/editor/versions/{number}/restore",
-    operation_id = "editor_restore",
-    tag = "editor",
-    params(("number" = u64, Path, description = "The version to publish again.")),
-    security(("editor_token" = [])),
-    responses(
-        (status = 200, description = "What went live.", body = Published),
-        (status = 400, description = "invalid_request, invalid_content"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
-        (status = 404, description = "not_found"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
-    )
-)]
-async fn restore(
-    state: web::Data<AppState>,
-    number: web::Path<u64>,
-    editor: Editor,
-) -> Result<HttpResponse, ApiError> {
-    let number = number.into_inner();
-    let (version, engine) = publishing::restore(
-        &state.store,
-        &state.live,
-        &state.drafts,
-        &state.settings,
-        number,
-        editor.name.clone(),
-    )
-    .await?;
-    tracing::info!(editor = %editor.name, version = version.number, restores = number, "content restored");
-    Ok(HttpResponse::Ok().json(published(&engine, version)))
-}
-
 /// What is due for review in the content serving now: topics and articles whose
 /// `last_reviewed` is a year old (overdue) or will be within 30 days, and whether the bank
 /// holidays are listed 12 months ahead.
@@ -256,4 +173,60 @@ async fn review(state: web::Data<AppState>, _: Editor) -> HttpResponse {
     let report =
         crate::content::review::review(&state.engine().content, &state.settings.bank_holidays, today);
     HttpResponse::Ok().json(report)
+}
+
+/// Submissions, newest first: waiting, published (with the version) or rejected (with the
+/// comment).
+#[utoipa::path(
+    get,
+    path = "/api/v1/editor/submissions",
+    operation_id = "editor_submissions",
+    tag = "editor",
+    params(Limit),
+    security(("editor_token" = [])),
+    responses(
+        (status = 200, description = "The submissions.", body = Submissions),
+        (status = 400, description = "invalid_request"),
+        (status = 401, description = "missing_token, unauthorized"),
+        (status = 403, description = "forbidden"),
+        (status = 500, description = "internal_error"),
+        (status = 503, description = "store_unavailable"),
+    )
+)]
+async fn submissions(
+    state: web::Data<AppState>,
+    query: web::Query<Limit>,
+    _: Editor,
+) -> Result<HttpResponse, ApiError> {
+    let limit = query.limit.unwrap_or(100).clamp(1, crate::store::SUBMISSIONS_KEPT as usize);
+    let submissions = state.store.submissions(limit).await?;
+    Ok(HttpResponse::Ok().json(Submissions { submissions }))
+}
+
+/// Every content step, newest first: submitted, published, rejected, restored; who, when,
+/// which submission and version.
+#[utoipa::path(
+    get,
+    path = "/api/v1/editor/audit",
+    operation_id = "editor_audit",
+    tag = "editor",
+    params(Limit),
+    security(("editor_token" = [])),
+    responses(
+        (status = 200, description = "The log.", body = AuditLog),
+        (status = 400, description = "invalid_request"),
+        (status = 401, description = "missing_token, unauthorized"),
+        (status = 403, description = "forbidden"),
+        (status = 500, description = "internal_error"),
+        (status = 503, description = "store_unavailable"),
+    )
+)]
+async fn audit(
+    state: web::Data<AppState>,
+    query: web::Query<Limit>,
+    _: Editor,
+) -> Result<HttpResponse, ApiError> {
+    let limit = query.limit.unwrap_or(100).clamp(1, crate::store::AUDIT_KEPT);
+    let entries = state.store.audit(limit).await?;
+    Ok(HttpResponse::Ok().json(AuditLog { entries }))
 }
