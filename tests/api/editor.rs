@@ -406,3 +406,98 @@ fn check_fails_when_bank_holidays_run_out_within_a_year() {
     assert!(shipped.status.success(), "{}", String::from_utf8_lossy(&shipped.stderr));
     std::fs::remove_file(&config).ok();
 }
+
+/// The pothole article's answer with words added at its start, in a copy of the shipped
+/// content: the folder and the words.
+fn draft_with_reworded_pothole() -> (std::path::PathBuf, String) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let draft =
+        std::env::temp_dir().join(format!("ha-load-{}", crate::helpers::unique_prefix().replace(':', "")));
+    copy_dir(&root.join("intents"), &draft.join("intents"));
+    copy_dir(&root.join("knowledge-base"), &draft.join("knowledge-base"));
+    let article = draft.join("knowledge-base/report-pothole.md");
+    let text = std::fs::read_to_string(&article).unwrap();
+    let body = text.rfind("+++\n").unwrap() + "+++\n".len();
+    let marker = "Reworded for the load test.";
+    std::fs::write(&article, format!("{}{marker} {}", &text[..body], &text[body..])).unwrap();
+    (draft, marker.to_string())
+}
+
+#[tokio::test]
+async fn publishing_under_load_fails_no_request_and_mixes_no_versions() {
+    let (draft, marker) = draft_with_reworded_pothole();
+    let prefix = crate::helpers::unique_prefix();
+    let busy = |s: &mut herts_assistant::config::Settings| {
+        s.redis_prefix = prefix.clone();
+        s.review_required = false;
+        s.client_limits.conversations_per_minute = 1_000_000;
+        s.client_limits.messages_per_minute = 1_000_000;
+        // A set threshold: the new content is trained, not tuned, so the test stays short.
+        s.threshold = Some(0.45);
+    };
+    let publisher = spawn_app_with(StoreKind::Redis, |s| {
+        busy(s);
+        s.intents_dir = draft.join("intents");
+        s.knowledge_dir = draft.join("knowledge-base");
+    })
+    .await;
+    let other = spawn_app_with(StoreKind::Redis, busy).await;
+    let question = "how do I report a pothole";
+    let answer_of = |reply: &herts_assistant::http::wire::TurnReply| reply.messages[1].text.clone();
+    let old = answer_of(&other.say(&other.start().await, question).await);
+    let new = format!("{marker} {old}");
+
+    // Residents ask steadily on both instances while the publish happens.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut askers = Vec::new();
+    for app in [publisher.address.clone(), other.address.clone()].into_iter().cycle().take(4) {
+        let stop = stop.clone();
+        askers.push(tokio::spawn(async move {
+            let app = crate::helpers::TestApp { address: app, client: reqwest::Client::new() };
+            let mut answers = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let conversation = app.start().await;
+                let response = app.post_raw(&conversation, json!({"text": question}).to_string()).await;
+                assert_eq!(response.status(), 200, "every request during the publish succeeds");
+                let reply: herts_assistant::http::wire::TurnReply = response.json().await.unwrap();
+                answers.push(reply.messages[1].text.clone());
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            (app.address.clone(), answers)
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let published =
+        publisher.agent(Method::POST, "/api/v1/editor/publish", APPROVER_TOKEN).send().await.unwrap();
+    assert_eq!(published.status(), 200);
+    assert!(within_five_seconds_text(&other, question, &marker).await, "the other instance serves it");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    // Each asker's answers in the order it got them: old, then new, never back; each whole.
+    for asker in askers {
+        let (address, answers) = asker.await.unwrap();
+        assert!(answers.len() > 5, "a steady stream: {} answers from {address}", answers.len());
+        for text in &answers {
+            assert!(*text == old || *text == new, "one version per reply: {text}");
+        }
+        let first_new = answers.iter().position(|t| *t == new).expect("the new answer arrived");
+        assert!(first_new > 0, "{address} answered with the old content before the publish");
+        assert!(answers[first_new..].iter().all(|t| *t == new), "{address} never went back");
+    }
+    std::fs::remove_dir_all(&draft).ok();
+}
+
+/// Waits up to 5 seconds for `app`'s answer to `question` to contain `words`.
+async fn within_five_seconds_text(app: &crate::helpers::TestApp, question: &str, words: &str) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let reply = app.say(&app.start().await, question).await;
+        if reply.messages[1].text.contains(words) {
+            return true;
+        }
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
