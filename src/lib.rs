@@ -13,6 +13,7 @@ pub mod error;
 pub mod eval;
 pub mod handoff;
 pub mod http;
+pub mod insights;
 pub mod markup;
 pub mod publishing;
 pub mod startup;

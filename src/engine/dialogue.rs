@@ -141,6 +141,13 @@ impl<'a> Dialogue<'a> {
         if self.names_council_topic(found) && self.engine.stands_alone(text) {
             return None;
         }
+        // Likewise a message that stands on its own and is surely about something not the
+        // council's ("can you recommend a plumber" after potholes): the title beside it must
+        // not pull it back to the topic.
+        let elsewhere = matches!(found.decision, Decision::Decline { elsewhere: Some(_), .. });
+        if elsewhere && named_confidence >= matcher.settings.sure && self.engine.stands_alone(text) {
+            return None;
+        }
         let beside_title = matcher.classify(&format!("{text} ({})", self.engine.title_of(topic)));
         let best_beside = beside_title.candidates.first()?;
         if best_beside.id == *topic && (named.is_none() || best_beside.confidence > named_confidence) {

@@ -179,6 +179,22 @@ async fn post_message(
                     let kind = kind.as_ref().and_then(|k| k.as_str()).unwrap_or("none");
                     state.metrics.answers.with_label_values(&[kind]).inc();
                 }
+                if answered_at_all {
+                    let mut counted: Vec<_> =
+                        crate::insights::outcome_of(&turn.matched, &engine.content).into_iter().collect();
+                    // The welcome is message 1: a resident's message stored as 2 is their first.
+                    if stored.first().is_some_and(|m| m.id == 2) {
+                        counted.push((crate::insights::NO_TOPIC.into(), crate::insights::CONVERSATIONS));
+                    }
+                    if turn.handoff.is_some() {
+                        let topic = turn.matched.id.clone().or_else(|| turn.state.topic.clone());
+                        counted.push((
+                            topic.unwrap_or_else(|| crate::insights::NO_TOPIC.into()),
+                            crate::insights::HANDED_OFF,
+                        ));
+                    }
+                    count_later(&state, counted);
+                }
                 let mut queue = None;
                 if let Some(handoff) = &turn.handoff {
                     queue = state.handoff_service().hand_over(&handoff.team, &id).await?;
@@ -292,7 +308,7 @@ async fn feedback(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner().id;
     state.check_client(&request, Action::Feedback)?;
-    authorised(&state, &request, &id).await?;
+    let snapshot = authorised(&state, &request, &id).await?;
     let body = body.into_inner();
     let message_id: u64 = body.message_id.parse().map_err(|_| {
         ApiError::new(ErrorCode::InvalidRequest, "message_id is not a message of this conversation.")
@@ -310,6 +326,9 @@ async fn feedback(
         ));
     }
     state.store.add_feedback(&id, Feedback { message_id, helpful: body.helpful, at: now() }).await?;
+    let what = if body.helpful { crate::insights::HELPFUL } else { crate::insights::UNHELPFUL };
+    let topic = snapshot.state.topic.clone().unwrap_or_else(|| crate::insights::NO_TOPIC.into());
+    count_later(&state, vec![(topic, what)]);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -474,6 +493,21 @@ async fn offline_message(
 
 /// Keeps a question the assistant could not answer, redacted, for editors to act on. A
 /// failure here never fails the resident's message.
+/// Adds to the editors' insight counters (today in the UK) after the reply has gone: a
+/// counter missed costs a figure, never a resident's answer.
+fn count_later(state: &AppState, counted: Vec<(String, &'static str)>) {
+    let store = state.store.clone();
+    let day = chrono::Utc::now().with_timezone(&chrono_tz::Europe::London).date_naive();
+    tokio::spawn(async move {
+        for (topic, what) in counted {
+            if let Err(error) = crate::store::CountStore::count(&store, day, &topic, what).await {
+                tracing::debug!(%error, "cannot count for insights");
+                return;
+            }
+        }
+    });
+}
+
 async fn record_unanswered(
     state: &AppState,
     redacted: &str,

@@ -379,6 +379,14 @@ pub struct After {
     pub after: u64,
 }
 
+/// The `?days=` of the insights.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Period {
+    /// Days up to and including today: 30 by default, 1 to 90 (more is read as 90, 0 as 1).
+    pub days: Option<u32>,
+}
+
 /// The `?limit=` of the unanswered questions.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

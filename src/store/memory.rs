@@ -23,13 +23,15 @@ struct Record {
 #[derive(Clone)]
 pub struct MemoryStore {
     inner: Arc<Mutex<Inner>>,
-    retention: Retention,
+    pub(super) retention: Retention,
     /// Rung on every write to a conversation.
     waiters: Waiters,
     /// Published content versions.
     pub(super) content: super::content::MemoryVersions,
     /// Submissions waiting for review, and the audit log.
     pub(super) review: super::review::SharedMemoryReview,
+    /// Insight counters by (day, topic, what).
+    pub(super) counts: super::counts::MemoryCounts,
 }
 
 #[derive(Default)]
@@ -62,6 +64,7 @@ impl MemoryStore {
             waiters: Waiters::default(),
             content: Default::default(),
             review: Default::default(),
+            counts: Default::default(),
         }
     }
 

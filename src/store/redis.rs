@@ -118,7 +118,7 @@ pub struct RedisStore {
     client: redis::Client,
     pub(super) connection: ConnectionManager,
     prefix: String,
-    retention: Retention,
+    pub(super) retention: Retention,
     waiters: Waiters,
     /// The task that turns published events into rung bells, started on first use.
     listener: Arc<OnceLock<()>>,

@@ -70,6 +70,23 @@ async fn out_of_scope_is_declined_kindly_then_offered_a_person() {
 }
 
 #[tokio::test]
+async fn a_question_surely_not_the_councils_is_not_read_as_a_follow_up() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    assert_eq!(
+        app.say(&conversation, "how do I report a pothole").await.matched.id.as_deref(),
+        Some("report-pothole")
+    );
+    // Read beside the topic's title it would lean to potholes; on its own it is plainly
+    // something else, and says so.
+    let turn = app.say(&conversation, "can you recommend a good plumber").await;
+    assert_eq!(turn.matched.kind, MatchKind::None, "{:?}", turn.matched);
+    // A bare detail question is still a follow-up.
+    let turn = app.say(&conversation, "how long does it take?").await;
+    assert_eq!(turn.matched.id.as_deref(), Some("report-pothole"));
+}
+
+#[tokio::test]
 async fn asking_for_a_person_queues_the_conversation() {
     let app = spawn_app(StoreKind::Memory).await;
     let conversation = app.start().await;

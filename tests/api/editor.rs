@@ -501,3 +501,59 @@ async fn within_five_seconds_text(app: &crate::helpers::TestApp, question: &str,
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn insights_count_outcomes_per_topic_and_export_as_csv() {
+    let app = spawn_app(StoreKind::Redis).await;
+    let conversation = app.start().await;
+    let answered = app.say(&conversation, "how do I report a pothole").await;
+    assert_eq!(answered.matched.id.as_deref(), Some("report-pothole"));
+    let answer_id = &answered.messages[1].id;
+    let feedback = app
+        .client
+        .post(app.url(&format!("/api/v1/conversations/{}/feedback", conversation.id)))
+        .bearer_auth(&conversation.token)
+        .json(&json!({"message_id": answer_id, "helpful": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(feedback.status(), 204);
+    app.say(&conversation, "can you recommend a good plumber").await;
+    app.say(&conversation, "I want to talk to a person").await;
+
+    // Counting happens after each reply: wait for it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let insights = loop {
+        let response =
+            app.agent(Method::GET, "/api/v1/editor/insights?days=7", EDITOR_TOKEN).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let insights: Value = response.json().await.unwrap();
+        if insights["totals"]["handed_off"] == 1 || std::time::Instant::now() > deadline {
+            break insights;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let totals = &insights["totals"];
+    assert_eq!(totals["conversations"], 1, "{insights}");
+    assert_eq!(totals["answered"], 1, "asking for a person is not counted as an answer: {insights}");
+    assert_eq!(totals["declined"], 1, "{insights}");
+    assert_eq!((totals["handed_off"].clone(), totals["unhelpful"].clone()), (json!(1), json!(1)));
+    assert_eq!(insights["containment"], 0.0, "the one conversation needed a person");
+    assert_eq!(insights["by_day"].as_array().unwrap().len(), 7);
+    let pothole =
+        insights["by_topic"].as_array().unwrap().iter().find(|t| t["topic"] == "report-pothole").unwrap();
+    assert_eq!(
+        (pothole["tally"]["answered"].clone(), pothole["tally"]["unhelpful"].clone()),
+        (json!(1), json!(1))
+    );
+
+    let csv = app.agent(Method::GET, "/api/v1/editor/insights.csv", EDITOR_TOKEN).send().await.unwrap();
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = csv.text().await.unwrap();
+    assert!(csv.starts_with("day,topic,title,conversations,answered"), "{csv}");
+    assert!(csv.lines().any(|l| l.contains(",report-pothole,") && l.ends_with(",0,1,0,0,0,0,1")), "{csv}");
+    assert!(!csv.contains("plumber"), "numbers only, never what was asked");
+    let agent = app.agent(Method::GET, "/api/v1/editor/insights", AGENT_TOKEN).send().await.unwrap();
+    assert_eq!(error_code(agent).await, "forbidden");
+}

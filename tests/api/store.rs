@@ -1,12 +1,12 @@
 //! One suite per store trait, each run against both stores: what every ConversationStore,
-//! HandoffStore, InsightStore, ContentStore and ReviewStore must do.
+//! HandoffStore, InsightStore, ContentStore, ReviewStore and CountStore must do.
 
 use herts_assistant::content::ContentFiles;
 use herts_assistant::engine::{ConversationState, Mode};
 use herts_assistant::store::{
-    AuditEntry, ClaimOutcome, CommitOutcome, ContentStore, ContentVersion, ConversationStore, Feedback,
-    HandoffStore, InsightStore, MemoryStore, NewMessage, OfflineMessage, RedisStore, Retention, ReviewStore,
-    Role, Submission, SubmissionStatus, UNANSWERED_KEPT, Unanswered, VERSION_FILES_KEPT,
+    AuditEntry, ClaimOutcome, CommitOutcome, ContentStore, ContentVersion, ConversationStore, CountStore,
+    Feedback, HandoffStore, InsightStore, MemoryStore, NewMessage, OfflineMessage, RedisStore, Retention,
+    ReviewStore, Role, Submission, SubmissionStatus, UNANSWERED_KEPT, Unanswered, VERSION_FILES_KEPT,
 };
 use std::time::Duration;
 
@@ -368,4 +368,33 @@ async fn redis_review_suite() {
     let store =
         RedisStore::new(&redis_url(), &unique_prefix(), Retention::all(Duration::from_secs(60))).unwrap();
     review_suite(store).await;
+}
+
+async fn count_suite(store: impl CountStore) {
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+    for _ in 0..3 {
+        store.count(day(3), "report-pothole", "answered").await.unwrap();
+    }
+    store.count(day(3), "-", "declined").await.unwrap();
+    store.count(day(4), "report-pothole", "answered").await.unwrap();
+    let mut counts = store.counts(&[day(3)]).await.unwrap();
+    counts.sort_by(|a, b| a.what.cmp(&b.what));
+    let read: Vec<(&str, &str, u64)> =
+        counts.iter().map(|c| (c.topic.as_str(), c.what.as_str(), c.count)).collect();
+    assert_eq!(read, [("report-pothole", "answered", 3), ("-", "declined", 1)]);
+    assert_eq!(store.counts(&[day(3), day(4)]).await.unwrap().len(), 3);
+    assert!(store.counts(&[day(5)]).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn memory_count_suite() {
+    count_suite(MemoryStore::new(Retention::all(Duration::from_secs(90 * 86_400)))).await;
+}
+
+#[tokio::test]
+async fn redis_count_suite() {
+    let store =
+        RedisStore::new(&redis_url(), &unique_prefix(), Retention::all(Duration::from_secs(90 * 86_400)))
+            .unwrap();
+    count_suite(store).await;
 }

@@ -11,11 +11,13 @@ mod changes;
 use changes::{approve, draft_files, publish, reject, restore, submit};
 
 use super::auth::Editor;
-use super::wire::{AuditLog, ContentVersions, Limit, Question, Submissions, Tried, UnansweredQuestions};
+use super::wire::{
+    AuditLog, ContentVersions, Limit, Period, Question, Submissions, Tried, UnansweredQuestions,
+};
 use super::{AppState, Routes};
 use crate::engine::{Context, ConversationState, Engine};
 use crate::error::{ApiError, ErrorCode};
-use crate::store::{ContentStore, InsightStore, ReviewStore};
+use crate::store::{ContentStore, CountStore, DayCount, InsightStore, ReviewStore};
 
 /// This module's part of the OpenAPI document (src/http/openapi.rs).
 #[derive(utoipa::OpenApi)]
@@ -30,7 +32,9 @@ use crate::store::{ContentStore, InsightStore, ReviewStore};
     submissions,
     changes::approve,
     changes::reject,
-    audit
+    audit,
+    insights,
+    insights_csv
 ))]
 pub(super) struct Api;
 
@@ -45,6 +49,8 @@ pub fn routes(routes: &mut Routes) {
         .at("/api/v1/editor/submissions/{id}/approve", |r| r.post(approve))
         .at("/api/v1/editor/submissions/{id}/reject", |r| r.post(reject))
         .at("/api/v1/editor/audit", |r| r.get(audit))
+        .at("/api/v1/editor/insights", |r| r.get(insights))
+        .at("/api/v1/editor/insights.csv", |r| r.get(insights_csv))
         .at("/api/v1/editor/versions/{number}/restore", |r| r.post(restore));
 }
 
@@ -229,4 +235,75 @@ async fn audit(
     let limit = query.limit.unwrap_or(100).clamp(1, crate::store::AUDIT_KEPT);
     let entries = state.store.audit(limit).await?;
     Ok(HttpResponse::Ok().json(AuditLog { entries }))
+}
+
+/// The longest period the insights cover: the counters' retention is 90 days by default.
+const INSIGHT_DAYS: u32 = 90;
+
+/// The counters of the `days` days up to today (UK), oldest first.
+async fn counts_of(
+    state: &AppState,
+    days: Option<u32>,
+) -> Result<(Vec<chrono::NaiveDate>, Vec<DayCount>), ApiError> {
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::London).date_naive();
+    let days = crate::insights::period(today, days.unwrap_or(30).clamp(1, INSIGHT_DAYS));
+    let counts = state.store.counts(&days).await?;
+    Ok((days, counts))
+}
+
+/// Per day and per topic: questions answered, declined, clarified and handed to a person, the
+/// feedback on answers, conversations with a question and the share resolved without a person
+/// (containment). Numbers only: nothing identifies a resident.
+#[utoipa::path(
+    get,
+    path = "/api/v1/editor/insights",
+    operation_id = "editor_insights",
+    tag = "editor",
+    params(Period),
+    security(("editor_token" = [])),
+    responses(
+        (status = 200, description = "The figures.", body = crate::insights::Insights),
+        (status = 400, description = "invalid_request"),
+        (status = 401, description = "missing_token, unauthorized"),
+        (status = 403, description = "forbidden"),
+        (status = 500, description = "internal_error"),
+        (status = 503, description = "store_unavailable"),
+    )
+)]
+async fn insights(
+    state: web::Data<AppState>,
+    query: web::Query<Period>,
+    _: Editor,
+) -> Result<HttpResponse, ApiError> {
+    let (days, counts) = counts_of(&state, query.days).await?;
+    Ok(HttpResponse::Ok().json(crate::insights::summarise(&counts, &days, &state.engine().content)))
+}
+
+/// The same figures as CSV, one row per day and topic, for a spreadsheet.
+#[utoipa::path(
+    get,
+    path = "/api/v1/editor/insights.csv",
+    operation_id = "editor_insights_csv",
+    tag = "editor",
+    params(Period),
+    security(("editor_token" = [])),
+    responses(
+        (status = 200, description = "day, topic, title, then each count.", body = String, content_type = "text/csv"),
+        (status = 400, description = "invalid_request"),
+        (status = 401, description = "missing_token, unauthorized"),
+        (status = 403, description = "forbidden"),
+        (status = 500, description = "internal_error"),
+        (status = 503, description = "store_unavailable"),
+    )
+)]
+async fn insights_csv(
+    state: web::Data<AppState>,
+    query: web::Query<Period>,
+    _: Editor,
+) -> Result<HttpResponse, ApiError> {
+    let (_, counts) = counts_of(&state, query.days).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("content-disposition", "attachment; filename=\"insights.csv\""))
+        .body(crate::insights::to_csv(&counts, &state.engine().content)))
 }
