@@ -131,7 +131,8 @@ async fn topic_answering(app: &crate::helpers::TestApp, question: &str) -> Optio
 /// Waits up to 5 seconds for `app` to answer `question` with `topic` (or with no
 /// pedestrian-crossings topic when `topic` is `None`).
 async fn within_five_seconds(app: &crate::helpers::TestApp, question: &str, topic: Option<&str>) -> bool {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let started = std::time::Instant::now();
+    let deadline = started + std::time::Duration::from_secs(5);
     loop {
         let answered = topic_answering(app, question).await;
         let arrived = match topic {
@@ -139,6 +140,7 @@ async fn within_five_seconds(app: &crate::helpers::TestApp, question: &str, topi
             None => answered.as_deref() != Some("pedestrian-crossings"),
         };
         if arrived || std::time::Instant::now() > deadline {
+            eprintln!("{}: {:?} after {} ms: {arrived}", app.address, topic, started.elapsed().as_millis());
             return arrived;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -149,13 +151,18 @@ async fn within_five_seconds(app: &crate::helpers::TestApp, question: &str, topi
 async fn a_publish_reaches_every_instance_and_a_restore_brings_the_old_content_back() {
     let (draft, original) = draft_with_crossings();
     let prefix = crate::helpers::unique_prefix();
-    let publisher = spawn_app_with(StoreKind::Redis, |s| {
+    // Polling starts a conversation every 100 ms: more than one client may start by default.
+    let shared = |s: &mut herts_assistant::config::Settings| {
         s.redis_prefix = prefix.clone();
+        s.client_limits.conversations_per_minute = 1_000_000;
+    };
+    let publisher = spawn_app_with(StoreKind::Redis, |s| {
+        shared(s);
         s.intents_dir = draft.join("intents");
         s.knowledge_dir = draft.join("knowledge-base");
     })
     .await;
-    let other = spawn_app_with(StoreKind::Redis, |s| s.redis_prefix = prefix.clone()).await;
+    let other = spawn_app_with(StoreKind::Redis, shared).await;
     assert_ne!(topic_answering(&other, CROSSING_QUESTION).await.as_deref(), Some("pedestrian-crossings"));
 
     // Four eyes: Eve submits the draft; she cannot publish or approve, Ann approves.
