@@ -7,8 +7,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::content::{Content, Scope};
+use crate::engine::normalise::Normaliser;
 use crate::engine::{MatchKind, Matched};
-use crate::store::DayCount;
+use crate::store::{DayCount, Unanswered};
 
 /// Counter names, in the order reports show them.
 pub const CONVERSATIONS: &str = "conversations";
@@ -182,6 +183,74 @@ pub fn to_csv(counts: &[DayCount], content: &Content) -> String {
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
+/// Unanswered questions that say much the same thing, with the topic the assistant thought
+/// nearest: what editors should write next, most asked first.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct QuestionGroup {
+    /// The best guess's id, `null` when there was none.
+    pub best: Option<String>,
+    pub title: Option<String>,
+    pub count: usize,
+    /// The newest question of the group.
+    pub sample: String,
+    /// Up to 10 of its questions, newest first (as stored: redacted).
+    pub questions: Vec<String>,
+}
+
+/// Words too common to say what a question is about.
+const COMMON: &[&str] = &[
+    "a", "an", "the", "i", "me", "my", "we", "our", "you", "your", "it", "is", "are", "be", "to", "do",
+    "doe", "can", "how", "what", "where", "when", "who", "whi", "for", "of", "in", "on", "at", "and", "or",
+    "there", "get", "have", "not", "pleas", "this", "that", "with", "about", "would", "will", "if",
+];
+
+/// Groups questions with the same best guess whose content words mostly overlap (Jaccard
+/// >= 0.5 with the group's first question). Greedy and in order, so the result is stable.
+pub fn group_unanswered(questions: &[Unanswered], content: &Content) -> Vec<QuestionGroup> {
+    let normaliser = Normaliser::new(&content.synonyms);
+    let words = |text: &str| -> std::collections::BTreeSet<String> {
+        normaliser.normalise(text).stems.into_iter().filter(|s| !COMMON.contains(&s.as_str())).collect()
+    };
+    let mut groups: Vec<(std::collections::BTreeSet<String>, QuestionGroup)> = Vec::new();
+    for question in questions {
+        let own = words(&question.text);
+        let similar = |first: &std::collections::BTreeSet<String>| {
+            let union = own.union(first).count();
+            union == 0 || own.intersection(first).count() * 2 >= union
+        };
+        match groups.iter_mut().find(|(first, g)| g.best == question.best && similar(first)) {
+            Some((_, group)) => {
+                group.count += 1;
+                if group.questions.len() < 10 {
+                    group.questions.push(question.text.clone());
+                }
+            }
+            None => {
+                let title = question.best.as_deref().and_then(|id| {
+                    content
+                        .intent(id)
+                        .map(|i| i.title.clone())
+                        .or_else(|| content.article(id).map(|a| a.title.clone()))
+                });
+                groups.push((
+                    own,
+                    QuestionGroup {
+                        best: question.best.clone(),
+                        title,
+                        count: 1,
+                        sample: question.text.clone(),
+                        questions: vec![question.text.clone()],
+                    },
+                ));
+            }
+        }
+    }
+    let mut groups: Vec<QuestionGroup> = groups.into_iter().map(|(_, g)| g).collect();
+    // Stable: equal counts keep the newest group first.
+    groups.sort_by_key(|g| std::cmp::Reverse(g.count));
+    groups
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,5 +318,33 @@ mod tests {
             Some("day,topic,title,conversations,answered,declined,clarified,handed_off,helpful,unhelpful")
         );
         assert_eq!(lines.next(), Some("2026-12-02,potholes,\"Potholes, roads\",0,3,0,0,0,0,0"));
+    }
+
+    fn unanswered(text: &str, best: Option<&str>) -> Unanswered {
+        Unanswered {
+            text: text.into(),
+            at: "2026-12-04T09:00:00Z".into(),
+            kind: "none".into(),
+            best: best.map(Into::into),
+            confidence: 0.2,
+        }
+    }
+
+    #[test]
+    fn questions_saying_the_same_thing_are_grouped_most_asked_first() {
+        let questions = [
+            unanswered("can I get a parking permit for my street", Some("potholes")),
+            unanswered("how do I get a parking permit for my street", Some("potholes")),
+            unanswered("where is the nearest swimming pool", None),
+            unanswered("parking permit for my street please", Some("potholes")),
+            unanswered("parking permit for my street", None),
+        ];
+        let groups = group_unanswered(&questions, &content());
+        assert_eq!(groups.len(), 3, "{groups:?}");
+        assert_eq!((groups[0].count, groups[0].best.as_deref()), (3, Some("potholes")));
+        assert_eq!(groups[0].title.as_deref(), Some("Potholes, roads"));
+        assert_eq!(groups[0].sample, "can I get a parking permit for my street");
+        assert_eq!(groups[1].sample, "where is the nearest swimming pool", "equal counts keep their order");
+        assert_eq!(groups[2].best, None, "a different best guess is another group");
     }
 }

@@ -379,6 +379,26 @@ pub struct After {
     pub after: u64,
 }
 
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QuestionGroups {
+    /// Most asked first.
+    pub groups: Vec<crate::insights::QuestionGroup>,
+}
+
+/// Questions an editor has dealt with (added a phrasing, or judged out of scope), by text.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Dismiss {
+    /// 1 to 100 texts, as the list shows them.
+    pub texts: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Dismissed {
+    /// How many stored questions left the list.
+    pub removed: usize,
+}
+
 /// The `?days=` of the insights.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

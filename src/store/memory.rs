@@ -324,6 +324,14 @@ impl InsightStore for MemoryStore {
             h.unanswered.iter().take(limit).map(|(_, q)| q.clone()).collect()
         }))
     }
+
+    async fn dismiss_unanswered(&self, texts: &[String]) -> Result<usize, StoreError> {
+        Ok(self.handoff(|h| {
+            let before = h.unanswered.len();
+            h.unanswered.retain(|(_, q)| !texts.contains(&q.text));
+            before - h.unanswered.len()
+        }))
+    }
 }
 
 /// Messages for a closed team go when their own retention runs out.

@@ -307,6 +307,9 @@ pub trait InsightStore: Send + Sync {
     fn record_unanswered(&self, question: Unanswered) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Newest first, at most `limit`.
     fn unanswered(&self, limit: usize) -> impl Future<Output = Result<Vec<Unanswered>, StoreError>> + Send;
+    /// Takes every question with one of these texts off the list (an editor has dealt with
+    /// it); returns how many went.
+    fn dismiss_unanswered(&self, texts: &[String]) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }
 
 /// The store the service was configured with.
@@ -378,6 +381,9 @@ impl InsightStore for Store {
     }
     async fn unanswered(&self, limit: usize) -> Result<Vec<Unanswered>, StoreError> {
         delegate!(self, s => s.unanswered(limit))
+    }
+    async fn dismiss_unanswered(&self, texts: &[String]) -> Result<usize, StoreError> {
+        delegate!(self, s => s.dismiss_unanswered(texts))
     }
 }
 

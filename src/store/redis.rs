@@ -65,6 +65,7 @@ static CLAIM_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(CLAIM));
 static SWEEP_OFFLINE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(SWEEP_OFFLINE));
 static RECORD_UNANSWERED_SCRIPT: LazyLock<Script> =
     LazyLock::new(|| Script::new(&format!("{DROP_EXPIRED_UNANSWERED}{RECORD_UNANSWERED}")));
+static DISMISS_UNANSWERED_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(DISMISS_UNANSWERED));
 static READ_UNANSWERED_SCRIPT: LazyLock<Script> =
     LazyLock::new(|| Script::new(&format!("{DROP_EXPIRED_UNANSWERED}{READ_UNANSWERED}")));
 
@@ -80,6 +81,21 @@ while true do
   if expires == nil or expires > now then break end
   redis.call('RPOP', KEYS[1])
 end
+";
+
+/// Removes the items whose question's text is one of ARGV; returns how many went.
+const DISMISS_UNANSWERED: &str = r"
+local texts = {}
+for i = 1, #ARGV do texts[ARGV[i]] = true end
+local removed = 0
+for _, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local json = string.match(item, '^%d+|(.*)$') or item
+  local ok, question = pcall(cjson.decode, json)
+  if ok and type(question) == 'table' and texts[question['text']] then
+    removed = removed + redis.call('LREM', KEYS[1], 0, item)
+  end
+end
+return removed
 ";
 
 /// ARGV: the item, how many to keep, the key's TTL in seconds, now.
@@ -613,5 +629,18 @@ impl InsightStore for RedisStore {
                 serde_json::from_str(json).map_err(corrupt)
             })
             .collect()
+    }
+
+    async fn dismiss_unanswered(&self, texts: &[String]) -> Result<usize, StoreError> {
+        if texts.is_empty() {
+            return Ok(0);
+        }
+        let mut connection = self.connection.clone();
+        let mut script = DISMISS_UNANSWERED_SCRIPT.key(self.unanswered_key());
+        for text in texts {
+            script.arg(text);
+        }
+        let removed: usize = script.invoke_async(&mut connection).await.map_err(unavailable)?;
+        Ok(removed)
     }
 }

@@ -564,3 +564,57 @@ async fn insights_count_outcomes_per_topic_and_export_as_csv() {
     let agent = app.agent(Method::GET, "/api/v1/editor/insights", AGENT_TOKEN).send().await.unwrap();
     assert_eq!(error_code(agent).await, "forbidden");
 }
+
+#[tokio::test]
+async fn unanswered_questions_are_grouped_and_leave_the_list_once_dealt_with() {
+    let app = spawn_app(StoreKind::Redis).await;
+    for text in [
+        "can you recommend a good plumber",
+        "where can I buy a cheap sofa",
+        "can you recommend a good plumber",
+    ] {
+        let conversation = app.start().await;
+        app.say(&conversation, text).await;
+    }
+    let conversation = app.start().await;
+    app.say(&conversation, "Can you recommend a good plumber?").await;
+    let groups: Value = app
+        .agent(Method::GET, "/api/v1/editor/unanswered/groups", EDITOR_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let first = &groups["groups"][0];
+    assert_eq!(first["count"], 3, "{groups}");
+    assert_eq!(first["sample"], "Can you recommend a good plumber?", "the newest is the sample");
+    assert_eq!(groups["groups"][1]["count"], 1, "{groups}");
+
+    let dismissed = app
+        .agent(Method::POST, "/api/v1/editor/unanswered/dismiss", EDITOR_TOKEN)
+        .json(&json!({"texts": first["questions"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dismissed.status(), 200);
+    assert_eq!(dismissed.json::<Value>().await.unwrap()["removed"], 3);
+    let left: Value = app
+        .agent(Method::GET, "/api/v1/editor/unanswered", EDITOR_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let texts: Vec<&str> =
+        left["questions"].as_array().unwrap().iter().map(|q| q["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["where can I buy a cheap sofa"]);
+    let empty = app
+        .agent(Method::POST, "/api/v1/editor/unanswered/dismiss", EDITOR_TOKEN)
+        .json(&json!({"texts": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(empty).await, "invalid_request");
+}

@@ -150,6 +150,14 @@ async fn insight_suite(store: impl InsightStore) {
     let all = store.unanswered(10_000).await.unwrap();
     assert_eq!(all.len(), UNANSWERED_KEPT, "only the newest are kept");
     assert_eq!(all.last().unwrap().text, "question 5");
+
+    // Dealt with: every copy of a text leaves the list, the rest stay in order.
+    store.record_unanswered(question(504)).await.unwrap();
+    let gone = store.dismiss_unanswered(&["question 504".into(), "question 7".into()]).await.unwrap();
+    assert_eq!(gone, 3);
+    let newest = store.unanswered(2).await.unwrap();
+    assert_eq!(newest.iter().map(|q| q.text.as_str()).collect::<Vec<_>>(), ["question 503", "question 502"]);
+    assert_eq!(store.unanswered(10_000).await.unwrap().len(), UNANSWERED_KEPT - 3, "the list was full");
 }
 
 #[tokio::test]

@@ -12,7 +12,8 @@ use changes::{approve, draft_files, publish, reject, restore, submit};
 
 use super::auth::Editor;
 use super::wire::{
-    AuditLog, ContentVersions, Limit, Period, Question, Submissions, Tried, UnansweredQuestions,
+    AuditLog, ContentVersions, Dismiss, Dismissed, Limit, Period, Question, QuestionGroups, Submissions,
+    Tried, UnansweredQuestions,
 };
 use super::{AppState, Routes};
 use crate::engine::{Context, ConversationState, Engine};
@@ -34,7 +35,9 @@ use crate::store::{ContentStore, CountStore, DayCount, InsightStore, ReviewStore
     changes::reject,
     audit,
     insights,
-    insights_csv
+    insights_csv,
+    unanswered_groups,
+    dismiss
 ))]
 pub(super) struct Api;
 
@@ -51,6 +54,8 @@ pub fn routes(routes: &mut Routes) {
         .at("/api/v1/editor/audit", |r| r.get(audit))
         .at("/api/v1/editor/insights", |r| r.get(insights))
         .at("/api/v1/editor/insights.csv", |r| r.get(insights_csv))
+        .at("/api/v1/editor/unanswered/groups", |r| r.get(unanswered_groups))
+        .at("/api/v1/editor/unanswered/dismiss", |r| r.post(dismiss))
         .at("/api/v1/editor/versions/{number}/restore", |r| r.post(restore));
 }
 
@@ -306,4 +311,66 @@ async fn insights_csv(
         .content_type("text/csv; charset=utf-8")
         .insert_header(("content-disposition", "attachment; filename=\"insights.csv\""))
         .body(crate::insights::to_csv(&counts, &state.engine().content)))
+}
+
+/// The unanswered questions grouped by what they ask (same best guess, mostly the same
+/// words), most asked first, each with a count, a sample and the nearest topic: what to
+/// write next. Groups the newest `limit` questions (500 by default and at most).
+#[utoipa::path(
+    get,
+    path = "/api/v1/editor/unanswered/groups",
+    operation_id = "editor_unanswered_groups",
+    tag = "editor",
+    params(Limit),
+    security(("editor_token" = [])),
+    responses(
+        (status = 200, description = "The groups.", body = QuestionGroups),
+        (status = 400, description = "invalid_request"),
+        (status = 401, description = "missing_token, unauthorized"),
+        (status = 403, description = "forbidden"),
+        (status = 500, description = "internal_error"),
+        (status = 503, description = "store_unavailable"),
+    )
+)]
+async fn unanswered_groups(
+    state: web::Data<AppState>,
+    query: web::Query<Limit>,
+    _: Editor,
+) -> Result<HttpResponse, ApiError> {
+    let limit = query.limit.unwrap_or(crate::store::UNANSWERED_KEPT).clamp(1, crate::store::UNANSWERED_KEPT);
+    let questions = state.store.unanswered(limit).await?;
+    let groups = crate::insights::group_unanswered(&questions, &state.engine().content);
+    Ok(HttpResponse::Ok().json(QuestionGroups { groups }))
+}
+
+/// Takes questions an editor has dealt with off the unanswered list (every stored question
+/// with one of these texts).
+#[utoipa::path(
+    post,
+    path = "/api/v1/editor/unanswered/dismiss",
+    operation_id = "editor_dismiss_unanswered",
+    tag = "editor",
+    request_body = Dismiss,
+    security(("editor_token" = [])),
+    responses(
+        (status = 200, description = "How many went.", body = Dismissed),
+        (status = 400, description = "malformed_json, invalid_request"),
+        (status = 401, description = "missing_token, unauthorized"),
+        (status = 403, description = "forbidden"),
+        (status = 413, description = "payload_too_large"),
+        (status = 500, description = "internal_error"),
+        (status = 503, description = "store_unavailable"),
+    )
+)]
+async fn dismiss(
+    state: web::Data<AppState>,
+    body: web::Json<Dismiss>,
+    _: Editor,
+) -> Result<HttpResponse, ApiError> {
+    let texts = body.into_inner().texts;
+    if texts.is_empty() || texts.len() > 100 {
+        return Err(ApiError::new(ErrorCode::InvalidRequest, "Send 1 to 100 texts."));
+    }
+    let removed = state.store.dismiss_unanswered(&texts).await?;
+    Ok(HttpResponse::Ok().json(Dismissed { removed }))
 }
