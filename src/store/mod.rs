@@ -1,7 +1,9 @@
-//! Conversation state behind three traits (conversations, handoff, insights), with two
-//! implementations: in memory (the embedded default, one process) and Redis (shared by every
-//! instance). Only this module knows Redis. Over 400 lines: the traits, the types they pass
-//! and the `Store` that dispatches to either implementation are one contract, read together.
+//! Shared state behind traits: conversations, handoff and insights here; published content
+//! versions (`content.rs`), submissions and the audit log (`review.rs`) and insight counters
+//! (`counts.rs`) each in a file with both of its implementations. Two implementations: in
+//! memory (the embedded default, one process) and Redis (shared by every instance). Only this
+//! module knows Redis. Over 400 lines: the first three traits, the types they pass and the
+//! `Store` that dispatches to either implementation are one contract, read together.
 //!
 //! Concurrency is optimistic: a caller loads a snapshot, lets the engine answer, and commits
 //! only if nobody else committed in between (the version still matches); otherwise it loads
