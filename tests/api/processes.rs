@@ -270,3 +270,48 @@ async fn queue_claim_race_and_return_across_instances() {
     assert_eq!(answer["state"], "bot");
     assert_eq!(answer["matched"]["id"], "report-pothole");
 }
+
+/// Everything a resident or an agent types stays out of the logs, even at debug level:
+/// message text is never logged, only ids, kinds and topics.
+#[tokio::test]
+async fn logs_never_hold_what_residents_or_agents_type() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_herts-assistant"))
+        .current_dir(root)
+        .env("HA_LISTEN", "127.0.0.1:0")
+        .env("HA_REDIS_URL", "")
+        .env("HA_TEAMS_ALWAYS_OPEN", "1")
+        .env("HA_AGENTS", format!("Alex:agent:{}", hash_token(AGENT_TOKEN)))
+        .env("HA_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the server binary starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line =
+        tokio::time::timeout(Duration::from_secs(60), lines.next_line()).await.unwrap().unwrap().unwrap();
+    let address = line.strip_prefix("listening on ").unwrap().to_string();
+    let app = TestApp { address, client: reqwest::Client::new() };
+
+    let (id, token) = start_conversation(&app).await;
+    let said = "my email is jo.bloggs@example.com, ring 07700 900123, can you recommend a plumber";
+    assert_eq!(post(&app, &id, &token, said).await.status(), 200);
+    assert_eq!(post(&app, &id, &token, "I would like to talk to a person please").await.status(), 200);
+    let agent = |path: &str| {
+        app.agent(Method::POST, &format!("/api/v1/agent/conversations/{id}/{path}"), AGENT_TOKEN)
+    };
+    assert!(agent("claim").send().await.unwrap().status().is_success());
+    let reply = agent("messages")
+        .json(&json!({"text": "Thanks Jo, I will call 07700 900123 about the boiler"}))
+        .send();
+    assert!(reply.await.unwrap().status().is_success());
+
+    child.start_kill().unwrap();
+    let output = child.wait_with_output().await.unwrap();
+    let logs = String::from_utf8_lossy(&output.stderr);
+    assert!(logs.contains("answered"), "the log was captured: {logs}");
+    for typed in ["jo.bloggs", "example.com", "07700", "900123", "plumber", "boiler", "Thanks Jo"] {
+        assert!(!logs.contains(typed), "{typed:?} reached the logs");
+    }
+}
