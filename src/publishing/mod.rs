@@ -12,10 +12,10 @@ use crate::config::Settings;
 use crate::content::{ContentErrors, ContentFiles};
 use crate::engine::Engine;
 use crate::engine_build::{BuildError, build_engine_from};
-use crate::store::{ContentStore, ContentVersion, StoreError};
+use crate::store::{ContentStore, ContentVersion, ReviewStore, StoreError};
 
 mod review;
-pub use review::{approve, reject, submit};
+pub use review::{approve, publish_directly, reject, submit};
 
 /// How often an instance reads which version is newest.
 pub const FOLLOW_EVERY: Duration = Duration::from_secs(1);
@@ -185,7 +185,7 @@ pub async fn publish(
 
 /// Publishes version `number`'s files again as the newest version.
 pub async fn restore(
-    store: &impl ContentStore,
+    store: &(impl ContentStore + ReviewStore),
     live: &LiveContent,
     drafts: &DraftEngine,
     settings: &Settings,
@@ -194,12 +194,14 @@ pub async fn restore(
 ) -> Result<(ContentVersion, Arc<Engine>), PublishError> {
     let (_, files) = store.content_version(number).await?.ok_or(PublishError::NoSuchVersion(number))?;
     let publication = Publication {
-        author,
+        author: author.clone(),
         message: format!("Restores version {number}"),
         restores: Some(number),
         ..Publication::default()
     };
-    publish(store, live, drafts, settings, files, publication).await
+    let (version, engine) = publish(store, live, drafts, settings, files, publication).await?;
+    review::audit(store, &author, "restored", None, Some(version.number), &version.message).await;
+    Ok((version, engine))
 }
 
 fn record(engine: &Engine, files: &ContentFiles, publication: &Publication) -> ContentVersion {

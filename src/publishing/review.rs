@@ -15,11 +15,11 @@ fn now() -> String {
 }
 
 /// Writes the audit entry; a failure is logged, not returned: the step itself is done.
-async fn audit(
+pub(super) async fn audit(
     store: &impl ReviewStore,
     who: &str,
     action: &str,
-    submission: &Submission,
+    submission: Option<u64>,
     version: Option<u64>,
     note: &str,
 ) {
@@ -27,13 +27,30 @@ async fn audit(
         at: now(),
         who: who.into(),
         action: action.into(),
-        submission: Some(submission.id),
+        submission,
         version,
         note: note.into(),
     };
     if let Err(error) = store.record_audit(entry).await {
-        tracing::error!(%error, action, submission = submission.id, "cannot write the audit log");
+        tracing::error!(%error, action, ?submission, "cannot write the audit log");
     }
+}
+
+/// Publishes the draft without review (where review is not required), in the audit log as
+/// published by `author`.
+pub async fn publish_directly(
+    store: &(impl ContentStore + ReviewStore),
+    live: &LiveContent,
+    drafts: &DraftEngine,
+    settings: &Settings,
+    files: ContentFiles,
+    author: &str,
+    message: String,
+) -> Result<(ContentVersion, Arc<Engine>), PublishError> {
+    let publication = Publication { author: author.into(), message, ..Publication::default() };
+    let (version, engine) = publish(store, live, drafts, settings, files, publication).await?;
+    audit(store, author, "published", None, Some(version.number), &version.message).await;
+    Ok((version, engine))
 }
 
 /// Validates the draft (building its engine, kept for tries) and records it for review.
@@ -61,7 +78,7 @@ pub async fn submit(
         version: None,
     };
     let submission = store.submit_content(submission, &files).await?;
-    audit(store, author, "submitted", &submission, None, &submission.message).await;
+    audit(store, author, "submitted", Some(submission.id), None, &submission.message).await;
     Ok(submission)
 }
 
@@ -121,7 +138,7 @@ pub async fn approve(
     };
     decided.version = Some(version.number);
     store.decide_submission(SubmissionStatus::Published, &decided, true).await?;
-    audit(store, approver, "published", &decided, Some(version.number), &submission.message).await;
+    audit(store, approver, "published", Some(id), Some(version.number), &submission.message).await;
     Ok((decided, version, engine))
 }
 
@@ -143,6 +160,6 @@ pub async fn reject(
     if !store.decide_submission(SubmissionStatus::Submitted, &decided, true).await? {
         return Err(PublishError::NotWaiting(id));
     }
-    audit(store, approver, "rejected", &decided, None, &comment).await;
+    audit(store, approver, "rejected", Some(id), None, &comment).await;
     Ok(decided)
 }

@@ -115,11 +115,16 @@ async fn an_editor_tries_and_publishes_without_a_redeploy() {
     std::fs::remove_dir_all(&draft).ok();
 }
 
-/// The version history, as an editor reads it.
-async fn versions(app: &crate::helpers::TestApp) -> Value {
-    let response = app.agent(Method::GET, "/api/v1/editor/versions", EDITOR_TOKEN).send().await.unwrap();
+/// What an editor reads at `path`.
+async fn editor_reads(app: &crate::helpers::TestApp, path: &str) -> Value {
+    let response = app.agent(Method::GET, path, EDITOR_TOKEN).send().await.unwrap();
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
+}
+
+/// The version history, as an editor reads it.
+async fn versions(app: &crate::helpers::TestApp) -> Value {
+    editor_reads(app, "/api/v1/editor/versions").await
 }
 
 /// What `app` answers `question` with, in a new conversation: the topic's id.
@@ -260,14 +265,7 @@ async fn a_publish_reaches_every_instance_and_a_restore_brings_the_old_content_b
     );
 
     // Every step is in the audit log, newest first.
-    let log: Value = other
-        .agent(Method::GET, "/api/v1/editor/audit", EDITOR_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log: Value = editor_reads(&other, "/api/v1/editor/audit").await;
     let steps: Vec<(&str, &str)> = log["entries"]
         .as_array()
         .unwrap()
@@ -305,14 +303,7 @@ async fn an_invalid_draft_cannot_be_submitted_and_the_error_names_the_file() {
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["error"]["code"], "invalid_content");
     assert!(body["error"]["message"].as_str().unwrap().contains("roads.toml:"), "{body}");
-    let listed: Value = app
-        .agent(Method::GET, "/api/v1/editor/submissions", EDITOR_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = editor_reads(&app, "/api/v1/editor/submissions").await;
     assert_eq!(listed, json!({"submissions": []}));
     let agent = app.agent(Method::POST, "/api/v1/editor/submissions", AGENT_TOKEN).send().await.unwrap();
     assert_eq!(error_code(agent).await, "forbidden");
@@ -578,14 +569,7 @@ async fn unanswered_questions_are_grouped_and_leave_the_list_once_dealt_with() {
     }
     let conversation = app.start().await;
     app.say(&conversation, "Can you recommend a good plumber?").await;
-    let groups: Value = app
-        .agent(Method::GET, "/api/v1/editor/unanswered/groups", EDITOR_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let groups: Value = editor_reads(&app, "/api/v1/editor/unanswered/groups").await;
     let first = &groups["groups"][0];
     assert_eq!(first["count"], 3, "{groups}");
     assert_eq!(first["sample"], "Can you recommend a good plumber?", "the newest is the sample");
@@ -599,14 +583,7 @@ async fn unanswered_questions_are_grouped_and_leave_the_list_once_dealt_with() {
         .unwrap();
     assert_eq!(dismissed.status(), 200);
     assert_eq!(dismissed.json::<Value>().await.unwrap()["removed"], 3);
-    let left: Value = app
-        .agent(Method::GET, "/api/v1/editor/unanswered", EDITOR_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let left: Value = editor_reads(&app, "/api/v1/editor/unanswered").await;
     let texts: Vec<&str> =
         left["questions"].as_array().unwrap().iter().map(|q| q["text"].as_str().unwrap()).collect();
     assert_eq!(texts, ["where can I buy a cheap sofa"]);

@@ -10,8 +10,8 @@ use super::super::auth::{Approver, Editor};
 use super::super::wire::{PublishRequest, Published, Rejection};
 use crate::engine::Engine;
 use crate::error::{ApiError, ErrorCode};
-use crate::publishing::{self, Publication, PublishError};
-use crate::store::{ReviewStore, Submission};
+use crate::publishing::{self, PublishError};
+use crate::store::Submission;
 
 pub(super) fn draft_files(state: &AppState) -> Result<crate::content::ContentFiles, ApiError> {
     crate::engine_build::read_content_files(&state.settings)
@@ -54,11 +54,16 @@ pub(super) async fn publish(
     }
     let message = message_of(&body)?;
     let files = draft_files(&state)?;
-    let publication = Publication { author: editor.name.clone(), message, ..Publication::default() };
-    let (version, engine) =
-        publishing::publish(&state.store, &state.live, &state.drafts, &state.settings, files, publication)
-            .await?;
-    audit_direct(&state, &editor.name, "published", &version).await;
+    let (version, engine) = publishing::publish_directly(
+        &state.store,
+        &state.live,
+        &state.drafts,
+        &state.settings,
+        files,
+        &editor.name,
+        message,
+    )
+    .await?;
     tracing::info!(editor = %editor.name, version = version.number, "content published");
     Ok(HttpResponse::Ok().json(published(&engine, version)))
 }
@@ -80,21 +85,6 @@ fn message_of(body: &[u8]) -> Result<String, ApiError> {
         ));
     }
     Ok(message)
-}
-
-/// The audit entry of a publish or restore made without a submission.
-async fn audit_direct(state: &AppState, who: &str, action: &str, version: &crate::store::ContentVersion) {
-    let entry = crate::store::AuditEntry {
-        at: version.published_at.clone(),
-        who: who.into(),
-        action: action.into(),
-        submission: None,
-        version: Some(version.number),
-        note: version.message.clone(),
-    };
-    if let Err(error) = state.store.record_audit(entry).await {
-        tracing::error!(%error, action, "cannot write the audit log");
-    }
 }
 
 fn published(engine: &Engine, version: crate::store::ContentVersion) -> Published {
@@ -140,7 +130,6 @@ pub(super) async fn restore(
         editor.name.clone(),
     )
     .await?;
-    audit_direct(&state, &editor.name, "restored", &version).await;
     tracing::info!(editor = %editor.name, version = version.number, restores = number, "content restored");
     Ok(HttpResponse::Ok().json(published(&engine, version)))
 }
