@@ -3,6 +3,7 @@
 //! here is reading the two folders, kept in [`load`] so that everything else can be tested on
 //! strings.
 
+pub mod draft;
 mod files;
 mod parse;
 pub mod review;

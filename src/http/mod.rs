@@ -283,6 +283,15 @@ impl Endpoint {
         self.method(Method::POST, handler)
     }
 
+    pub fn put<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.method(Method::PUT, handler)
+    }
+
     pub fn delete<F, Args>(self, handler: F) -> Self
     where
         F: Handler<Args>,

@@ -428,7 +428,7 @@ pub struct Question {
     pub text: String,
 }
 
-/// How the draft content on disk answers a question, and why.
+/// How the editor's draft answers a question, and why; and how the published content does.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Tried {
     /// The text as the matcher reads it.
@@ -439,6 +439,71 @@ pub struct Tried {
     pub matched: Matched,
     /// What a new conversation would be answered.
     pub replies: Vec<Reply>,
+    /// How the content serving now answers the same question.
+    pub live: TriedLive,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TriedLive {
+    pub matched: Matched,
+    pub replies: Vec<Reply>,
+}
+
+/// An editor's draft: their changes over what is live, its problems and its topics.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DraftView {
+    pub editor: String,
+    /// The published version the changes are over; `None` while serving the shipped folders.
+    pub live_version: Option<u64>,
+    /// Every file in the draft, `intents/...` then `knowledge-base/...`.
+    pub files: Vec<String>,
+    pub changes: Vec<crate::content::draft::FileChange>,
+    /// What `check` would refuse, each at its file and line; empty when it could be submitted.
+    pub problems: Vec<Problem>,
+    /// The draft's topics and articles (the live ones while the draft does not load).
+    pub topics: Vec<crate::content::draft::TopicSummary>,
+}
+
+/// One problem in the content, where it is.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    pub path: String,
+    pub line: usize,
+    pub message: String,
+}
+
+/// One file of an editor's draft, and the same file as it is live.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DraftFileText {
+    pub path: String,
+    pub text: String,
+    /// `None` when the file is new in the draft.
+    pub live_text: Option<String>,
+}
+
+/// A content file's new text.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileText {
+    /// At most 512 KiB.
+    pub text: String,
+}
+
+/// A question to add to a topic's phrasings in the editor's draft.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPhrasing {
+    /// An intent's or an article's id.
+    pub topic: String,
+    /// 1 to 300 characters.
+    #[schema(pattern = "\\S", max_length = 300)]
+    pub text: String,
+}
+
+/// What a change does to the content, file by file, line by line.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ContentDiff {
+    pub files: Vec<crate::content::draft::FileDiff>,
 }
 
 /// What went live.

@@ -85,6 +85,11 @@ impl LiveContent {
         self.read(|s| s.fingerprint.clone())
     }
 
+    /// The files of the content now serving: what editors' drafts change.
+    pub fn files(&self) -> Arc<ContentFiles> {
+        self.read(|s| s.files.clone())
+    }
+
     fn read<T>(&self, f: impl FnOnce(&Serving) -> T) -> T {
         f(&self.serving.read().unwrap_or_else(|e| e.into_inner()))
     }
@@ -102,16 +107,21 @@ impl LiveContent {
     }
 }
 
-/// The engine of the editors' draft, kept while the draft's files are unchanged, so trying
-/// question after question costs a reply, not a training. One build at a time: a try that
-/// arrives while the draft is being built waits for that build instead of starting another.
+/// The engines of editors' drafts, the most recently used few kept while their files are
+/// unchanged, so trying question after question costs a reply, not a training. One build at
+/// a time: a try that arrives while a draft is being built waits for that build instead of
+/// starting another.
 #[derive(Default)]
 pub struct DraftEngine {
-    slot: tokio::sync::Mutex<Option<(String, Arc<Engine>)>>,
+    /// Most recently used last.
+    kept: tokio::sync::Mutex<Vec<(String, Arc<Engine>)>>,
 }
 
+/// Draft engines kept (each as large as the serving one): two editors trying at once.
+const DRAFT_ENGINES_KEPT: usize = 2;
+
 impl DraftEngine {
-    /// The engine for `files`: the one serving when they are what is live, the one kept when
+    /// The engine for `files`: the one serving when they are what is live, a kept one when
     /// they are unchanged, else built now.
     pub async fn engine_for(
         &self,
@@ -123,14 +133,18 @@ impl DraftEngine {
         if fingerprint == live.fingerprint() {
             return Ok(live.engine());
         }
-        let mut slot = self.slot.lock().await;
-        if let Some((kept, engine)) = slot.as_ref()
-            && *kept == fingerprint
-        {
-            return Ok(engine.clone());
+        let mut kept = self.kept.lock().await;
+        if let Some(at) = kept.iter().position(|(f, _)| *f == fingerprint) {
+            let entry = kept.remove(at);
+            let engine = entry.1.clone();
+            kept.push(entry);
+            return Ok(engine);
         }
         let engine = Arc::new(build(settings, files).await?);
-        *slot = Some((fingerprint, engine.clone()));
+        if kept.len() >= DRAFT_ENGINES_KEPT {
+            kept.remove(0);
+        }
+        kept.push((fingerprint, engine.clone()));
         Ok(engine)
     }
 }

@@ -32,6 +32,8 @@ pub struct MemoryStore {
     pub(super) review: super::review::SharedMemoryReview,
     /// Insight counters by (day, topic, what).
     pub(super) counts: super::counts::MemoryCounts,
+    /// Each editor's draft.
+    pub(super) drafts: super::drafts::MemoryDrafts,
 }
 
 #[derive(Default)]
@@ -65,6 +67,7 @@ impl MemoryStore {
             content: Default::default(),
             review: Default::default(),
             counts: Default::default(),
+            drafts: Default::default(),
         }
     }
 

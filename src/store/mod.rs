@@ -333,9 +333,11 @@ macro_rules! delegate {
 // After the macro, which they use.
 mod content;
 mod counts;
+mod drafts;
 mod review;
 pub use content::{ContentStore, ContentVersion, VERSION_FILES_KEPT, VERSION_HISTORY_KEPT};
 pub use counts::{CountStore, DayCount};
+pub use drafts::{DRAFT_KEPT_SECONDS, DraftStore};
 pub use review::{AUDIT_KEPT, AuditEntry, ReviewStore, SUBMISSIONS_KEPT, Submission, SubmissionStatus};
 
 impl ConversationStore for Store {

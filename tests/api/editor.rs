@@ -36,14 +36,9 @@ async fn unanswered_questions_are_kept_redacted_for_editors() {
 const CROSSING_QUESTION: &str = "can the council paint a zebra crossing outside the nursery";
 const CROSSING_ANSWER: &str = "Ask for a new crossing through the highways team.";
 
-/// A copy of the shipped content with a topic on pedestrian crossings added to roads.toml:
-/// the folder, and roads.toml's text before the topic was added.
-fn draft_with_crossings() -> (std::path::PathBuf, String) {
+/// The shipped roads.toml, and the same with a topic on pedestrian crossings added.
+fn roads_with_crossings() -> (String, String) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let draft =
-        std::env::temp_dir().join(format!("ha-draft-{}", crate::helpers::unique_prefix().replace(':', "")));
-    copy_dir(&root.join("intents"), &draft.join("intents"));
-    copy_dir(&root.join("knowledge-base"), &draft.join("knowledge-base"));
     let examples: Vec<String> = [
         "paint a zebra crossing",
         "new zebra crossing request",
@@ -62,28 +57,40 @@ fn draft_with_crossings() -> (std::path::PathBuf, String) {
         "\n[[intent]]\nid = \"pedestrian-crossings\"\ntitle = \"Pedestrian crossings\"\nexamples = [{}]\nanswer = \"{CROSSING_ANSWER}\"\nlast_reviewed = \"2026-11-26\"\n",
         examples.join(", ")
     );
-    let roads = draft.join("intents/roads.toml");
-    let original = std::fs::read_to_string(&roads).unwrap();
-    std::fs::write(&roads, format!("{original}{new_topic}")).unwrap();
-    (draft, original)
+    let original = std::fs::read_to_string(root.join("intents/roads.toml")).unwrap();
+    let changed = format!("{original}{new_topic}");
+    (original, changed)
+}
+
+/// Saves `text` as `path` (`intents/roads.toml`) in the draft of the person `token` signs in;
+/// returns the draft as the response shows it.
+async fn save_in_draft(app: &crate::helpers::TestApp, token: &str, path: &str, text: &str) -> Value {
+    let response = app
+        .agent(Method::PUT, &format!("/api/v1/editor/draft/files/{path}"), token)
+        .json(&json!({"text": text}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "saving {path}");
+    response.json().await.unwrap()
 }
 
 #[tokio::test]
 async fn an_editor_tries_and_publishes_without_a_redeploy() {
-    let (draft, original) = draft_with_crossings();
-    let roads = draft.join("intents/roads.toml");
-    let app = spawn_app_with(StoreKind::Memory, |s| {
-        s.intents_dir = draft.join("intents");
-        s.knowledge_dir = draft.join("knowledge-base");
-        // A one-person team: an approver publishes the draft directly.
-        s.review_required = false;
-    })
-    .await;
+    let (original, changed) = roads_with_crossings();
+    // A one-person team: an approver publishes their draft directly.
+    let app = spawn_app_with(StoreKind::Memory, |s| s.review_required = false).await;
     let question = CROSSING_QUESTION;
+    let draft = save_in_draft(&app, APPROVER_TOKEN, "intents/roads.toml", &changed).await;
+    assert_eq!(
+        draft["changes"],
+        json!([{"path": "intents/roads.toml", "change": "changed", "conflict": false}])
+    );
+    assert_eq!(draft["problems"], json!([]));
 
     // The draft answers it; the live service does not yet.
     let tried: Value = app
-        .agent(Method::POST, "/api/v1/editor/try", EDITOR_TOKEN)
+        .agent(Method::POST, "/api/v1/editor/try", APPROVER_TOKEN)
         .json(&json!({"text": question}))
         .send()
         .await
@@ -92,6 +99,7 @@ async fn an_editor_tries_and_publishes_without_a_redeploy() {
         .await
         .unwrap();
     assert_eq!(tried["matched"]["id"], "pedestrian-crossings");
+    assert_ne!(tried["live"]["matched"]["id"], "pedestrian-crossings", "what is live answers otherwise");
     let conversation = app.start().await;
     assert_ne!(app.say(&conversation, question).await.matched.id.as_deref(), Some("pedestrian-crossings"));
 
@@ -102,8 +110,12 @@ async fn an_editor_tries_and_publishes_without_a_redeploy() {
     let conversation = app.start().await;
     assert_eq!(app.say(&conversation, question).await.matched.id.as_deref(), Some("pedestrian-crossings"));
 
+    // Once published, the draft has no changes left.
+    assert_eq!(editor_reads_as(&app, APPROVER_TOKEN, "/api/v1/editor/draft").await["changes"], json!([]));
+
     // Broken content is refused with the file and line, and the service keeps answering.
-    std::fs::write(&roads, format!("{original}\n[[intent]]\nid = \"broken\"\nanswer = \n")).unwrap();
+    let broken = format!("{original}\n[[intent]]\nid = \"broken\"\nanswer = \n");
+    save_in_draft(&app, APPROVER_TOKEN, "intents/roads.toml", &broken).await;
     let refused = app.agent(Method::POST, "/api/v1/editor/publish", APPROVER_TOKEN).send().await.unwrap();
     assert_eq!(refused.status(), 400);
     let body: Value = refused.json().await.unwrap();
@@ -112,12 +124,16 @@ async fn an_editor_tries_and_publishes_without_a_redeploy() {
     assert_eq!(app.say(&conversation, question).await.matched.id.as_deref(), Some("pedestrian-crossings"));
     let agent = app.agent(Method::POST, "/api/v1/editor/publish", AGENT_TOKEN).send().await.unwrap();
     assert_eq!(error_code(agent).await, "forbidden");
-    std::fs::remove_dir_all(&draft).ok();
 }
 
 /// What an editor reads at `path`.
 async fn editor_reads(app: &crate::helpers::TestApp, path: &str) -> Value {
-    let response = app.agent(Method::GET, path, EDITOR_TOKEN).send().await.unwrap();
+    editor_reads_as(app, EDITOR_TOKEN, path).await
+}
+
+/// What the person `token` signs in reads at `path`.
+async fn editor_reads_as(app: &crate::helpers::TestApp, token: &str, path: &str) -> Value {
+    let response = app.agent(Method::GET, path, token).send().await.unwrap();
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
@@ -154,20 +170,16 @@ async fn within_five_seconds(app: &crate::helpers::TestApp, question: &str, topi
 
 #[tokio::test]
 async fn a_publish_reaches_every_instance_and_a_restore_brings_the_old_content_back() {
-    let (draft, original) = draft_with_crossings();
+    let (_, changed) = roads_with_crossings();
     let prefix = crate::helpers::unique_prefix();
     // Polling starts a conversation every 100 ms: more than one client may start by default.
     let shared = |s: &mut herts_assistant::config::Settings| {
         s.redis_prefix = prefix.clone();
         s.client_limits.conversations_per_minute = 1_000_000;
     };
-    let publisher = spawn_app_with(StoreKind::Redis, |s| {
-        shared(s);
-        s.intents_dir = draft.join("intents");
-        s.knowledge_dir = draft.join("knowledge-base");
-    })
-    .await;
+    let publisher = spawn_app_with(StoreKind::Redis, shared).await;
     let other = spawn_app_with(StoreKind::Redis, shared).await;
+    save_in_draft(&publisher, EDITOR_TOKEN, "intents/roads.toml", &changed).await;
     assert_ne!(topic_answering(&other, CROSSING_QUESTION).await.as_deref(), Some("pedestrian-crossings"));
 
     // Four eyes: Eve submits the draft; she cannot publish or approve, Ann approves.
@@ -187,8 +199,26 @@ async fn a_publish_reaches_every_instance_and_a_restore_brings_the_old_content_b
         (Some("submitted"), Some("Eve"))
     );
     let id = submitted["id"].as_u64().unwrap();
-    // What was submitted is what is approved, whatever the draft folder holds by then.
-    std::fs::write(draft.join("intents/roads.toml"), &original).unwrap();
+    // The reviewer sees what the submission changes, line by line.
+    let diff =
+        editor_reads_as(&other, APPROVER_TOKEN, &format!("/api/v1/editor/submissions/{id}/diff")).await;
+    assert_eq!(diff["files"][0]["path"], "intents/roads.toml");
+    let added: Vec<&str> = diff["files"][0]["hunks"][0]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["op"] == "+")
+        .map(|l| l["text"].as_str().unwrap())
+        .collect();
+    assert!(added.contains(&"id = \"pedestrian-crossings\""), "{added:?}");
+    // What was submitted is what is approved, whatever the draft holds by then; the draft is
+    // kept in the store, so any instance reads it.
+    let reverted = other
+        .agent(Method::POST, "/api/v1/editor/draft/files/intents/roads.toml/revert", EDITOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reverted.json::<Value>().await.unwrap()["changes"], json!([]));
     let approve = |app: &crate::helpers::TestApp, id: u64, token: &str| {
         app.agent(Method::POST, &format!("/api/v1/editor/submissions/{id}/approve"), token).send()
     };
@@ -282,22 +312,24 @@ async fn a_publish_reaches_every_instance_and_a_restore_brings_the_old_content_b
             ("submitted", "Eve")
         ]
     );
-    std::fs::remove_dir_all(&draft).ok();
+    let gone = other
+        .agent(Method::GET, &format!("/api/v1/editor/submissions/{id}/diff"), APPROVER_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(gone).await, "not_found", "a decided submission's files are not kept");
 }
 
 #[tokio::test]
 async fn an_invalid_draft_cannot_be_submitted_and_the_error_names_the_file() {
-    let (draft, original) = draft_with_crossings();
-    std::fs::write(
-        draft.join("intents/roads.toml"),
-        format!("{original}\n[[intent]]\nid = \"broken\"\nanswer = \n"),
-    )
-    .unwrap();
-    let app = spawn_app_with(StoreKind::Memory, |s| {
-        s.intents_dir = draft.join("intents");
-        s.knowledge_dir = draft.join("knowledge-base");
-    })
-    .await;
+    let (original, _) = roads_with_crossings();
+    let app = spawn_app(StoreKind::Memory).await;
+    let broken = format!("{original}\n[[intent]]\nid = \"broken\"\nanswer = \n");
+    let draft = save_in_draft(&app, EDITOR_TOKEN, "intents/roads.toml", &broken).await;
+    // Saved all the same, with the problem at its file and line.
+    let problem = &draft["problems"][0];
+    assert_eq!(problem["path"], "intents/roads.toml");
+    assert!(problem["line"].as_u64().unwrap() > original.lines().count() as u64, "{problem}");
     let refused = app.agent(Method::POST, "/api/v1/editor/submissions", EDITOR_TOKEN).send().await.unwrap();
     assert_eq!(refused.status(), 400);
     let body: Value = refused.json().await.unwrap();
@@ -307,7 +339,6 @@ async fn an_invalid_draft_cannot_be_submitted_and_the_error_names_the_file() {
     assert_eq!(listed, json!({"submissions": []}));
     let agent = app.agent(Method::POST, "/api/v1/editor/submissions", AGENT_TOKEN).send().await.unwrap();
     assert_eq!(error_code(agent).await, "forbidden");
-    std::fs::remove_dir_all(&draft).ok();
 }
 
 #[tokio::test]
@@ -465,6 +496,19 @@ async fn publishing_under_load_fails_no_request_and_mixes_no_versions() {
         }));
     }
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The publisher's folders are loaded as the approver's draft, then published.
+    let imported: Value = publisher
+        .agent(Method::POST, "/api/v1/editor/draft/import", APPROVER_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        imported["changes"],
+        json!([{"path": "knowledge-base/report-pothole.md", "change": "changed", "conflict": false}])
+    );
     let published =
         publisher.agent(Method::POST, "/api/v1/editor/publish", APPROVER_TOKEN).send().await.unwrap();
     assert_eq!(published.status(), 200);
@@ -594,4 +638,131 @@ async fn unanswered_questions_are_grouped_and_leave_the_list_once_dealt_with() {
         .await
         .unwrap();
     assert_eq!(error_code(empty).await, "invalid_request");
+}
+
+#[tokio::test]
+async fn each_editor_has_a_draft_of_their_own_over_what_is_live() {
+    let (original, changed) = roads_with_crossings();
+    let app = spawn_app_with(StoreKind::Redis, |s| s.review_required = false).await;
+    let draft = save_in_draft(&app, EDITOR_TOKEN, "intents/roads.toml", &changed).await;
+    assert_eq!(draft["editor"], "Eve");
+    assert!(draft["files"].as_array().unwrap().iter().any(|f| f == "knowledge-base/report-pothole.md"));
+    let crossing = draft["topics"].as_array().unwrap().iter().find(|t| t["id"] == "pedestrian-crossings");
+    assert_eq!(crossing.expect("the new topic is listed")["path"], "intents/roads.toml");
+    // Ann's draft is hers: Eve's change is not in it.
+    assert_eq!(editor_reads_as(&app, APPROVER_TOKEN, "/api/v1/editor/draft").await["changes"], json!([]));
+
+    let file = editor_reads(&app, "/api/v1/editor/draft/files/intents/roads.toml").await;
+    assert_eq!((file["text"].as_str(), file["live_text"].as_str()), (Some(&*changed), Some(&*original)));
+    let removed: Value = app
+        .agent(Method::DELETE, "/api/v1/editor/draft/files/knowledge-base/report-pothole.md", EDITOR_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let change_of = |view: &Value, path: &str| {
+        view["changes"].as_array().unwrap().iter().find(|c| c["path"] == path).map(|c| c["change"].clone())
+    };
+    assert_eq!(change_of(&removed, "knowledge-base/report-pothole.md"), Some(json!("removed")));
+    let gone = app
+        .agent(Method::GET, "/api/v1/editor/draft/files/knowledge-base/report-pothole.md", EDITOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(gone).await, "not_found");
+
+    // Someone else publishes roads.toml meanwhile: Eve's change to it is flagged.
+    let theirs = original.replacen("title = \"", "title = \"Renamed: ", 1);
+    save_in_draft(&app, APPROVER_TOKEN, "intents/roads.toml", &theirs).await;
+    let published = app.agent(Method::POST, "/api/v1/editor/publish", APPROVER_TOKEN).send().await.unwrap();
+    assert_eq!(published.status(), 200);
+    let eve: Value = editor_reads(&app, "/api/v1/editor/draft").await;
+    let roads =
+        eve["changes"].as_array().unwrap().iter().find(|c| c["path"] == "intents/roads.toml").unwrap();
+    assert_eq!(roads["conflict"], true, "{eve}");
+
+    // Taking back one file, then all of it.
+    let reverted: Value = app
+        .agent(Method::POST, "/api/v1/editor/draft/files/intents/roads.toml/revert", EDITOR_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(change_of(&reverted, "intents/roads.toml"), None);
+    let discarded: Value = app
+        .agent(Method::DELETE, "/api/v1/editor/draft", EDITOR_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(discarded["changes"], json!([]));
+    let file = editor_reads(&app, "/api/v1/editor/draft/files/intents/roads.toml").await;
+    assert_eq!(file["text"], file["live_text"], "the draft is what is live again");
+    assert_eq!(file["text"].as_str(), Some(&*theirs));
+
+    // Only content files, by plain names; only editors.
+    for path in ["intents/..%2Fsecrets.toml", "src/main.rs", "intents/roads.md", "knowledge-base/A.md"] {
+        let refused = app
+            .agent(Method::PUT, &format!("/api/v1/editor/draft/files/{path}"), EDITOR_TOKEN)
+            .json(&json!({"text": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_code(refused).await, "invalid_request", "{path}");
+    }
+    let too_big = app
+        .agent(Method::PUT, "/api/v1/editor/draft/files/intents/big.toml", EDITOR_TOKEN)
+        .json(&json!({"text": "#".repeat(600 * 1024)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(too_big).await, "payload_too_large");
+    let agent = app.agent(Method::GET, "/api/v1/editor/draft", AGENT_TOKEN).send().await.unwrap();
+    assert_eq!(error_code(agent).await, "forbidden");
+}
+
+#[tokio::test]
+async fn an_unanswered_question_becomes_a_phrasing_of_a_topic_in_the_draft() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let question = "the lamp post at the end of our close keeps flickering on and off";
+    let add = |topic: &str, text: &str| {
+        app.agent(Method::POST, "/api/v1/editor/draft/phrasings", EDITOR_TOKEN)
+            .json(&json!({"topic": topic, "text": text}))
+            .send()
+    };
+    let added = add("street-lights", question).await.unwrap();
+    assert_eq!(added.status(), 200);
+    let diff = editor_reads(&app, "/api/v1/editor/draft/diff").await;
+    let lines: Vec<(String, String)> = diff["files"][0]["hunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|h| h["lines"].as_array().unwrap().iter())
+        .filter(|l| l["op"] != " ")
+        .map(|l| (l["op"].as_str().unwrap().to_string(), l["text"].as_str().unwrap().trim().to_string()))
+        .collect();
+    assert_eq!(diff["files"][0]["path"], "intents/roads.toml");
+    assert!(lines.contains(&("+".to_string(), format!("\"{question}\","))), "{lines:?}");
+    assert!(lines.iter().all(|(op, _)| op == "+"), "nothing else in the file changes: {lines:?}");
+    // The draft, trained with it, answers it with that topic.
+    let tried: Value = app
+        .agent(Method::POST, "/api/v1/editor/try", EDITOR_TOKEN)
+        .json(&json!({"text": question}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tried["matched"]["id"], "street-lights");
+
+    assert_eq!(error_code(add("no-such-topic", "anything").await.unwrap()).await, "not_found");
+    assert_eq!(error_code(add("street-lights", "   ").await.unwrap()).await, "invalid_request");
+    assert_eq!(error_code(add("street-lights", &"x".repeat(301)).await.unwrap()).await, "invalid_request");
 }

@@ -8,20 +8,16 @@ use actix_web::{HttpResponse, web};
 use super::super::AppState;
 use super::super::auth::{Approver, Editor};
 use super::super::wire::{PublishRequest, Published, Rejection};
+use super::drafts::draft_files;
 use crate::engine::Engine;
 use crate::error::{ApiError, ErrorCode};
 use crate::publishing::{self, PublishError};
 use crate::store::Submission;
 
-pub(super) fn draft_files(state: &AppState) -> Result<crate::content::ContentFiles, ApiError> {
-    crate::engine_build::read_content_files(&state.settings)
-        .map_err(|error| ApiError::new(ErrorCode::InvalidContent, error.to_string()))
-}
-
 /// The longest publish message kept.
 const MESSAGE_CHARS: usize = 500;
 
-/// Loads, validates and trains the content on disk, records it as the newest version and
+/// Loads, validates and trains the approver's draft, records it as the newest version and
 /// serves it; every other instance serves it within seconds. Only where review is not
 /// required (`HA_REVIEW_REQUIRED=0`, a one-person team); otherwise 409: submit for review.
 /// Invalid content is refused, naming each problem's file and line, and the old content
@@ -53,7 +49,7 @@ pub(super) async fn publish(
         return Err(PublishError::ReviewRequired.into());
     }
     let message = message_of(&body)?;
-    let files = draft_files(&state)?;
+    let files = draft_files(&state, &editor.name).await?;
     let (version, engine) = publishing::publish_directly(
         &state.store,
         &state.live,
@@ -134,8 +130,8 @@ pub(super) async fn restore(
     Ok(HttpResponse::Ok().json(published(&engine, version)))
 }
 
-/// Submits the draft on disk for review: it is validated (and its engine built, so tries and
-/// the approval reuse it) and kept as it is now, whatever changes on disk after. Invalid
+/// Submits the editor's draft for review: it is validated (and its engine built, so tries and
+/// the approval reuse it) and kept as it is now, whatever the draft becomes after. Invalid
 /// content is refused with each problem's file and line.
 #[utoipa::path(
     post,
@@ -160,7 +156,7 @@ pub(super) async fn submit(
     editor: Editor,
 ) -> Result<HttpResponse, ApiError> {
     let message = message_of(&body)?;
-    let files = draft_files(&state)?;
+    let files = draft_files(&state, &editor.name).await?;
     let submission = publishing::submit(
         &state.store,
         &state.live,

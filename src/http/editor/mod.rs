@@ -1,5 +1,5 @@
-//! The editors' API: what residents asked that went unanswered, trying a question against the
-//! draft content on disk, submitting it for review, approving (publishing to every instance
+//! The editors' API: what residents asked that went unanswered, each editor's draft
+//! (`drafts`), trying a question against it, submitting it for review, approving (publishing to every instance
 //! without a redeploy) or rejecting it, the history of published versions and restoring one,
 //! the audit log, and what is due for review. Reading, trying and submitting need the `editor`
 //! role; approving, rejecting, publishing and restoring the `approver` role.
@@ -7,13 +7,14 @@
 use actix_web::{HttpResponse, web};
 
 mod changes;
+mod drafts;
 
-use changes::{approve, draft_files, publish, reject, restore, submit};
+use changes::{approve, publish, reject, restore, submit};
 
 use super::auth::Editor;
 use super::wire::{
     AuditLog, ContentVersions, Dismiss, Dismissed, Limit, Period, Question, QuestionGroups, Submissions,
-    Tried, UnansweredQuestions,
+    Tried, TriedLive, UnansweredQuestions,
 };
 use super::{AppState, Routes};
 use crate::engine::{Context, ConversationState, Engine};
@@ -37,7 +38,17 @@ use crate::store::{ContentStore, CountStore, DayCount, InsightStore, ReviewStore
     insights,
     insights_csv,
     unanswered_groups,
-    dismiss
+    dismiss,
+    drafts::show,
+    drafts::discard,
+    drafts::import,
+    drafts::file,
+    drafts::save,
+    drafts::remove,
+    drafts::revert,
+    drafts::add_phrasing,
+    drafts::draft_diff,
+    drafts::submission_diff
 ))]
 pub(super) struct Api;
 
@@ -56,7 +67,19 @@ pub fn routes(routes: &mut Routes) {
         .at("/api/v1/editor/insights.csv", |r| r.get(insights_csv))
         .at("/api/v1/editor/unanswered/groups", |r| r.get(unanswered_groups))
         .at("/api/v1/editor/unanswered/dismiss", |r| r.post(dismiss))
-        .at("/api/v1/editor/versions/{number}/restore", |r| r.post(restore));
+        .at("/api/v1/editor/versions/{number}/restore", |r| r.post(restore))
+        .at("/api/v1/editor/draft", |r| r.get(drafts::show).delete(drafts::discard))
+        .at("/api/v1/editor/draft/import", |r| r.post(drafts::import))
+        .at("/api/v1/editor/draft/files/{folder}/{name}", |r| {
+            r.app_data(web::PayloadConfig::new(drafts::FILE_BODY_BYTES_MAX))
+                .get(drafts::file)
+                .put(drafts::save)
+                .delete(drafts::remove)
+        })
+        .at("/api/v1/editor/draft/files/{folder}/{name}/revert", |r| r.post(drafts::revert))
+        .at("/api/v1/editor/draft/phrasings", |r| r.post(drafts::add_phrasing))
+        .at("/api/v1/editor/draft/diff", |r| r.get(drafts::draft_diff))
+        .at("/api/v1/editor/submissions/{id}/diff", |r| r.get(drafts::submission_diff));
 }
 
 /// Questions the assistant declined or was unsure of, newest first, redacted.
@@ -86,17 +109,17 @@ async fn unanswered(
     Ok(HttpResponse::Ok().json(UnansweredQuestions { questions }))
 }
 
-/// The draft content on disk, loaded and trained off the request threads; kept while the
-/// files are unchanged, so a try after the first costs one reply. Invalid content is a 400
-/// that lists every problem with its file and line.
-async fn draft_engine(state: &AppState) -> Result<std::sync::Arc<Engine>, ApiError> {
-    let files = draft_files(state)?;
+/// The editor's draft, loaded and trained off the request threads; kept while the files are
+/// unchanged, so a try after the first costs one reply. Invalid content is a 400 that lists
+/// every problem with its file and line.
+async fn draft_engine(state: &AppState, editor: &str) -> Result<std::sync::Arc<Engine>, ApiError> {
+    let files = drafts::draft_files(state, editor).await?;
     Ok(state.drafts.engine_for(&state.live, &state.settings, std::sync::Arc::new(files)).await?)
 }
 
-/// Answers a question with the draft content on disk (built once per change of the files, in
-/// about a second when the matcher's work is cached): candidates, scores, the decision and
-/// the reply.
+/// Answers a question with the editor's draft (built once per change of the files, in about
+/// a second when the matcher's work is cached): candidates, scores, the decision and the
+/// reply; and how the content serving now answers it, to see what the change does.
 #[utoipa::path(
     post,
     path = "/api/v1/editor/try",
@@ -116,21 +139,23 @@ async fn draft_engine(state: &AppState) -> Result<std::sync::Arc<Engine>, ApiErr
 async fn try_draft(
     state: web::Data<AppState>,
     body: web::Json<Question>,
-    _: Editor,
+    editor: Editor,
 ) -> Result<HttpResponse, ApiError> {
     let text = body.into_inner().text;
     if text.trim().is_empty() {
         return Err(ApiError::new(ErrorCode::EmptyText, "The question is empty."));
     }
-    let engine = draft_engine(&state).await?;
+    let engine = draft_engine(&state, &editor.name).await?;
     let found = engine.explain(&text);
     let turn = engine.reply(&ConversationState::default(), &text, &Context::default());
+    let live = state.engine().reply(&ConversationState::default(), &text, &Context::default());
     Ok(HttpResponse::Ok().json(Tried {
         normalised: found.normalised,
         candidates: found.candidates,
         decision: found.decision,
         matched: turn.matched,
         replies: turn.replies,
+        live: TriedLive { matched: live.matched, replies: live.replies },
     }))
 }
 
