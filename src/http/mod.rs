@@ -179,13 +179,20 @@ impl Application {
         self.port
     }
 
-    /// Serves until stopped, following the content versions published from any instance.
+    /// Serves until stopped, following the content versions published from any instance and
+    /// publishing scheduled ones when due.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let state = self.state.clone();
         let following =
             tokio::spawn(publishing::follow(state.store.clone(), state.live.clone(), state.settings.clone()));
+        let scheduling = tokio::spawn(publishing::publish_scheduled(
+            state.store.clone(),
+            state.live.clone(),
+            state.settings.clone(),
+        ));
         let stopped = self.server.await;
         following.abort();
+        scheduling.abort();
         stopped
     }
 }

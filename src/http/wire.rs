@@ -481,6 +481,16 @@ pub struct DraftFileText {
     pub live_text: Option<String>,
 }
 
+/// An approval: now, or at a set time.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveRequest {
+    /// When to publish it (RFC 3339, within a year); left out or past, now.
+    #[serde(default)]
+    #[schema(format = DateTime)]
+    pub at: Option<String>,
+}
+
 /// A content file's new text.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

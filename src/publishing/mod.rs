@@ -15,7 +15,7 @@ use crate::engine_build::{BuildError, build_engine_from};
 use crate::store::{ContentStore, ContentVersion, ReviewStore, StoreError};
 
 mod review;
-pub use review::{approve, publish_directly, reject, submit};
+pub use review::{Approval, approve, publish_directly, reject, submit};
 
 /// How often an instance reads which version is newest.
 pub const FOLLOW_EVERY: Duration = Duration::from_secs(1);
@@ -263,6 +263,28 @@ pub async fn follow(store: impl ContentStore, live: Arc<LiveContent>, settings: 
                 tracing::error!(version = newest.number, %error, "cannot serve the published content");
                 skipped = Some(newest.number);
             }
+        }
+    }
+}
+
+/// How often each instance looks for scheduled submissions that have fallen due.
+pub const SCHEDULE_EVERY: Duration = Duration::from_secs(5);
+
+/// Publishes scheduled submissions when they fall due, on every instance: whichever sees one
+/// first publishes it (the store's compare and set), and `follow` brings the rest along.
+pub async fn publish_scheduled(store: crate::store::Store, live: Arc<LiveContent>, settings: Settings) {
+    let drafts = DraftEngine::default();
+    let mut ticks = tokio::time::interval(SCHEDULE_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match review::publish_due(&store, &live, &drafts, &settings, chrono::Utc::now()).await {
+            Ok(published) => {
+                for version in published {
+                    tracing::info!(version = version.number, submission = ?version.submission, "scheduled content published");
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot publish the scheduled content; trying again"),
         }
     }
 }

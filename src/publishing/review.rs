@@ -1,6 +1,8 @@
-//! Four eyes: an editor submits the draft; an approver who is not its author publishes it or
-//! rejects it with a comment. Every step goes in the audit log. A submission's status moves
-//! only from `submitted` (the store's compare and set), so two approvers cannot both act.
+//! Four eyes: an editor submits the draft; an approver who is not its author publishes it
+//! (now, or scheduled for a set time) or rejects it with a comment. Every step goes in the
+//! audit log. A submission's status moves only from the one the caller saw (the store's
+//! compare and set), so two approvers, or two instances publishing what is due, cannot both
+//! act.
 
 use std::sync::Arc;
 
@@ -76,13 +78,15 @@ pub async fn submit(
         decided_at: None,
         comment: None,
         version: None,
+        publish_at: None,
     };
     let submission = store.submit_content(submission, &files).await?;
     audit(store, author, "submitted", Some(submission.id), None, &submission.message).await;
     Ok(submission)
 }
 
-/// A submission still waiting, with its files; the approver must not be its author.
+/// A submission still waiting (or scheduled), with its files; the approver must not be its
+/// author.
 async fn waiting(
     store: &impl ReviewStore,
     id: u64,
@@ -91,7 +95,7 @@ async fn waiting(
 ) -> Result<(Submission, ContentFiles), PublishError> {
     let (submission, files) = store.submission(id).await?.ok_or(PublishError::NoSuchSubmission(id))?;
     let files = match (submission.status, files) {
-        (SubmissionStatus::Submitted, Some(files)) => files,
+        (SubmissionStatus::Submitted | SubmissionStatus::Scheduled, Some(files)) => files,
         _ => return Err(PublishError::NotWaiting(id)),
     };
     if !own_allowed && submission.author == approver {
@@ -100,9 +104,15 @@ async fn waiting(
     Ok((submission, files))
 }
 
-/// Approves submission `id` and publishes it. The decision is taken first (compare and set),
-/// so a second approver acting at once is refused; if publishing then fails, the submission
-/// waits again.
+/// What an approval did.
+pub enum Approval {
+    Published(Submission, ContentVersion, Arc<Engine>),
+    /// To be published at its `publish_at` by whichever instance sees it due first.
+    Scheduled(Submission),
+}
+
+/// Approves submission `id`: publishes it now, or at `at` when that is in the future. A
+/// scheduled submission approved again is published now (or at the new time).
 pub async fn approve(
     store: &(impl ContentStore + ReviewStore),
     live: &LiveContent,
@@ -110,15 +120,49 @@ pub async fn approve(
     settings: &Settings,
     id: u64,
     approver: &str,
-) -> Result<(Submission, ContentVersion, Arc<Engine>), PublishError> {
+    at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Approval, PublishError> {
     let (submission, files) = waiting(store, id, approver, false).await?;
+    if let Some(at) = at.filter(|at| *at > chrono::Utc::now()) {
+        let scheduled = Submission {
+            status: SubmissionStatus::Scheduled,
+            decided_by: Some(approver.into()),
+            decided_at: Some(now()),
+            publish_at: Some(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            ..submission.clone()
+        };
+        if !store.decide_submission(submission.status, &scheduled, false).await? {
+            return Err(PublishError::NotWaiting(id));
+        }
+        let note = format!("to be published at {}", scheduled.publish_at.as_deref().unwrap_or_default());
+        audit(store, approver, "scheduled", Some(id), None, &note).await;
+        return Ok(Approval::Scheduled(scheduled));
+    }
+    let (decided, version, engine) =
+        publish_submission(store, live, drafts, settings, submission, files, approver).await?;
+    Ok(Approval::Published(decided, version, engine))
+}
+
+/// Publishes a waiting or scheduled submission as approved by `approver`. The decision is
+/// taken first (compare and set), so a second approver acting at once is refused; if
+/// publishing then fails, the submission is put back as it was.
+async fn publish_submission(
+    store: &(impl ContentStore + ReviewStore),
+    live: &LiveContent,
+    drafts: &DraftEngine,
+    settings: &Settings,
+    submission: Submission,
+    files: ContentFiles,
+    approver: &str,
+) -> Result<(Submission, ContentVersion, Arc<Engine>), PublishError> {
+    let id = submission.id;
     let mut decided = Submission {
         status: SubmissionStatus::Published,
         decided_by: Some(approver.into()),
         decided_at: Some(now()),
         ..submission.clone()
     };
-    if !store.decide_submission(SubmissionStatus::Submitted, &decided, false).await? {
+    if !store.decide_submission(submission.status, &decided, false).await? {
         return Err(PublishError::NotWaiting(id));
     }
     let publication = Publication {
@@ -131,7 +175,7 @@ pub async fn approve(
     let (version, engine) = match publish(store, live, drafts, settings, files, publication).await {
         Ok(published) => published,
         Err(error) => {
-            // Back to waiting (its files were kept), to be approved again or rejected.
+            // Back as it was (its files were kept), to be approved again or rejected.
             store.decide_submission(SubmissionStatus::Published, &submission, false).await.ok();
             return Err(error);
         }
@@ -142,7 +186,44 @@ pub async fn approve(
     Ok((decided, version, engine))
 }
 
-/// Rejects submission `id` with a comment for its author. Its author may withdraw it so too.
+/// Publishes every scheduled submission whose time has come, oldest first, each as approved
+/// by the approver who scheduled it. Returns the versions published.
+pub async fn publish_due(
+    store: &(impl ContentStore + ReviewStore),
+    live: &LiveContent,
+    drafts: &DraftEngine,
+    settings: &Settings,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<ContentVersion>, PublishError> {
+    let mut due: Vec<Submission> = store
+        .submissions(crate::store::SUBMISSIONS_KEPT as usize)
+        .await?
+        .into_iter()
+        .filter(|s| s.status == SubmissionStatus::Scheduled)
+        .filter(|s| {
+            s.publish_at
+                .as_deref()
+                .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+                .is_some_and(|at| at <= now)
+        })
+        .collect();
+    due.sort_by(|a, b| a.publish_at.cmp(&b.publish_at).then(a.id.cmp(&b.id)));
+    let mut published = Vec::new();
+    for scheduled in due {
+        let Some((submission, Some(files))) = store.submission(scheduled.id).await? else { continue };
+        let approver = submission.decided_by.clone().unwrap_or_default();
+        match publish_submission(store, live, drafts, settings, submission, files, &approver).await {
+            Ok((_, version, _)) => published.push(version),
+            // Another instance published it first.
+            Err(PublishError::NotWaiting(_)) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(published)
+}
+
+/// Rejects submission `id` with a comment for its author (cancelling it if it was scheduled).
+/// Its author may withdraw it so too.
 pub async fn reject(
     store: &impl ReviewStore,
     id: u64,
@@ -150,14 +231,16 @@ pub async fn reject(
     comment: String,
 ) -> Result<Submission, PublishError> {
     let (submission, _) = waiting(store, id, approver, true).await?;
+    let from = submission.status;
     let decided = Submission {
         status: SubmissionStatus::Rejected,
         decided_by: Some(approver.into()),
         decided_at: Some(now()),
         comment: Some(comment.clone()),
+        publish_at: None,
         ..submission
     };
-    if !store.decide_submission(SubmissionStatus::Submitted, &decided, true).await? {
+    if !store.decide_submission(from, &decided, true).await? {
         return Err(PublishError::NotWaiting(id));
     }
     audit(store, approver, "rejected", Some(id), None, &comment).await;

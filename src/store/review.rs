@@ -20,6 +20,8 @@ use crate::content::ContentFiles;
 pub enum SubmissionStatus {
     /// Waiting for an approver.
     Submitted,
+    /// Approved, to be published at `publish_at`; rejecting it cancels it.
+    Scheduled,
     /// Approved and published.
     Published,
     Rejected,
@@ -47,6 +49,10 @@ pub struct Submission {
     /// The content version it was published as.
     #[serde(default)]
     pub version: Option<u64>,
+    /// When a scheduled submission is to be published.
+    #[serde(default)]
+    #[schema(format = DateTime)]
+    pub publish_at: Option<String>,
 }
 
 /// One step in the content's life: who did what, when, to which submission or version.
@@ -55,7 +61,7 @@ pub struct AuditEntry {
     #[schema(format = DateTime)]
     pub at: String,
     pub who: String,
-    /// `submitted`, `rejected`, `published` or `restored`.
+    /// `submitted`, `scheduled`, `rejected`, `published` or `restored`.
     pub action: String,
     #[serde(default)]
     pub submission: Option<u64>,

@@ -643,7 +643,11 @@ async fn unanswered_questions_are_grouped_and_leave_the_list_once_dealt_with() {
 #[tokio::test]
 async fn each_editor_has_a_draft_of_their_own_over_what_is_live() {
     let (original, changed) = roads_with_crossings();
-    let app = spawn_app_with(StoreKind::Redis, |s| s.review_required = false).await;
+    let app = spawn_app_with(StoreKind::Redis, |s| {
+        s.review_required = false;
+        s.threshold = Some(0.45);
+    })
+    .await;
     let draft = save_in_draft(&app, EDITOR_TOKEN, "intents/roads.toml", &changed).await;
     assert_eq!(draft["editor"], "Eve");
     assert!(draft["files"].as_array().unwrap().iter().any(|f| f == "knowledge-base/report-pothole.md"));
@@ -765,4 +769,74 @@ async fn an_unanswered_question_becomes_a_phrasing_of_a_topic_in_the_draft() {
     assert_eq!(error_code(add("no-such-topic", "anything").await.unwrap()).await, "not_found");
     assert_eq!(error_code(add("street-lights", "   ").await.unwrap()).await, "invalid_request");
     assert_eq!(error_code(add("street-lights", &"x".repeat(301)).await.unwrap()).await, "invalid_request");
+}
+
+#[tokio::test]
+async fn an_approved_change_can_be_scheduled_and_a_scheduled_one_cancelled() {
+    let (_, changed) = roads_with_crossings();
+    let prefix = crate::helpers::unique_prefix();
+    let shared = |s: &mut herts_assistant::config::Settings| {
+        s.redis_prefix = prefix.clone();
+        s.client_limits.conversations_per_minute = 1_000_000;
+        // A set threshold: the new content is trained, not tuned, so the test stays short.
+        s.threshold = Some(0.45);
+    };
+    let publisher = spawn_app_with(StoreKind::Redis, shared).await;
+    let other = spawn_app_with(StoreKind::Redis, shared).await;
+    save_in_draft(&publisher, EDITOR_TOKEN, "intents/roads.toml", &changed).await;
+    let submit = || publisher.agent(Method::POST, "/api/v1/editor/submissions", EDITOR_TOKEN).send();
+    let first: Value = submit().await.unwrap().json().await.unwrap();
+    let second: Value = submit().await.unwrap().json().await.unwrap();
+    let approve = |id: &Value, body: Value| {
+        other
+            .agent(Method::POST, &format!("/api/v1/editor/submissions/{id}/approve"), APPROVER_TOKEN)
+            .json(&body)
+            .send()
+    };
+    for bad in [json!({"at": "tomorrow"}), json!({"at": "2099-01-01T00:00:00Z"}), json!({"when": "x"})] {
+        let refused = approve(&first["id"], bad.clone()).await.unwrap();
+        assert_eq!(refused.status(), 400, "{bad}");
+    }
+
+    // Scheduled a few seconds ahead: nothing changes until then.
+    let at = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let scheduled = approve(&first["id"], json!({"at": at.to_rfc3339()})).await.unwrap();
+    assert_eq!(scheduled.status(), 202);
+    let scheduled: Value = scheduled.json().await.unwrap();
+    assert_eq!(
+        (scheduled["status"].as_str(), scheduled["decided_by"].as_str()),
+        (Some("scheduled"), Some("Ann"))
+    );
+    assert_ne!(topic_answering(&other, CROSSING_QUESTION).await.as_deref(), Some("pedestrian-crossings"));
+    // The second is scheduled later and cancelled by a rejection.
+    let later = chrono::Utc::now() + chrono::Duration::seconds(4);
+    assert_eq!(approve(&second["id"], json!({"at": later.to_rfc3339()})).await.unwrap().status(), 202);
+    let cancelled = publisher
+        .agent(Method::POST, &format!("/api/v1/editor/submissions/{}/reject", second["id"]), APPROVER_TOKEN)
+        .json(&json!({"comment": "Not this week"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), 200);
+
+    // Published when due by one instance (the schedule is checked every 5 s), served by both.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while topic_answering(&other, CROSSING_QUESTION).await.as_deref() != Some("pedestrian-crossings") {
+        assert!(std::time::Instant::now() < deadline, "the scheduled change was not published in time");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(chrono::Utc::now() >= at, "not before its time");
+    assert!(within_five_seconds(&publisher, CROSSING_QUESTION, Some("pedestrian-crossings")).await);
+    let history = versions(&other).await;
+    let newest = &history["versions"][0];
+    assert_eq!(
+        (newest["submission"].clone(), newest["approved_by"].clone()),
+        (first["id"].clone(), json!("Ann"))
+    );
+    // Version 1 is the content the service started with; the cancelled change never went live.
+    assert_eq!(history["versions"].as_array().unwrap().len(), 2, "published once: {history}");
+    let log: Value = editor_reads(&other, "/api/v1/editor/audit").await;
+    let steps: Vec<&str> =
+        log["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["published", "rejected", "scheduled", "scheduled", "submitted", "submitted"]);
 }

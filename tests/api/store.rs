@@ -329,6 +329,7 @@ fn submission(author: &str) -> Submission {
         decided_at: None,
         comment: None,
         version: None,
+        publish_at: None,
     }
 }
 

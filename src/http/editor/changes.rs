@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 
 use super::super::AppState;
 use super::super::auth::{Approver, Editor};
-use super::super::wire::{PublishRequest, Published, Rejection};
+use super::super::wire::{ApproveRequest, PublishRequest, Published, Rejection};
 use super::drafts::draft_files;
 use crate::engine::Engine;
 use crate::error::{ApiError, ErrorCode};
@@ -171,22 +171,26 @@ pub(super) async fn submit(
     Ok(HttpResponse::Created().json(submission))
 }
 
-/// Approves a waiting submission and publishes it; every instance serves it within seconds.
-/// Needs the `approver` role and someone other than the author.
+/// Approves a waiting submission and publishes it (every instance serves it within seconds),
+/// or schedules it for `at`, answering 202. Needs the `approver` role and someone other than
+/// the author. Approving a scheduled submission again publishes it now, or at the new time.
 #[utoipa::path(
     post,
     path = "/api/v1/editor/submissions/{id}/approve",
     operation_id = "editor_approve",
     tag = "editor",
     params(("id" = u64, Path, description = "The submission.")),
+    request_body(content = ApproveRequest, description = "Optional: when to publish it."),
     security(("editor_token" = [])),
     responses(
         (status = 200, description = "What went live.", body = Published),
-        (status = 400, description = "invalid_request, invalid_content"),
+        (status = 202, description = "Scheduled.", body = Submission),
+        (status = 400, description = "malformed_json, invalid_request, invalid_content"),
         (status = 401, description = "missing_token, unauthorized"),
         (status = 403, description = "forbidden"),
         (status = 404, description = "not_found"),
         (status = 409, description = "conflict"),
+        (status = 413, description = "payload_too_large"),
         (status = 500, description = "internal_error"),
         (status = 503, description = "store_unavailable"),
     )
@@ -194,14 +198,53 @@ pub(super) async fn submit(
 pub(super) async fn approve(
     state: web::Data<AppState>,
     id: web::Path<u64>,
+    body: web::Bytes,
     approver: Approver,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let (_, version, engine) =
-        publishing::approve(&state.store, &state.live, &state.drafts, &state.settings, id, &approver.name)
-            .await?;
-    tracing::info!(approver = %approver.name, submission = id, version = version.number, "submission approved and published");
-    Ok(HttpResponse::Ok().json(published(&engine, version)))
+    let at = publish_time(&body)?;
+    let approval = publishing::approve(
+        &state.store,
+        &state.live,
+        &state.drafts,
+        &state.settings,
+        id,
+        &approver.name,
+        at,
+    )
+    .await?;
+    match approval {
+        publishing::Approval::Published(_, version, engine) => {
+            tracing::info!(approver = %approver.name, submission = id, version = version.number, "submission approved and published");
+            Ok(HttpResponse::Ok().json(published(&engine, version)))
+        }
+        publishing::Approval::Scheduled(submission) => {
+            tracing::info!(approver = %approver.name, submission = id, at = ?submission.publish_at, "submission approved and scheduled");
+            Ok(HttpResponse::Accepted().json(submission))
+        }
+    }
+}
+
+/// The furthest ahead a publish may be scheduled.
+const SCHEDULE_DAYS_MAX: i64 = 366;
+
+/// The optional `{"at"}` of an approval: an RFC 3339 time within a year.
+fn publish_time(body: &[u8]) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let request: ApproveRequest = serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(ErrorCode::MalformedJson, format!("The body is not valid JSON: {e}")))?;
+    let Some(at) = request.at else { return Ok(None) };
+    let at = chrono::DateTime::parse_from_rfc3339(&at)
+        .map_err(|_| {
+            ApiError::new(ErrorCode::InvalidRequest, "`at` is a time like 2027-01-04T06:00:00Z (RFC 3339).")
+        })?
+        .with_timezone(&chrono::Utc);
+    if at > chrono::Utc::now() + chrono::Duration::days(SCHEDULE_DAYS_MAX) {
+        return Err(ApiError::new(ErrorCode::InvalidRequest, "A publish is scheduled at most a year ahead."));
+    }
+    Ok(Some(at))
 }
 
 /// Rejects a waiting submission with a comment for its author (who may so withdraw their own).
