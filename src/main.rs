@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default), `check`, `eval`, `ask`, `export`.
+//! The command line: `serve` (the default), `check`, `eval`, `ask`, `export`, `import`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +58,14 @@ enum Command {
         #[arg(long)]
         version: Option<u64>,
     },
+    /// Load DIR/intents and DIR/knowledge-base into an editor's draft in the store, as their
+    /// changes over what is published, to try and submit from the editor page.
+    Import {
+        dir: PathBuf,
+        /// The editor whose draft it becomes (their name in the agents' list).
+        #[arg(long)]
+        editor: String,
+    },
     /// Print the SHA-256 of an agent's token read from standard input (never the command
     /// line, which shell history and `ps` keep), for HA_AGENTS or the config file.
     HashToken,
@@ -88,6 +96,7 @@ fn main() -> ExitCode {
         Command::Eval { .. } => Err("eval needs --test or --dialogues".into()),
         Command::Ask { messages, each } => ask(&settings, &messages, each),
         Command::Export { dir, version } => export(settings, &dir, version),
+        Command::Import { dir, editor } => import(settings, &dir, &editor),
         Command::HashToken => hash_token_from_stdin(),
         Command::NewToken => {
             let token = hex::encode(rand::random::<[u8; 32]>());
@@ -166,6 +175,40 @@ fn export(settings: Settings, dir: &std::path::Path, number: Option<u64>) -> Res
             if version.message.is_empty() { "no message" } else { &version.message },
             dir.display()
         );
+        Ok(())
+    })
+}
+
+fn import(settings: Settings, dir: &std::path::Path, editor: &str) -> Result<(), String> {
+    use herts_assistant::content::draft::Draft;
+    use herts_assistant::store::{ContentStore, DraftStore};
+    if settings.redis_url.is_none() {
+        return Err("drafts are kept in Redis: set HA_REDIS_URL".into());
+    }
+    let wanted =
+        content::ContentFiles::read(&dir.join(content::INTENTS_FOLDER), &dir.join(content::ARTICLES_FOLDER))
+            .map_err(|e| e.to_string())?;
+    actix_web::rt::System::new().block_on(async move {
+        let store = startup::build_store(&settings).map_err(|e| e.to_string())?;
+        // What is live: the newest version, or the folders the service starts with.
+        let newest = store.current_content().await.map_err(|e| e.to_string())?;
+        let live = match newest {
+            Some(version) => {
+                store
+                    .content_version(version.number)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or("the newest version's files are not kept")?
+                    .1
+            }
+            None => startup::read_content_files(&settings).map_err(|e| e.to_string())?,
+        };
+        let draft = Draft::between(&live, &wanted);
+        store.save_draft(editor, &draft).await.map_err(|e| e.to_string())?;
+        println!("{} changed file(s) from {} are now {editor}'s draft", draft.files.len(), dir.display());
+        for path in draft.files.keys() {
+            println!("  {path}");
+        }
         Ok(())
     })
 }

@@ -120,6 +120,15 @@ impl Draft {
         self.files.insert(path.to_string(), DraftFile { text, based_on });
     }
 
+    /// The draft that makes `live` into `wanted` (folders imported as a draft).
+    pub fn between(live: &ContentFiles, wanted: &ContentFiles) -> Self {
+        let mut draft = Self::default();
+        for file in diff(live, wanted) {
+            draft.set(live, &file.path, text_at(wanted, &file.path).cloned());
+        }
+        draft
+    }
+
     /// The bytes the changed files hold.
     pub fn bytes(&self) -> usize {
         self.files.values().filter_map(|f| f.text.as_ref()).map(String::len).sum()
@@ -392,6 +401,7 @@ mod tests {
                 ("knowledge-base/libraries.md".to_string(), Change::Removed, false),
             ]
         );
+        assert_eq!(Draft::between(&live, &files).apply(&live), files, "the draft between two sets of files");
         // Set back to what is live, a file leaves the draft.
         draft.set(&live, "intents/roads.toml", Some(live.intents["roads.toml"].clone()));
         assert!(!draft.files.contains_key("intents/roads.toml"));

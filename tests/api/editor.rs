@@ -396,6 +396,26 @@ async fn export_writes_a_published_version_back_to_folders() {
     let missing = export(&[out.to_str().unwrap(), "--version", "99"]);
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no version 99"));
+
+    // Folders edited outside (say, in git) come back as an editor's draft.
+    let roads = out.join("intents/roads.toml");
+    let edited = std::fs::read_to_string(&roads).unwrap().replacen("title = \"", "title = \"Edited: ", 1);
+    std::fs::write(&roads, &edited).unwrap();
+    let imported = std::process::Command::new(env!("CARGO_BIN_EXE_herts-assistant"))
+        .args(["import", out.to_str().unwrap(), "--editor", "Eve"])
+        .env("HA_REDIS_URL", crate::helpers::redis_url())
+        .env("HA_REDIS_PREFIX", &prefix)
+        .env("HA_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    let draft = editor_reads(&app, "/api/v1/editor/draft").await;
+    assert_eq!(
+        draft["changes"],
+        json!([{"path": "intents/roads.toml", "change": "changed", "conflict": false}])
+    );
+    let file = editor_reads(&app, "/api/v1/editor/draft/files/intents/roads.toml").await;
+    assert_eq!(file["text"].as_str(), Some(&*edited));
     std::fs::remove_dir_all(&out).ok();
 }
 

@@ -160,12 +160,7 @@ pub(super) async fn import(state: web::Data<AppState>, editor: Editor) -> Result
         .map_err(|_| ApiError::new(ErrorCode::Internal, "Reading the content folders was interrupted."))?
         .map_err(|error| ApiError::new(ErrorCode::InvalidContent, error.to_string()))?;
     change_draft(&state, &editor.name, |live, draft| {
-        draft.files.clear();
-        let mut paths: Vec<String> = draft::diff(live, &folders).into_iter().map(|d| d.path).collect();
-        paths.dedup();
-        for path in paths {
-            draft.set(live, &path, draft::text_at(&folders, &path).cloned());
-        }
+        *draft = Draft::between(live, &folders);
         Ok(())
     })
     .await
