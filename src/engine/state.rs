@@ -85,6 +85,18 @@ pub struct ConversationState {
 }
 
 impl ConversationState {
+    /// The topic `text` picks from the "did you mean" choices the last message offered, if it
+    /// is one of them: the resident's own word for what their question meant.
+    pub fn clarify_pick(&self, text: &str) -> Option<&str> {
+        if !self.offers.iter().any(|o| matches!(o, Offer::NoneOfThese { .. })) {
+            return None;
+        }
+        self.offers.iter().find_map(|o| match o {
+            Offer::Topic { label, topic } if label.eq_ignore_ascii_case(text.trim()) => Some(topic.as_str()),
+            _ => None,
+        })
+    }
+
     /// What the conversation is about, for an agent: the topic of the last answer, else the last
     /// topic answered, else the topic still waiting for the resident's town.
     pub fn current_topic(&self) -> Option<&str> {
@@ -170,4 +182,29 @@ pub struct Turn {
     /// The matcher's best candidate when the message was classified, whatever was decided:
     /// what an editor needs to see about a question that went unanswered.
     pub best_candidate: Option<super::matcher::Candidate>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offered(offers: Vec<Offer>) -> ConversationState {
+        ConversationState { offers, ..ConversationState::default() }
+    }
+
+    #[test]
+    fn a_pick_is_a_did_you_mean_choice_taken_by_its_label() {
+        let topic = |label: &str, topic: &str| Offer::Topic { label: label.into(), topic: topic.into() };
+        let clarified = offered(vec![
+            topic("Blue Badges", "blue-badge"),
+            topic("Bus passes for disabled people", "bus-pass-disabled"),
+            Offer::NoneOfThese { label: "None of these".into() },
+        ]);
+        assert_eq!(clarified.clarify_pick(" blue badges "), Some("blue-badge"));
+        assert_eq!(clarified.clarify_pick("None of these"), None);
+        assert_eq!(clarified.clarify_pick("blue badge for my mum"), None, "a new message, not a pick");
+        // A `goto` follow-up offers a topic too, but that is no "did you mean" answer.
+        let follow_up = offered(vec![topic("Blue Badges", "blue-badge")]);
+        assert_eq!(follow_up.clarify_pick("Blue Badges"), None);
+    }
 }

@@ -151,6 +151,7 @@ async fn post_message(
             snapshot = state.store.load(&id).await?.ok_or_else(ApiError::conversation_not_found)?;
         }
         let context = state.handoff.context(chrono::Utc::now());
+        let picked = snapshot.state.clarify_pick(trimmed).map(str::to_string);
         let turn = engine.reply(&snapshot.state, trimmed, &context);
         let at = now();
         let mut messages = vec![NewMessage::plain(Role::Resident, stored_text.clone(), at.clone())];
@@ -173,6 +174,9 @@ async fn post_message(
                 {
                     record_unanswered(&state, &stored_text, &turn.matched, turn.best_candidate.as_ref())
                         .await;
+                }
+                if let Some(topic) = picked.filter(|p| turn.matched.id.as_ref() == Some(p)) {
+                    record_pick(&state, &id, &stored, topic).await;
                 }
                 if answered_at_all {
                     let kind = serde_json::to_value(turn.matched.kind).ok();
@@ -506,6 +510,36 @@ fn count_later(state: &AppState, counted: Vec<(String, &'static str)>) {
             }
         }
     });
+}
+
+/// Records the question a resident asked before picking `topic` from the "did you mean"
+/// choices, for editors to add as a phrasing: the question, already redacted, is the
+/// resident's last message before the pick.
+async fn record_pick(state: &AppState, id: &str, stored: &[crate::store::StoredMessage], topic: String) {
+    let before = stored.first().map_or(0, |m| m.id);
+    let question = match state.store.messages(id, 0).await {
+        Ok(messages) => messages
+            .into_iter()
+            .rev()
+            .filter(|m| m.id < before)
+            .find(|m| m.message.role == Role::Resident)
+            .map(|m| m.message.text),
+        Err(error) => {
+            tracing::warn!(%error, "could not read the question a pick answered");
+            None
+        }
+    };
+    let Some(text) = question else { return };
+    let pick = crate::store::Unanswered {
+        text,
+        at: now(),
+        kind: "picked".into(),
+        best: Some(topic),
+        confidence: 1.0,
+    };
+    if let Err(error) = crate::store::InsightStore::record_unanswered(&state.store, pick).await {
+        tracing::warn!(%error, "could not record a picked choice");
+    }
 }
 
 async fn record_unanswered(

@@ -294,7 +294,8 @@ pub struct Unanswered {
     pub text: String,
     #[schema(format = DateTime)]
     pub at: String,
-    /// `none` (declined) or `clarify` (asked "did you mean").
+    /// `none` (declined), `clarify` (asked "did you mean") or `picked` (the question asked
+    /// before the resident picked `best` from the "did you mean" choices: a phrasing to add).
     pub kind: String,
     /// The best candidate and its confidence, as a hint for the editor.
     pub best: Option<String>,
