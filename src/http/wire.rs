@@ -491,6 +491,18 @@ pub struct ApproveRequest {
     pub at: Option<String>,
 }
 
+/// A file of an editor's draft.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct DraftFilePath {
+    /// `intents` or `knowledge-base`.
+    #[param(pattern = "^(intents|knowledge-base)$")]
+    pub folder: String,
+    /// The file's name, e.g. `waste.toml` (`*.toml` in intents, `*.md` in knowledge-base).
+    #[param(pattern = "^[a-z0-9_-]{1,80}\\.(toml|md)$")]
+    pub name: String,
+}
+
 /// A content file's new text.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

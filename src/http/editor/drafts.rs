@@ -10,7 +10,9 @@ use actix_web::{HttpResponse, web};
 
 use super::super::AppState;
 use super::super::auth::Editor;
-use super::super::wire::{ContentDiff, DraftFileText, DraftView, FileText, NewPhrasing, Problem};
+use super::super::wire::{
+    ContentDiff, DraftFilePath, DraftFileText, DraftView, FileText, NewPhrasing, Problem,
+};
 use crate::content::ContentFiles;
 use crate::content::draft::{self, DRAFT_BYTES_MAX, Draft, FILE_BYTES_MAX, PhrasingError};
 use crate::error::{ApiError, ErrorCode};
@@ -172,10 +174,7 @@ pub(super) async fn import(state: web::Data<AppState>, editor: Editor) -> Result
     path = "/api/v1/editor/draft/files/{folder}/{name}",
     operation_id = "editor_draft_file",
     tag = "editor",
-    params(
-        ("folder" = String, Path, description = "`intents` or `knowledge-base`."),
-        ("name" = String, Path, description = "The file's name, e.g. `waste.toml`."),
-    ),
+    params(DraftFilePath),
     security(("editor_token" = [])),
     responses(
         (status = 200, description = "The file.", body = DraftFileText),
@@ -189,11 +188,10 @@ pub(super) async fn import(state: web::Data<AppState>, editor: Editor) -> Result
 )]
 pub(super) async fn file(
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<DraftFilePath>,
     editor: Editor,
 ) -> Result<HttpResponse, ApiError> {
-    let (folder, name) = path.into_inner();
-    let path = checked_path(&folder, &name)?;
+    let path = checked_path(&path.folder, &path.name)?;
     let live = state.live.files();
     let files = state.store.draft(&editor.name).await?.apply(&live);
     let text = draft::text_at(&files, &path)
@@ -213,10 +211,7 @@ pub(super) async fn file(
     path = "/api/v1/editor/draft/files/{folder}/{name}",
     operation_id = "editor_draft_save",
     tag = "editor",
-    params(
-        ("folder" = String, Path, description = "`intents` or `knowledge-base`."),
-        ("name" = String, Path, description = "The file's name, e.g. `waste.toml`."),
-    ),
+    params(DraftFilePath),
     request_body = FileText,
     security(("editor_token" = [])),
     responses(
@@ -231,12 +226,11 @@ pub(super) async fn file(
 )]
 pub(super) async fn save(
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<DraftFilePath>,
     body: web::Bytes,
     editor: Editor,
 ) -> Result<HttpResponse, ApiError> {
-    let (folder, name) = path.into_inner();
-    let path = checked_path(&folder, &name)?;
+    let path = checked_path(&path.folder, &path.name)?;
     let FileText { text } = json_body(&body)?;
     if text.len() > FILE_BYTES_MAX {
         return Err(ApiError::new(
@@ -257,10 +251,7 @@ pub(super) async fn save(
     path = "/api/v1/editor/draft/files/{folder}/{name}",
     operation_id = "editor_draft_remove",
     tag = "editor",
-    params(
-        ("folder" = String, Path, description = "`intents` or `knowledge-base`."),
-        ("name" = String, Path, description = "The file's name, e.g. `waste.toml`."),
-    ),
+    params(DraftFilePath),
     security(("editor_token" = [])),
     responses(
         (status = 200, description = "The draft.", body = DraftView),
@@ -274,11 +265,10 @@ pub(super) async fn save(
 )]
 pub(super) async fn remove(
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<DraftFilePath>,
     editor: Editor,
 ) -> Result<HttpResponse, ApiError> {
-    let (folder, name) = path.into_inner();
-    let path = checked_path(&folder, &name)?;
+    let path = checked_path(&path.folder, &path.name)?;
     change_draft(&state, &editor.name, |live, draft| {
         if draft::text_at(&draft.apply(live), &path).is_none() {
             return Err(ApiError::new(ErrorCode::NotFound, "The draft has no such file."));
@@ -295,10 +285,7 @@ pub(super) async fn remove(
     path = "/api/v1/editor/draft/files/{folder}/{name}/revert",
     operation_id = "editor_draft_revert",
     tag = "editor",
-    params(
-        ("folder" = String, Path, description = "`intents` or `knowledge-base`."),
-        ("name" = String, Path, description = "The file's name, e.g. `waste.toml`."),
-    ),
+    params(DraftFilePath),
     security(("editor_token" = [])),
     responses(
         (status = 200, description = "The draft.", body = DraftView),
@@ -311,11 +298,10 @@ pub(super) async fn remove(
 )]
 pub(super) async fn revert(
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<DraftFilePath>,
     editor: Editor,
 ) -> Result<HttpResponse, ApiError> {
-    let (folder, name) = path.into_inner();
-    let path = checked_path(&folder, &name)?;
+    let path = checked_path(&path.folder, &path.name)?;
     change_draft(&state, &editor.name, |_, draft| {
         draft.files.remove(&path);
         Ok(())
