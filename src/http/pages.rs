@@ -1,7 +1,7 @@
-//! The widget and the demo page, compiled into the binary so one file is the whole product.
-//! Each is gzipped once, at the best level, when the server starts, and sent so to browsers
-//! that accept it (the widget is under a third of its size); an ETag lets a page that loads
-//! the widget again get a 304 and no body.
+//! The widget, the demo page, the agent console and the content editor, compiled into the
+//! binary so one file is the whole product. Each is gzipped once, at the best level, when the
+//! server starts, and sent so to browsers that accept it (the widget is under a third of its
+//! size); an ETag lets a page that loads the widget again get a 304 and no body.
 
 use std::io::Write;
 
@@ -21,6 +21,9 @@ const WIDGET_CSS: &str = include_str!("../../widget/widget.css");
 const AGENT_PAGE: &str = include_str!("../../widget/agent.html");
 const AGENT_JS: &str = include_str!("../../widget/agent.js");
 const AGENT_CSS: &str = include_str!("../../widget/agent.css");
+const EDITOR_PAGE: &str = include_str!("../../widget/editor.html");
+const EDITOR_JS: &str = include_str!("../../widget/editor.js");
+const EDITOR_CSS: &str = include_str!("../../widget/editor.css");
 
 const HTML: &str = "text/html; charset=utf-8";
 const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
@@ -63,7 +66,7 @@ impl Asset {
 
 /// Every page: its path, its text, its type and where it may be framed (pages only). The router
 /// and the OpenAPI document are both made from this list.
-const PAGES: [(&str, &str, &str, Option<Framing>); 8] = [
+const PAGES: [(&str, &str, &str, Option<Framing>); 11] = [
     ("/", DEMO_PAGE, HTML, Some(Framing::AsConfigured)),
     ("/demo.css", DEMO_CSS, CSS, None),
     ("/privacy", PRIVACY_PAGE, HTML, Some(Framing::AsConfigured)),
@@ -72,6 +75,9 @@ const PAGES: [(&str, &str, &str, Option<Framing>); 8] = [
     ("/agent", AGENT_PAGE, HTML, Some(Framing::Never)),
     ("/agent.js", AGENT_JS, JAVASCRIPT, None),
     ("/agent.css", AGENT_CSS, CSS, None),
+    ("/editor", EDITOR_PAGE, HTML, Some(Framing::Never)),
+    ("/editor.js", EDITOR_JS, JAVASCRIPT, None),
+    ("/editor.css", EDITOR_CSS, CSS, None),
 ];
 
 pub fn routes(routes: &mut Routes) {

@@ -207,3 +207,25 @@ export function withServerAndBrowser(options) {
   });
   return started;
 }
+
+/** Builds the engine once with the server binary (`ask`), so that servers started after it find
+ *  the matchers' work in the shared cache (`.cache`) and print their listening line quickly.
+ *  Content or binary changes otherwise make the first start train for minutes. */
+export function warmCache({ env = {}, timeout = 900_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(serverBin, ['ask', 'hello'], {
+      cwd: repoRoot,
+      env: { ...process.env, RUST_LOG: 'warn', HA_LOG: 'warn', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d) => { err += d; });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('warming the cache took too long')); }, timeout);
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`ask exited with ${code}\n${err.slice(-2000)}`));
+    });
+  });
+}
