@@ -105,11 +105,11 @@ mod tests {
         }
     }
 
-    /// The widget and the console draw answers with these patterns: one definition, checked.
+    /// The widget and the consoles draw answers with these patterns: one definition, checked.
     #[test]
     fn the_scripts_draw_links_and_bold_with_the_same_patterns() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        for script in ["widget/widget.js", "widget/agent.js"] {
+        for script in ["widget/widget.js", "widget/agent.js", "widget/editor.js"] {
             let source = std::fs::read_to_string(root.join(script)).expect("script");
             for pattern in [LINK_PATTERN, BOLD_PATTERN] {
                 assert!(source.contains(pattern), "{script} does not draw with {pattern}");

@@ -668,6 +668,13 @@ async fn each_editor_has_a_draft_of_their_own_over_what_is_live() {
         s.threshold = Some(0.45);
     })
     .await;
+    // The page asks who is signed in, to offer approving only to approvers.
+    let eve = editor_reads(&app, "/api/v1/editor/me").await;
+    assert_eq!((eve["name"].clone(), eve["roles"].clone()), (json!("Eve"), json!(["editor"])));
+    let ann = editor_reads_as(&app, APPROVER_TOKEN, "/api/v1/editor/me").await;
+    assert_eq!(ann["roles"], json!(["editor", "approver"]));
+    let agent = app.agent(Method::GET, "/api/v1/editor/me", AGENT_TOKEN).send().await.unwrap();
+    assert_eq!(error_code(agent).await, "forbidden");
     let draft = save_in_draft(&app, EDITOR_TOKEN, "intents/roads.toml", &changed).await;
     assert_eq!(draft["editor"], "Eve");
     assert!(draft["files"].as_array().unwrap().iter().any(|f| f == "knowledge-base/report-pothole.md"));

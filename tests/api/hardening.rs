@@ -105,9 +105,11 @@ async fn pages_carry_a_strict_policy_and_the_api_is_never_cached() {
     let app =
         spawn_app_with(StoreKind::Memory, |s| s.frame_ancestors = "https://www.hertfordshire.gov.uk".into())
             .await;
-    for (path, ancestors) in
-        [("/", "frame-ancestors https://www.hertfordshire.gov.uk"), ("/agent", "frame-ancestors 'none'")]
-    {
+    for (path, ancestors) in [
+        ("/", "frame-ancestors https://www.hertfordshire.gov.uk"),
+        ("/agent", "frame-ancestors 'none'"),
+        ("/editor", "frame-ancestors 'none'"),
+    ] {
         let response = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 200);
         let csp = response.headers()["content-security-policy"].to_str().unwrap().to_string();
@@ -129,7 +131,17 @@ async fn pages_carry_a_strict_policy_and_the_api_is_never_cached() {
 #[tokio::test]
 async fn head_answers_for_every_page() {
     let app = spawn_app(StoreKind::Memory).await;
-    for path in ["/", "/agent", "/privacy", "/widget.js", "/widget.css", "/agent.js", "/demo.css"] {
+    for path in [
+        "/",
+        "/agent",
+        "/editor",
+        "/privacy",
+        "/widget.js",
+        "/widget.css",
+        "/agent.js",
+        "/editor.js",
+        "/demo.css",
+    ] {
         let get = app.client.get(app.url(path)).send().await.unwrap();
         let head = app.client.head(app.url(path)).send().await.unwrap();
         assert_eq!(head.status(), 200, "HEAD {path}");

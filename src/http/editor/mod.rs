@@ -49,12 +49,14 @@ use crate::store::{ContentStore, CountStore, DayCount, InsightStore, ReviewStore
     drafts::revert,
     drafts::add_phrasing,
     drafts::draft_diff,
-    drafts::submission_diff
+    drafts::submission_diff,
+    me
 ))]
 pub(super) struct Api;
 
 pub fn routes(routes: &mut Routes) {
     routes
+        .at("/api/v1/editor/me", |r| r.get(me))
         .at("/api/v1/editor/unanswered", |r| r.get(unanswered))
         .at("/api/v1/editor/try", |r| r.post(try_draft))
         .at("/api/v1/editor/publish", |r| r.post(publish))
@@ -81,6 +83,23 @@ pub fn routes(routes: &mut Routes) {
         .at("/api/v1/editor/draft/phrasings", |r| r.post(drafts::add_phrasing))
         .at("/api/v1/editor/draft/diff", |r| r.get(drafts::draft_diff))
         .at("/api/v1/editor/submissions/{id}/diff", |r| r.get(drafts::submission_diff));
+}
+
+/// Who is signed in, with their roles: the page shows approving and restoring to approvers.
+#[utoipa::path(
+    get,
+    path = "/api/v1/editor/me",
+    operation_id = "editor_me",
+    tag = "editor",
+    security(("editor_token" = [])),
+    responses(
+        (status = 200, description = "The signed-in editor.", body = super::wire::Me),
+        (status = 401, description = "missing_token, unauthorized"),
+        (status = 403, description = "forbidden"),
+    )
+)]
+async fn me(editor: Editor) -> HttpResponse {
+    HttpResponse::Ok().json(super::wire::Me { name: editor.name.clone(), roles: editor.roles.clone() })
 }
 
 /// Questions the assistant declined or was unsure of, newest first, redacted.
