@@ -195,22 +195,15 @@ pub async fn publish_due(
     settings: &Settings,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<ContentVersion>, PublishError> {
-    let mut due: Vec<Submission> = store
-        .submissions(crate::store::SUBMISSIONS_KEPT as usize)
-        .await?
-        .into_iter()
-        .filter(|s| s.status == SubmissionStatus::Scheduled)
-        .filter(|s| {
-            s.publish_at
-                .as_deref()
-                .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
-                .is_some_and(|at| at <= now)
-        })
-        .collect();
-    due.sort_by(|a, b| a.publish_at.cmp(&b.publish_at).then(a.id.cmp(&b.id)));
+    let due = store.due_submissions(now).await?;
     let mut published = Vec::new();
-    for scheduled in due {
-        let Some((submission, Some(files))) = store.submission(scheduled.id).await? else { continue };
+    for id in due {
+        let Some((submission, Some(files))) = store.submission(id).await? else { continue };
+        // Another instance may have taken it since the index was read: only a submission still
+        // scheduled is published, so the compare-and-set below is from `scheduled`.
+        if submission.status != SubmissionStatus::Scheduled {
+            continue;
+        }
         let approver = submission.decided_by.clone().unwrap_or_default();
         match publish_submission(store, live, drafts, settings, submission, files, &approver).await {
             Ok((_, version, _)) => published.push(version),

@@ -99,6 +99,12 @@ pub trait ReviewStore: Send + Sync {
         decided: &Submission,
         drop_files: bool,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// The scheduled submissions whose time has come by `now`, earliest first: an index kept
+    /// beside the records, so the instances' frequent check reads nothing when nothing is due.
+    fn due_submissions(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> impl Future<Output = Result<Vec<u64>, StoreError>> + Send;
     fn record_audit(&self, entry: AuditEntry) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Newest first.
     fn audit(&self, limit: usize) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
@@ -166,6 +172,19 @@ impl ReviewStore for MemoryStore {
         Ok(true)
     }
 
+    async fn due_submissions(&self, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<u64>, StoreError> {
+        let mut due: Vec<(i64, u64)> = self
+            .review()
+            .submissions
+            .iter()
+            .filter(|s| s.status == SubmissionStatus::Scheduled)
+            .filter_map(|s| publish_millis(s).map(|at| (at, s.id)))
+            .filter(|(at, _)| *at <= now.timestamp_millis())
+            .collect();
+        due.sort_unstable();
+        Ok(due.into_iter().map(|(_, id)| id).collect())
+    }
+
     async fn record_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
         let mut review = self.review();
         review.audit.push_front(entry);
@@ -178,9 +197,9 @@ impl ReviewStore for MemoryStore {
     }
 }
 
-/// Numbers a submission, keeps it and its files, and drops the record and files that fall out
-/// of the kept window. KEYS: sequence, records hash, files hash. ARGV: record JSON, files
-/// JSON, records kept.
+/// Numbers a submission, keeps it and its files, and drops the record, files and due-index
+/// entry that fall out of the kept window. KEYS: sequence, records hash, files hash, due index.
+/// ARGV: record JSON, files JSON, records kept.
 const SUBMIT: &str = r"
 local id = redis.call('INCR', KEYS[1])
 local submission = cjson.decode(ARGV[1])
@@ -192,18 +211,27 @@ local kept = tonumber(ARGV[3])
 if id > kept then
   redis.call('HDEL', KEYS[2], id - kept)
   redis.call('HDEL', KEYS[3], id - kept)
+  redis.call('ZREM', KEYS[4], id - kept)
 end
 return record
 ";
 
 /// Replaces a submission's record if its status is still ARGV[2]; drops its files when ARGV[4]
-/// is 1. KEYS: records hash, files hash. ARGV: id, expected status, new record JSON, drop.
+/// is 1; keeps the due index: the submission is in it, scored by its publishing time in
+/// milliseconds (ARGV[5]), exactly while it is scheduled (ARGV[5] not empty).
+/// KEYS: records hash, files hash, due index. ARGV: id, expected status, new record JSON, drop,
+/// publishing time.
 const DECIDE: &str = r"
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if not current then return 0 end
 if cjson.decode(current)['status'] ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 if ARGV[4] == '1' then redis.call('HDEL', KEYS[2], ARGV[1]) end
+if ARGV[5] ~= '' then
+  redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
+else
+  redis.call('ZREM', KEYS[3], ARGV[1])
+end
 return 1
 ";
 
@@ -216,6 +244,20 @@ impl RedisStore {
         ["{content}:submission-seq", "{content}:submissions", "{content}:submission-files", "{content}:audit"]
             .map(|k| self.global(k))
     }
+
+    /// Scheduled submissions' ids scored by their publishing time (ms), in the same slot.
+    fn due_key(&self) -> String {
+        self.global("{content}:scheduled")
+    }
+}
+
+/// A scheduled submission's publishing time in milliseconds since 1970.
+fn publish_millis(submission: &Submission) -> Option<i64> {
+    (submission.status == SubmissionStatus::Scheduled)
+        .then_some(submission.publish_at.as_deref())
+        .flatten()
+        .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+        .map(|at| at.timestamp_millis())
 }
 
 fn status_name(status: SubmissionStatus) -> Result<String, StoreError> {
@@ -234,6 +276,7 @@ impl ReviewStore for RedisStore {
             .key(seq)
             .key(records)
             .key(stored_files)
+            .key(self.due_key())
             .arg(serde_json::to_string(&submission).map_err(corrupt)?)
             .arg(serde_json::to_string(files).map_err(corrupt)?)
             .arg(SUBMISSIONS_KEPT)
@@ -284,14 +327,27 @@ impl ReviewStore for RedisStore {
         let changed: i64 = DECIDE_SCRIPT
             .key(records)
             .key(stored_files)
+            .key(self.due_key())
             .arg(decided.id)
             .arg(status_name(from)?)
             .arg(serde_json::to_string(decided).map_err(corrupt)?)
             .arg(if drop_files { "1" } else { "0" })
+            .arg(publish_millis(decided).map_or(String::new(), |at| at.to_string()))
             .invoke_async(&mut self.connection.clone())
             .await
             .map_err(unavailable)?;
         Ok(changed == 1)
+    }
+
+    async fn due_submissions(&self, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<u64>, StoreError> {
+        redis::cmd("ZRANGE")
+            .arg(self.due_key())
+            .arg("-inf")
+            .arg(now.timestamp_millis())
+            .arg("BYSCORE")
+            .query_async(&mut self.connection.clone())
+            .await
+            .map_err(unavailable)
     }
 
     async fn record_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
@@ -347,6 +403,9 @@ impl ReviewStore for Store {
         drop_files: bool,
     ) -> Result<bool, StoreError> {
         delegate!(self, s => s.decide_submission(from, decided, drop_files))
+    }
+    async fn due_submissions(&self, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<u64>, StoreError> {
+        delegate!(self, s => s.due_submissions(now))
     }
     async fn record_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
         delegate!(self, s => s.record_audit(entry))

@@ -351,6 +351,41 @@ async fn review_suite(store: impl ReviewStore) {
     assert_eq!((stored.status, kept), (SubmissionStatus::Published, None));
     assert!(store.submission(9).await.unwrap().is_none());
 
+    // Scheduled submissions are found due by their time, earliest first, and leave the due
+    // list when they are published or cancelled.
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+    let third = store.submit_content(submission("Eve"), &files("three")).await.unwrap();
+    let scheduled = |s: &Submission, when: &str| Submission {
+        status: SubmissionStatus::Scheduled,
+        publish_at: Some(when.into()),
+        ..s.clone()
+    };
+    assert!(
+        store
+            .decide_submission(
+                SubmissionStatus::Submitted,
+                &scheduled(&second, "2027-01-02T09:00:00Z"),
+                false
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .decide_submission(SubmissionStatus::Submitted, &scheduled(&third, "2027-01-01T09:00:00Z"), false)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.due_submissions(at("2026-12-31T09:00:00Z")).await.unwrap(), Vec::<u64>::new());
+    assert_eq!(store.due_submissions(at("2027-01-01T09:00:00Z")).await.unwrap(), [3]);
+    assert_eq!(store.due_submissions(at("2027-06-01T00:00:00Z")).await.unwrap(), [3, 2]);
+    let cancelled = Submission { status: SubmissionStatus::Rejected, ..third.clone() };
+    assert!(store.decide_submission(SubmissionStatus::Scheduled, &cancelled, true).await.unwrap());
+    let published = Submission { status: SubmissionStatus::Published, ..second.clone() };
+    assert_eq!(store.due_submissions(at("2027-06-01T00:00:00Z")).await.unwrap(), [2]);
+    assert!(store.decide_submission(SubmissionStatus::Scheduled, &published, true).await.unwrap());
+    assert!(store.due_submissions(at("2027-06-01T00:00:00Z")).await.unwrap().is_empty());
+
     for action in ["submitted", "published"] {
         let entry = AuditEntry {
             at: "2026-12-04T09:00:00Z".into(),
