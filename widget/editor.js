@@ -50,6 +50,16 @@
     b.addEventListener('click', onClick);
     return b;
   }
+  // A field refused: marked invalid, the reason said in `alert`, focus on the field.
+  function refuse(field, alert, words) {
+    field.setAttribute('aria-invalid', 'true');
+    say(alert, words);
+    field.focus();
+  }
+  // While a card's request is on its way its buttons cannot be pressed again.
+  function cardBusy(card, busy) {
+    Array.prototype.forEach.call(card.querySelectorAll('button'), function (b) { b.disabled = busy; });
+  }
   // A table is shown only with rows; `empty` says so in words instead.
   function rowsShown(tbody, n, empty) {
     tbody.closest('.table-wrap').hidden = !n;
@@ -700,13 +710,20 @@
     });
     if (!canApprove()) return card;
     var comment = el('textarea', { id: id + '-comment', rows: '2', maxlength: '500', 'aria-describedby': id + '-comment-hint' });
-    var approve = button('Approve and publish', 'btn btn-primary', function () { decide(s, 'approve', card, alert); },
+    var scheduled = s.status === 'scheduled';
+    var reject = button(scheduled ? 'Cancel and reject' : 'Reject', 'btn btn-danger', function () { decide(s, 'reject', card, alert, comment); },
       { 'aria-describedby': id + '-title' });
-    var reject = button('Reject', 'btn btn-danger', function () { decide(s, 'reject', card, alert, comment); },
-      { 'aria-describedby': id + '-title' });
-    card.appendChild(el('div', { class: 'actions', role: 'group', 'aria-label': 'Decide submission ' + s.id }, [approve]));
+    if (!scheduled) {
+      // Empty publishes now; a time publishes then, on whichever instance sees it due first.
+      var at = el('input', { type: 'datetime-local', id: id + '-at', 'aria-describedby': id + '-at-hint' });
+      var approve = button('Approve and publish', 'btn btn-primary', function () { decide(s, 'approve', card, alert, null, at); },
+        { 'aria-describedby': id + '-title' });
+      card.appendChild(el('div', { class: 'actions', role: 'group', 'aria-label': 'Decide submission ' + s.id }, [
+        el('label', { for: id + '-at', text: 'Publish at (optional)' }), at, approve,
+        el('p', { class: 'muted hint', id: id + '-at-hint', text: 'Leave empty to publish now, or choose a time within a year, in your time zone.' })]));
+    }
     card.appendChild(el('div', { class: 'reject-box' }, [
-      el('label', { for: id + '-comment', text: 'Why you reject it (required, the author reads it)' }),
+      el('label', { for: id + '-comment', text: scheduled ? 'Why you cancel it (required, the author reads it)' : 'Why you reject it (required, the author reads it)' }),
       el('p', { class: 'muted hint', id: id + '-comment-hint', text: 'Say what to change.' }),
       comment, reject]));
     card.appendChild(alert);
@@ -718,24 +735,30 @@
     if (s.status === 'scheduled' && s.publish_at) t += ', at ' + when(s.publish_at);
     return t;
   }
-  function decide(s, action, card, alert, comment) {
+  function decide(s, action, card, alert, comment, at) {
     var body;
+    if (action === 'approve' && at) {
+      at.removeAttribute('aria-invalid');
+      var moment = at.value ? new Date(at.value) : null;
+      if (moment && (isNaN(moment) || moment.getTime() <= Date.now())) {
+        refuse(at, alert, 'Choose a time in the future, or leave it empty to publish now.');
+        return;
+      }
+      if (moment) body = { at: moment.toISOString() };
+    }
     if (action === 'reject') {
       var why = comment.value.trim();
       if (!why) {
-        comment.setAttribute('aria-invalid', 'true');
-        say(alert, 'Say why you reject it: the comment is required.');
-        comment.focus();
+        refuse(comment, alert, 'Say why you reject it: the comment is required.');
         return;
       }
       comment.removeAttribute('aria-invalid');
       body = { comment: why };
     }
-    var buttons = card.querySelectorAll('button');
-    Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
-    say(alert, action === 'approve' ? 'Publishing\u2026' : 'Rejecting\u2026', true);
+    cardBusy(card, true);
+    say(alert, action === 'approve' ? (body ? 'Scheduling\u2026' : 'Publishing\u2026') : 'Rejecting\u2026', true);
     api('POST', '/submissions/' + s.id + '/' + action, body).then(function (res) {
-      Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+      cardBusy(card, false);
       if (!res.ok) {
         var why = problem(res);
         if (res.status === 403 && code(res) === 'forbidden' && /approver role/.test(why)) why = 'You cannot decide submissions: this needs the approver role.';
@@ -941,34 +964,57 @@
         el('ul', null, g.questions.map(function (q) { return el('li', { class: 'text', text: q }); }))]));
     }
     var actions = el('div', { class: 'actions', role: 'group', 'aria-labelledby': id + '-title' });
-    if (g.best) {
-      actions.appendChild(button('Add as phrasing to ' + (g.title || topicTitle(g.best) || g.best), 'btn btn-primary', function () { addPhrasing(g, card, alert); }));
-    }
+    var choice = topicChoice(id + '-topic', g.best);
+    actions.appendChild(el('label', { for: id + '-topic', text: 'Topic' }));
+    actions.appendChild(choice);
+    actions.appendChild(button('Add as phrasing', 'btn btn-primary', function () { addPhrasing(g, choice, card, alert); },
+      { 'aria-describedby': id + '-title' }));
     actions.appendChild(button('Dismiss', 'btn', function () { dismiss(g, card, alert, null); }, { 'aria-describedby': id + '-title' }));
     card.appendChild(actions);
     card.appendChild(alert);
     return card;
   }
-  function addPhrasing(g, card, alert) {
-    var buttons = card.querySelectorAll('button');
-    Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
-    api('POST', '/draft/phrasings', { topic: g.best, text: g.sample }).then(function (res) {
+  // Every topic, grouped by whose it is; a question that is not the council's is added to the
+  // not-the-council topic that says who deals with it, so the assistant declines it and says so.
+  var CHOICE_GROUPS = [['county', 'The county council'], ['district', 'District councils'],
+    ['elsewhere', 'Not the council\u2019s: says who deals with it'], ['conversation', 'Conversation']];
+  function topicChoice(id, best) {
+    var topics = (draft && draft.topics) || [];
+    var select = el('select', { id: id }, [el('option', { value: '', text: 'Choose a topic' })]);
+    CHOICE_GROUPS.forEach(function (group) {
+      var members = topics.filter(function (t) { return t.scope === group[0]; });
+      if (!members.length) return;
+      select.appendChild(el('optgroup', { label: group[1] }, members.map(function (t) {
+        return el('option', { value: t.id, text: t.title + ' (' + t.id + ')' });
+      })));
+    });
+    select.value = topics.some(function (t) { return t.id === best; }) ? best : '';
+    return select;
+  }
+  function addPhrasing(g, choice, card, alert) {
+    var topic = choice.value;
+    if (!topic) {
+      refuse(choice, alert, 'Choose the topic the question belongs to.');
+      return;
+    }
+    choice.removeAttribute('aria-invalid');
+    cardBusy(card, true);
+    api('POST', '/draft/phrasings', { topic: topic, text: g.sample }).then(function (res) {
       if (!res.ok || !res.data) {
-        Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+        cardBusy(card, false);
         say(alert, 'Not added. ' + problem(res));
         return;
       }
       setDraft(res.data);
-      var t = topicAt(g.best);
-      dismiss(g, card, alert, 'Added \u201c' + g.sample + '\u201d to the phrasings of ' + (g.title || g.best) + (t ? ' in ' + t.path : '') + ' in your draft.');
+      var t = topicAt(topic);
+      dismiss(g, card, alert, 'Added \u201c' + g.sample + '\u201d to the phrasings of ' + ((t && t.title) || topic) + (t ? ' in ' + t.path : '') + ' in your draft.');
     });
   }
   function dismiss(g, card, alert, done) {
-    var buttons = card.querySelectorAll('button');
-    Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
+    cardBusy(card, true);
     api('POST', '/unanswered/dismiss', { texts: (g.questions && g.questions.length ? g.questions : [g.sample]).slice(0, 100) }).then(function (res) {
       if (!res.ok) {
-        Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+        cardBusy(card, false);
         say(alert, (done ? done + ' ' : '') + 'The questions were not taken off the list. ' + problem(res));
         return;
       }

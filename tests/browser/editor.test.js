@@ -240,9 +240,10 @@ test('insights: a chart with its table, the CSV, an unanswered question added as
   const csv = await (await (await download).createReadStream()).toArray();
   assert.match(Buffer.concat(csv).toString(), /^day,/, 'the CSV, fetched with the bearer token');
 
-  const add = card.getByRole('button', { name: /^Add as phrasing to / });
-  const topicName = (await add.textContent()).replace('Add as phrasing to ', '');
-  await add.click();
+  const choice = card.getByLabel('Topic');
+  assert.equal(await choice.inputValue(), group.best, 'the nearest topic is chosen');
+  const topicName = (await choice.locator('option:checked').textContent()).replace(/ \([^)]*\)$/, '');
+  await card.getByRole('button', { name: 'Add as phrasing' }).click();
   await card.waitFor({ state: 'detached' });
   await until(async () => (await ann.locator('#announcer').textContent()).includes(`Added \u201c${phrase}\u201d to the phrasings of ${topicName}`),
     'the announcement');
@@ -252,6 +253,27 @@ test('insights: a chart with its table, the CSV, an unanswered question added as
   const where = draft.topics.find((t) => t.id === group.best && t.kind === 'intent') || draft.topics.find((t) => t.id === group.best);
   assert.ok(draft.changes.some((c) => c.path === where.path), `the phrasing changes ${where.path}`);
   await ann.locator('#draft-changes li', { hasText: where.path }).waitFor({ state: 'attached' });
+
+  // Another of them is not the council's: it goes to a not-the-council topic, which declines
+  // it and says who deals with it; with no topic chosen nothing is added.
+  const others = ann.locator('#groups li').filter({ hasText: new RegExp(ODD_QUESTIONS.filter((q) => q !== phrase).join('|')) });
+  await others.first().waitFor();
+  const other = ann.locator(`#groups li[data-group="${await others.first().getAttribute('data-group')}"]`);
+  const sample = (await other.locator('h4').textContent()).slice(1, -1);
+  await other.getByLabel('Topic').selectOption('');
+  await other.getByRole('button', { name: 'Add as phrasing' }).click();
+  await until(async () => /Choose the topic/.test(await other.locator('[role=alert]').textContent()), 'the missing topic in words');
+  assert.equal(await other.getByLabel('Topic').getAttribute('aria-invalid'), 'true');
+  const elsewhere = other.locator('optgroup[label^="Not the council"] option').first();
+  const elsewhereId = await elsewhere.getAttribute('value');
+  assert.ok(draft.topics.some((t) => t.id === elsewhereId && t.scope === 'elsewhere'), `${elsewhereId} is a not-the-council topic`);
+  await other.getByLabel('Topic').selectOption(elsewhereId);
+  await other.getByRole('button', { name: 'Add as phrasing' }).click();
+  await other.waitFor({ state: 'detached' });
+  const after = (await editorApi(ANN, 'GET', '/draft')).data;
+  const file = after.topics.find((t) => t.id === elsewhereId).path;
+  const text = (await editorApi(ANN, 'GET', `/draft/files/${file}`)).data.text;
+  assert.ok(text.includes(JSON.stringify(sample)), `"${sample}" is a phrasing in ${file}`);
 });
 
 test('try: the draft answers with the new text, the published content with the old', { timeout: TRAINING }, async () => {
@@ -380,6 +402,40 @@ test('the author cannot approve their own change; typed HTML in messages and com
     assert.deepEqual(seen.elements, [], 'no element was made from typed text');
   }
   assert.deepEqual(dialogs, [], 'no dialog opened');
+});
+
+test('an approver schedules a submission for later, and cancels it', { timeout: TRAINING }, async () => {
+  const submitted = await editorApi(ANN, 'POST', '/submissions', { message: 'For tomorrow morning' });
+  assert.equal(submitted.status, 201, JSON.stringify(submitted.data));
+  const id = submitted.data.id;
+  await openTab(bob, 'Review');
+  const card = bob.locator(`#waiting li[data-submission="${id}"]`);
+  await card.waitFor();
+  const at = card.getByLabel('Publish at (optional)');
+  await at.fill('2020-01-01T09:00');
+  await card.getByRole('button', { name: 'Approve and publish' }).click();
+  await until(async () => /time in the future/.test(await card.locator('[role=alert]').textContent()), 'a past time refused in words');
+  assert.equal(await at.getAttribute('aria-invalid'), 'true');
+
+  const pad = (n) => String(n).padStart(2, '0');
+  const tomorrow = new Date(Date.now() + 24 * 3600_000);
+  tomorrow.setHours(9, 0, 0, 0);
+  const local = `${tomorrow.getFullYear()}-${pad(tomorrow.getMonth() + 1)}-${pad(tomorrow.getDate())}T09:00`;
+  await at.fill(local);
+  await card.getByRole('button', { name: 'Approve and publish' }).click();
+  await until(async () => /approved, to be published at/.test(await bob.locator('#review-note').textContent()), 'the scheduling');
+  const listed = (await editorApi(BOB, 'GET', '/submissions')).data.submissions.find((s) => s.id === id);
+  assert.equal(listed.status, 'scheduled');
+  assert.equal(Date.parse(listed.publish_at), tomorrow.getTime(), 'the time chosen, in the page\'s time zone');
+
+  const waiting = bob.locator(`#waiting li[data-submission="${id}"]`);
+  await waiting.getByText(/Approved, to be published later, at/).waitFor();
+  assert.equal(await waiting.getByRole('button', { name: 'Approve and publish' }).count(), 0, 'approved once only');
+  await waiting.getByLabel(/Why you cancel it/).fill('Not before the new year');
+  await waiting.getByRole('button', { name: 'Cancel and reject' }).click();
+  await bob.locator(`#decided li[data-submission="${id}"]`, { hasText: 'Rejected' }).waitFor();
+  const after = (await editorApi(BOB, 'GET', '/submissions')).data.submissions.find((s) => s.id === id);
+  assert.equal(after.status, 'rejected', 'cancelled: it will not be published');
 });
 
 test('HTML typed into a file stays text in the preview and the diff', { timeout: 60_000 }, async () => {
