@@ -162,6 +162,12 @@ impl ConversationStore for MemoryStore {
             .unwrap_or_default())
     }
 
+    async fn latest_messages(&self, id: &str, count: usize) -> Result<Vec<StoredMessage>, StoreError> {
+        Ok(self
+            .with_record(id, |r, _| r.messages.iter().rev().take(count).cloned().collect())
+            .unwrap_or_default())
+    }
+
     async fn delete(&self, id: &str) -> Result<bool, StoreError> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.handoff.claims.remove(id);
@@ -213,6 +219,10 @@ impl HandoffStore for MemoryStore {
 
     async fn queue(&self, team: &str) -> Result<Vec<(String, i64)>, StoreError> {
         Ok(self.handoff(|h| h.queues.get(team).cloned().unwrap_or_default()))
+    }
+
+    async fn queue_place(&self, team: &str, id: &str) -> Result<Option<usize>, StoreError> {
+        Ok(self.handoff(|h| h.queues.get(team).and_then(|queue| queue.iter().position(|(q, _)| q == id))))
     }
 
     async fn claim(&self, id: &str, agent: &str) -> Result<ClaimOutcome, StoreError> {

@@ -161,6 +161,14 @@ pub trait ConversationStore: Send + Sync {
         after: u64,
     ) -> impl Future<Output = Result<Vec<StoredMessage>, StoreError>> + Send;
 
+    /// The newest `count` messages, newest first: what a list shows of a conversation without
+    /// reading its whole transcript.
+    fn latest_messages(
+        &self,
+        id: &str,
+        count: usize,
+    ) -> impl Future<Output = Result<Vec<StoredMessage>, StoreError>> + Send;
+
     /// Erases the conversation and everything kept with it. False if there was none.
     fn delete(&self, id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
@@ -221,6 +229,13 @@ pub trait HandoffStore: Send + Sync {
     fn dequeue(&self, team: &str, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// The team's queue, oldest first, with the time each joined (ms since the epoch).
     fn queue(&self, team: &str) -> impl Future<Output = Result<Vec<(String, i64)>, StoreError>> + Send;
+    /// How many wait ahead of `id` in the team's queue (0 for the first); none if it is not in
+    /// it. One lookup, however long the queue.
+    fn queue_place(
+        &self,
+        team: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<usize>, StoreError>> + Send;
     /// Takes the conversation for `agent`, atomically: of two agents claiming at once, one wins.
     fn claim(&self, id: &str, agent: &str) -> impl Future<Output = Result<ClaimOutcome, StoreError>> + Send;
     fn release(&self, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -366,6 +381,9 @@ impl ConversationStore for Store {
     async fn messages(&self, id: &str, after: u64) -> Result<Vec<StoredMessage>, StoreError> {
         delegate!(self, s => s.messages(id, after))
     }
+    async fn latest_messages(&self, id: &str, count: usize) -> Result<Vec<StoredMessage>, StoreError> {
+        delegate!(self, s => s.latest_messages(id, count))
+    }
     async fn delete(&self, id: &str) -> Result<bool, StoreError> {
         delegate!(self, s => s.delete(id))
     }
@@ -401,6 +419,9 @@ impl HandoffStore for Store {
     }
     async fn queue(&self, team: &str) -> Result<Vec<(String, i64)>, StoreError> {
         delegate!(self, s => s.queue(team))
+    }
+    async fn queue_place(&self, team: &str, id: &str) -> Result<Option<usize>, StoreError> {
+        delegate!(self, s => s.queue_place(team, id))
     }
     async fn claim(&self, id: &str, agent: &str) -> Result<ClaimOutcome, StoreError> {
         delegate!(self, s => s.claim(id, agent))

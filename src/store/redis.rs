@@ -311,6 +311,14 @@ fn now_millis() -> i64 {
 }
 
 /// The conversation id inside a key like `prefix:conv:{<id>}:meta`.
+/// A message as kept in a conversation's stream: the entry id `0-<seq>`, the JSON in `m`.
+fn stored_of_entry(entry: redis::streams::StreamId) -> Result<StoredMessage, StoreError> {
+    let seq = entry.id.strip_prefix("0-").and_then(|n| n.parse().ok()).ok_or_else(|| corrupt(&entry.id))?;
+    let json: String = entry.get("m").ok_or_else(|| corrupt("stream entry without a message"))?;
+    let message = serde_json::from_str(&json).map_err(corrupt)?;
+    Ok(StoredMessage { id: seq, message })
+}
+
 fn conversation_of(key: &str) -> Option<&str> {
     let start = key.find('{')? + 1;
     let end = start + key[start..].find('}')?;
@@ -374,20 +382,14 @@ impl ConversationStore for RedisStore {
         let mut connection = self.connection.clone();
         let reply: StreamRangeReply =
             connection.xrange(self.key(id, "log"), format!("0-{first}"), "+").await.map_err(unavailable)?;
-        reply
-            .ids
-            .into_iter()
-            .map(|entry| {
-                let seq = entry
-                    .id
-                    .strip_prefix("0-")
-                    .and_then(|n| n.parse().ok())
-                    .ok_or_else(|| corrupt(&entry.id))?;
-                let json: String = entry.get("m").ok_or_else(|| corrupt("stream entry without a message"))?;
-                let message = serde_json::from_str(&json).map_err(corrupt)?;
-                Ok(StoredMessage { id: seq, message })
-            })
-            .collect()
+        reply.ids.into_iter().map(stored_of_entry).collect()
+    }
+
+    async fn latest_messages(&self, id: &str, count: usize) -> Result<Vec<StoredMessage>, StoreError> {
+        let mut connection = self.connection.clone();
+        let reply: StreamRangeReply =
+            connection.xrevrange_count(self.key(id, "log"), "+", "-", count).await.map_err(unavailable)?;
+        reply.ids.into_iter().map(stored_of_entry).collect()
     }
 
     async fn delete(&self, id: &str) -> Result<bool, StoreError> {
@@ -466,6 +468,11 @@ impl HandoffStore for RedisStore {
             .await
             .map_err(unavailable)?;
         Ok(entries.into_iter().map(|(id, at)| (id, at as i64)).collect())
+    }
+
+    async fn queue_place(&self, team: &str, id: &str) -> Result<Option<usize>, StoreError> {
+        let mut connection = self.connection.clone();
+        connection.zrank(self.global(&format!("queue:{team}")), id).await.map_err(unavailable)
     }
 
     async fn claim(&self, id: &str, agent: &str) -> Result<ClaimOutcome, StoreError> {

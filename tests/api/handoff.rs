@@ -353,7 +353,8 @@ async fn erasing_a_queued_conversation_takes_it_out_of_the_queue_and_the_message
         let app = spawn_app(kind).await;
         let first = queued(&app).await;
         let second = app.start().await;
-        assert_eq!(app.say(&second, "talk to a human").await.queue.unwrap().position, 2);
+        let placed = app.say(&second, "talk to a human").await;
+        assert_eq!(placed.queue.as_ref().map(|q| q.position), Some(2), "{kind:?}: {placed:?}");
         let mut events = subscribe(
             app.client
                 .get(app.url(&format!("/api/v1/conversations/{}/events", second.id)))

@@ -38,6 +38,12 @@ async fn suite(store: impl ConversationStore) {
 
     let after_one = store.messages(&id, 1).await.unwrap();
     assert_eq!(after_one.iter().map(|m| m.message.text.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    let newest = |messages: Vec<herts_assistant::store::StoredMessage>| -> Vec<(u64, String)> {
+        messages.into_iter().map(|m| (m.id, m.message.text)).collect()
+    };
+    assert_eq!(newest(store.latest_messages(&id, 2).await.unwrap()), [(3, "b".into()), (2, "a".into())]);
+    assert_eq!(store.latest_messages(&id, 10).await.unwrap().len(), 3, "all there are");
+    assert!(store.latest_messages("no-such-conversation", 5).await.unwrap().is_empty());
 
     store.add_feedback(&id, Feedback { message_id: 2, helpful: false, at: "t".into() }).await.unwrap();
     assert_eq!(store.feedback(&id).await.unwrap().len(), 1);
@@ -89,6 +95,11 @@ async fn handoff_suite(store: impl HandoffStore) {
     store.dequeue("team", "never-there").await.unwrap();
     assert_eq!(store.queue("team").await.unwrap(), [("a".into(), 1), ("c".into(), 3)]);
     assert_eq!(store.queue("other").await.unwrap(), [("z".into(), 4)]);
+    // A place is how many wait ahead; one not queued (or in another team's queue) has none.
+    let place = |id: &'static str| store.queue_place("team", id);
+    assert_eq!((place("a").await.unwrap(), place("c").await.unwrap()), (Some(0), Some(1)));
+    assert_eq!((place("b").await.unwrap(), place("z").await.unwrap()), (None, None));
+    assert_eq!(store.queue_place("nobody-waits", "a").await.unwrap(), None);
 
     // Claims: of two agents at once, exactly one wins; the holder may claim again; release frees.
     let (alex, sam) = tokio::join!(store.claim("x", "Alex"), store.claim("x", "Sam"));

@@ -11,6 +11,10 @@ use crate::store::{
     StoredMessage,
 };
 
+/// Messages read from the end of a waiting conversation to find the resident's last one
+/// (after it come at most the assistant's reply and the handoff's notices).
+const LATEST_READ: usize = 20;
+
 /// How long a heartbeat keeps an agent present.
 pub const PRESENCE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -87,12 +91,13 @@ impl<S: ConversationStore + HandoffStore> HandoffService<'_, S> {
         Ok(self.store.set_presence(agent, status, PRESENCE_TTL).await?)
     }
 
-    /// A queued conversation as the console lists it; none if it is gone or unreadable.
+    /// A queued conversation as the console lists it; none if it is gone or unreadable. Only
+    /// its newest messages are read: the list shows the resident's last one.
     async fn waiting(&self, id: &str, team: &str, since_millis: i64) -> Option<WaitingConversation> {
         let conversation = self.store.load(id).await.ok()??.state;
-        let messages = self.store.messages(id, 0).await.ok()?;
+        let latest = self.store.latest_messages(id, LATEST_READ).await.ok()?;
         let last_message =
-            messages.iter().rev().find(|m| m.message.role == Role::Resident).map(|m| m.message.text.clone());
+            latest.into_iter().find(|m| m.message.role == Role::Resident).map(|m| m.message.text);
         Some(WaitingConversation {
             id: id.to_string(),
             team: team.to_string(),

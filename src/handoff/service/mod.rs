@@ -155,8 +155,7 @@ impl<'a, S: ConversationStore + HandoffStore> HandoffService<'a, S> {
     /// The resident's place in their team's queue and the wait, if they are waiting (and the
     /// store answers).
     pub async fn queue_status(&self, team: &str, id: &str) -> Option<QueueStatus> {
-        let queue = self.store.queue(team).await.ok()?;
-        let index = queue.iter().position(|(q, _)| q == id)?;
+        let index = self.store.queue_place(team, id).await.ok()??;
         let online = self.online_agents().await.unwrap_or(0);
         Some(self.handoff.status(team, index, online))
     }
