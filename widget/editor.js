@@ -439,14 +439,60 @@
     var ta = $('file-text'), before = ta.value.slice(0, ta.selectionStart), lines = before.split('\n');
     $('file-pos').textContent = 'Line ' + lines.length + ', column ' + (lines[lines.length - 1].length + 1);
   }
-  // The preview of an article: its body (after the +++ front matter) as the widget draws it.
+  // The preview, as the widget draws it: an article's body (after the +++ front matter), or in
+  // an intents file the answer of the topic at the cursor (a facet's, on a facet's line).
   function preview() {
-    var md = file && /\.md$/.test(file.path);
-    $('preview-box').hidden = !md;
-    if (!md) return;
-    var text = $('file-text').value.replace(/\r\n?/g, '\n');
-    var m = /^\+\+\+\n[\s\S]*?\n\+\+\+[^\n]*(\n|$)/.exec(text);
-    clear($('preview')).appendChild(renderText(m ? text.slice(m[0].length) : text));
+    var ta = $('file-text'), md = file && /\.md$/.test(file.path), toml = file && /^intents\/.*\.toml$/.test(file.path);
+    $('preview-box').hidden = !md && !toml;
+    if (!md && !toml) return;
+    var text = ta.value.replace(/\r\n?/g, '\n');
+    if (md) {
+      var m = /^\+\+\+\n[\s\S]*?\n\+\+\+[^\n]*(\n|$)/.exec(text);
+      $('preview-heading').textContent = 'Preview: the answer as the chat window draws it';
+      clear($('preview')).appendChild(renderText(m ? text.slice(m[0].length) : text));
+      return;
+    }
+    var found = answerAt(text, ta.selectionStart);
+    $('preview-heading').textContent = found && found.title
+      ? 'Preview: ' + found.title + (found.facet ? ', ' + found.facet : '') + ', as the chat window draws it'
+      : 'Preview: the answer of the topic at the cursor';
+    clear($('preview')).appendChild(found && found.answer !== null ? renderText(found.answer)
+      : el('p', { class: 'muted', text: found ? 'This topic has no answer of its own here: it answers with its knowledge-base article, or hands over.'
+        : 'Put the cursor in a topic to preview its answer.' }));
+  }
+  // The [[intent]] table around `offset`: its title and answer, or the facet on the cursor's
+  // line. Only the preview reads TOML here; `check` on the server is the real parser.
+  function answerAt(text, offset) {
+    var start = text.lastIndexOf('\n[[intent]]', offset - 1);
+    if (start < 0 && text.indexOf('[[intent]]') !== 0) return null;
+    start = start < 0 ? 0 : start + 1;
+    var end = text.indexOf('\n[[intent]]', start + 1);
+    var block = text.slice(start, end < 0 ? text.length : end);
+    var own = block.split(/\n\[/)[0]; // up to the first sub-table, such as [intent.facets]
+    var title = tomlString(own, 'title');
+    var lineStart = text.lastIndexOf('\n', offset - 1) + 1, lineEnd = text.indexOf('\n', offset);
+    var line = text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd);
+    var tables = text.slice(start, lineStart).match(/\n\[[^\n]*/g) || [];
+    var inFacets = tables.length > 0 && tables[tables.length - 1] === '\n[intent.facets]';
+    var facet = inFacets && /^([A-Za-z0-9_-]+)\s*=/.exec(line);
+    if (facet) return { title: title, facet: facet[1], answer: tomlString(line, facet[1]) };
+    return { title: title, facet: null, answer: tomlString(own, 'answer') };
+  }
+  // The value of `key = ...` in TOML's four string forms: "basic" (with escapes), 'literal',
+  // and the multi-line """ and ''' (a newline straight after the opening quotes is dropped).
+  function tomlString(text, key) {
+    var k = '^' + key.replace(/-/g, '\\-') + '\\s*=\\s*', m;
+    if ((m = new RegExp(k + '"""\\n?([\\s\\S]*?)"""', 'm').exec(text))) return unescapeToml(m[1].replace(/\\\n\s*/g, ''));
+    if ((m = new RegExp(k + "'''\\n?([\\s\\S]*?)'''", 'm').exec(text))) return m[1];
+    if ((m = new RegExp(k + '"((?:[^"\\\\\\n]|\\\\.)*)"', 'm').exec(text))) return unescapeToml(m[1]);
+    if ((m = new RegExp(k + "'([^'\\n]*)'", 'm').exec(text))) return m[1];
+    return null;
+  }
+  function unescapeToml(s) {
+    return s.replace(/\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|["\\btnfr])/g, function (_, e) {
+      if (e[0] === 'u' || e[0] === 'U') return String.fromCodePoint(parseInt(e.slice(1), 16));
+      return { '"': '"', '\\': '\\', b: '\b', t: '\t', n: '\n', f: '\f', r: '\r' }[e];
+    });
   }
   function save() {
     if (!file) return;
@@ -1059,6 +1105,8 @@
     $('new-file-form').addEventListener('submit', newFile);
     var ta = $('file-text');
     ta.addEventListener('input', function () { updateFileState(); preview(); position(); });
+    // The intent preview follows the cursor.
+    ['keyup', 'click', 'select'].forEach(function (type) { ta.addEventListener(type, function () { preview(); position(); }); });
     ['keyup', 'click', 'select', 'focus'].forEach(function (ev) { ta.addEventListener(ev, position); });
     ta.addEventListener('keydown', function (e) {
       if ((e.ctrlKey || e.metaKey) && !e.altKey && (e.key === 's' || e.key === 'S')) { e.preventDefault(); save(); }

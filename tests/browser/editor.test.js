@@ -217,6 +217,35 @@ test('edit: the answer is changed with a live preview drawn as the widget draws 
   await assertAccessible(ann, 'in the editor');
 });
 
+test('in an intents file the preview shows the answer of the topic at the cursor, and of a facet on its line', { timeout: 60_000 }, async () => {
+  const path = 'intents/roads.toml';
+  await openFile(ann, path);
+  const text = await ann.locator('#file-text').inputValue();
+  const cursorAt = async (needle) => {
+    const at = text.indexOf(needle);
+    assert.ok(at >= 0, `${needle} in ${path}`);
+    await ann.locator('#file-text').evaluate((ta, i) => { ta.focus(); ta.setSelectionRange(i, i); }, at);
+    await ann.keyboard.press('ArrowRight'); // a real key: the preview follows the cursor
+  };
+  const lights = text.slice(text.indexOf('id = "street-lights"'));
+  const opening = 'answer = """\n';
+  const answer = lights.slice(lights.indexOf(opening) + opening.length, lights.indexOf('\n"""'));
+  const firstSentence = answer.slice(0, answer.indexOf('. ') + 1);
+  assert.ok(firstSentence.length > 20, `the first sentence of the street lights answer: ${firstSentence}`);
+  await cursorAt('id = "street-lights"');
+  await until(async () => (await ann.locator('#preview-heading').textContent()) === 'Preview: Street lights, as the chat window draws it',
+    'the topic at the cursor named');
+  assert.ok((await ann.locator('#preview').textContent()).includes(firstSentence), `the answer: ${firstSentence}`);
+  assert.ok(await ann.locator('#preview a[href^="https:"]').count() > 0, 'its link drawn as a link');
+  assert.ok(!(await ann.locator('#preview').textContent()).includes('](https:'), 'no Markdown shown raw');
+
+  const cost = /^cost = "([^"]*)"$/m.exec(text)[1];
+  await cursorAt(`cost = "${cost}"`);
+  await until(async () => / cost, as the chat window draws it$/.test(await ann.locator('#preview-heading').textContent()), 'the facet named');
+  assert.equal((await ann.locator('#preview').textContent()).trim(), cost);
+  await openFile(ann, ARTICLE);
+});
+
 test('insights: a chart with its table, the CSV, an unanswered question added as a phrasing', { timeout: 60_000 }, async () => {
   for (const q of ODD_QUESTIONS) await residentAsks(residentServer, q);
   const grouped = (await editorApi(ANN, 'GET', '/unanswered/groups')).data.groups;
