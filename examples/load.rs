@@ -1,0 +1,237 @@
+//! Load on the resident API, and the engine alone on the same questions, so one run gives what
+//! serving costs beyond matching. Starts the release binary (one HTTP worker unless told) with
+//! the memory store or Redis, opens conversations, and posts a mix of short questions from many
+//! connections: as fast as they are answered, or at a fixed total rate (open loop: a late
+//! answer does not delay the next question). Each simulated resident comes from its own
+//! address, through the proxy header the service is told to trust, as behind a load balancer.
+//! Reports messages per second and latency percentiles, then the engine's own rate on one
+//! thread and the ratio of the two. Traffic stays on 127.0.0.1.
+//!
+//!     cargo build --release && cargo run --release --example load -- --store redis --seconds 10
+//!     cargo run --release --example load -- --rate 1000 --url http://127.0.0.1:8080
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, ValueEnum};
+use herts_assistant::config::Settings;
+use herts_assistant::engine::{Context, ConversationState};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Short questions the fast models answer alone: the figure measures serving, not matching.
+const MIX: [&str; 8] = [
+    "report a pothole",
+    "library opening times",
+    "apply for a blue badge",
+    "school term dates",
+    "register a death",
+    "recycling centre opening hours",
+    "apply for a school place",
+    "bus pass for older people",
+];
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum StoreKind {
+    Memory,
+    Redis,
+}
+
+#[derive(Parser, Debug)]
+struct Args {
+    /// The store the started server uses (ignored with --url).
+    #[arg(long, value_enum, default_value = "memory")]
+    store: StoreKind,
+    /// A server already running (with limits raised and the proxy header trusted), instead of
+    /// starting one.
+    #[arg(long)]
+    url: Option<String>,
+    /// HTTP worker threads of the started server.
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
+    #[arg(long, default_value_t = 200)]
+    conversations: usize,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 16)]
+    connections: usize,
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Messages per second in total; unset means as fast as they are answered.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Skip measuring the engine alone.
+    #[arg(long)]
+    no_engine: bool,
+}
+
+const PROXY_HEADER: &str = "x-forwarded-for";
+
+/// Starts the release binary on a free port with the client limits out of the way.
+async fn start(args: &Args) -> (Child, String) {
+    let limits = std::env::temp_dir().join(format!("load-{}.toml", std::process::id()));
+    std::fs::write(
+        &limits,
+        "rate_limit = 100000000\n[client_limits]\nconversations_per_minute = 100000000\nmessages_per_minute = 100000000\n",
+    )
+    .expect("write the limits file");
+    let binary = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/herts-assistant");
+    let mut command = Command::new(binary);
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("HA_CONFIG", &limits)
+        .env("HA_LISTEN", "127.0.0.1:0")
+        .env("HA_WORKERS", args.workers.to_string())
+        .env("HA_TRUSTED_PROXY_HEADER", PROXY_HEADER)
+        .env("HA_LOG", "warn")
+        .env_remove("HA_REDIS_URL")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true);
+    if let StoreKind::Redis = args.store {
+        let redis = std::env::var("HA_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+        command.env("HA_REDIS_URL", redis).env("HA_REDIS_PREFIX", format!("load:{}:", std::process::id()));
+    }
+    let mut child = command.spawn().expect("build the release binary first: cargo build --release");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let line = lines.next_line().await.expect("read stdout").expect("a listening line");
+    (child, line.trim_start_matches("listening on ").to_string())
+}
+
+struct Resident {
+    id: String,
+    token: String,
+    address: String,
+}
+
+async fn open(client: &reqwest::Client, base: &str, n: usize) -> Resident {
+    let address = format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255);
+    let created: Value = client
+        .post(format!("{base}/api/v1/conversations"))
+        .header(PROXY_HEADER, &address)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("the service answers")
+        .json()
+        .await
+        .expect("a conversation");
+    let field = |k: &str| created[k].as_str().unwrap_or_else(|| panic!("no {k} in {created}")).to_string();
+    Resident { id: field("id"), token: field("token"), address }
+}
+
+/// The p-th percentile (0..=1) of sorted durations.
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// The engine alone, on one thread, on the same mix: replies per second.
+fn engine_rate(seconds: u64) -> f64 {
+    let settings = Settings::load().expect("settings");
+    let engine = herts_assistant::engine_build::build_engine(&settings).expect("the content builds");
+    let (state, context) = (ConversationState::default(), Context::default());
+    let started = Instant::now();
+    let mut replies = 0u64;
+    while started.elapsed() < Duration::from_secs(seconds) {
+        for text in MIX {
+            std::hint::black_box(engine.reply(&state, text, &context));
+            replies += 1;
+        }
+    }
+    replies as f64 / started.elapsed().as_secs_f64()
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let (_server, base) = match &args.url {
+        Some(url) => (None, url.trim_end_matches('/').to_string()),
+        None => {
+            let (child, base) = start(&args).await;
+            (Some(child), base)
+        }
+    };
+    let client =
+        reqwest::Client::builder().pool_max_idle_per_host(args.connections).build().expect("a client");
+    let mut residents = Vec::with_capacity(args.conversations);
+    for n in 0..args.conversations {
+        residents.push(open(&client, &base, n).await);
+    }
+    let residents = Arc::new(residents);
+    let warm_until = Instant::now() + Duration::from_secs(1);
+    let until = warm_until + Duration::from_secs(args.seconds);
+    // Open loop at a fixed rate: connection c sends its k-th message at c/rate + k*connections/rate.
+    let interval = args.rate.map(|rate| Duration::from_secs_f64(args.connections as f64 / rate));
+    let mut tasks = Vec::new();
+    for c in 0..args.connections {
+        let (client, base, residents) = (client.clone(), base.clone(), residents.clone());
+        let offset = args.rate.map(|rate| Duration::from_secs_f64(c as f64 / rate)).unwrap_or_default();
+        tasks.push(tokio::spawn(async move {
+            let (mut latencies, mut failures) = (Vec::new(), 0u64);
+            let first = Instant::now() + offset;
+            for k in 0u64.. {
+                let due = interval.map_or_else(Instant::now, |i| first + i * k as u32);
+                if due >= until {
+                    break;
+                }
+                tokio::time::sleep_until(due.into()).await;
+                let resident = &residents[(k as usize * 31 + c) % residents.len()];
+                let text = MIX[(k as usize + c) % MIX.len()];
+                let sent = client
+                    .post(format!("{base}/api/v1/conversations/{}/messages", resident.id))
+                    .bearer_auth(&resident.token)
+                    .header(PROXY_HEADER, &resident.address)
+                    .json(&json!({ "text": text }))
+                    .send()
+                    .await;
+                let ok = matches!(&sent, Ok(response) if response.status().is_success());
+                if let Ok(response) = sent {
+                    let _ = response.bytes().await;
+                }
+                // Latency from when the message was due, so a slow server cannot hide a queue.
+                if due >= warm_until {
+                    if ok { latencies.push(due.elapsed()) } else { failures += 1 }
+                }
+            }
+            (latencies, failures)
+        }));
+    }
+    let (mut latencies, mut failures) = (Vec::new(), 0);
+    for task in tasks {
+        let (l, f) = task.await.expect("a connection's task");
+        latencies.extend(l);
+        failures += f;
+    }
+    latencies.sort_unstable();
+    let served = latencies.len() as f64 / args.seconds as f64;
+    println!(
+        "served: {} store, {} worker(s), {} conversations, {} connections, {}",
+        args.url.as_ref().map_or(format!("{:?}", args.store).to_lowercase(), |_| "given".into()),
+        args.workers,
+        args.conversations,
+        args.connections,
+        args.rate.map_or("as fast as answered".into(), |r| format!("{r} msg/s offered")),
+    );
+    println!(
+        "  {served:.0} msg/s over {} s; p50 {}, p99 {}, p999 {}, max {}; {failures} failed",
+        args.seconds,
+        ms(percentile(&latencies, 0.5)),
+        ms(percentile(&latencies, 0.99)),
+        ms(percentile(&latencies, 0.999)),
+        ms(latencies.last().copied().unwrap_or_default()),
+    );
+    if !args.no_engine {
+        let engine = engine_rate(args.seconds.min(5));
+        println!(
+            "engine alone, one thread, same mix: {engine:.0} replies/s; served / engine = {:.2}",
+            served / engine
+        );
+    }
+}
