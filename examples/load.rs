@@ -21,6 +21,10 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+// The server's allocator, so the engine alone is measured as it runs there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Short questions the fast models answer alone: the figure measures serving, not matching.
 const MIX: [&str; 8] = [
     "report a pothole",

@@ -8,6 +8,9 @@ use herts_assistant::config::Settings;
 use herts_assistant::engine::matcher::MatchSettings;
 use herts_assistant::{content, eval, startup};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "herts-assistant", version, about = "Hertfordshire County Council's chat assistant")]
 struct Cli {
