@@ -289,7 +289,7 @@
       if (on && focus) b.focus();
     });
     try { sessionStorage.setItem(TAB_KEY, name); } catch (e) { /* private mode */ }
-    if (name === 'topics') loadDraft();
+    if (name === 'topics') { loadDraft(); loadRatings(); }
     else if (name === 'edit') { loadDraft(); if (!file && draft && draft.files.length) openFile(draft.files[0], 0, false); }
     else if (name === 'changes') loadDiff();
     else if (name === 'review') loadSubmissions();
@@ -324,13 +324,33 @@
     if (chosen && paths.indexOf(chosen) >= 0) select.value = chosen;
   }
 
+  // Residents' feedback per topic over the last 30 days, from the insights: {id: tally}.
+  var ratings = {};
+  function loadRatings() {
+    return api('GET', '/insights?days=30').then(function (res) {
+      if (!res.ok || !res.data) return;
+      ratings = {};
+      (res.data.by_topic || []).forEach(function (x) { ratings[x.topic] = x.tally || {}; });
+      renderTopics();
+    });
+  }
+  function lowRated(id) {
+    var r = ratings[id];
+    return !!r && (r.unhelpful || 0) > (r.helpful || 0);
+  }
+  function ratingText(id) {
+    var r = ratings[id];
+    if (!r || !(r.helpful || r.unhelpful)) return 'No feedback';
+    return (r.helpful || 0) + ' helpful, ' + (r.unhelpful || 0) + ' not';
+  }
   function renderTopics() {
     if (!draft) return;
     var q = $('topic-search').value.trim().toLowerCase(), scope = $('topic-scope').value, overdue = $('topic-overdue').checked;
+    var low = $('topic-low').checked;
     var all = draft.topics || [];
     var shown = all.filter(function (t) {
       return (!q || t.id.toLowerCase().indexOf(q) >= 0 || t.title.toLowerCase().indexOf(q) >= 0) &&
-        (!scope || t.scope === scope) && (!overdue || t.overdue);
+        (!scope || t.scope === scope) && (!overdue || t.overdue) && (!low || lowRated(t.id));
     });
     var body = clear($('topics-body'));
     shown.forEach(function (t) {
@@ -339,7 +359,8 @@
       var due = el('span', null, [day(t.due) || 'Not set']);
       if (t.overdue) due.appendChild(el('span', { class: 'tag tag-warn', text: ' Overdue' }));
       var row = el('tr', null, [cell(open), cell(el('span', { class: 'mono', text: t.id })), cell(t.kind === 'article' ? 'Article' : 'Topic'),
-        cell(SCOPE[t.scope] || t.scope), cell(t.path + ':' + t.line), cell(day(t.last_reviewed) || 'Never'), cell(due)]);
+        cell(SCOPE[t.scope] || t.scope), cell(t.path + ':' + t.line), cell(day(t.last_reviewed) || 'Never'), cell(due),
+        cell(lowRated(t.id) ? el('span', null, [ratingText(t.id), el('span', { class: 'tag tag-warn', text: ' Low' })]) : ratingText(t.id))]);
       body.appendChild(row);
     });
     $('topics-count').textContent = shown.length === all.length ? plural(all.length, 'topic') + ' and articles.'
@@ -1094,7 +1115,7 @@
       });
     });
     $('topic-filters').addEventListener('submit', function (e) { e.preventDefault(); });
-    ['topic-search', 'topic-scope', 'topic-overdue'].forEach(function (id) {
+    ['topic-search', 'topic-scope', 'topic-overdue', 'topic-low'].forEach(function (id) {
       $(id).addEventListener('input', renderTopics);
       $(id).addEventListener('change', renderTopics);
     });

@@ -190,6 +190,28 @@ test('topics: search and filters narrow the list; choosing one opens its file at
   assert.ok(overdue.every((r) => /Overdue/.test(r)), 'overdue rows say so in words');
   await ann.getByLabel('Overdue review only').uncheck();
 
+  // A resident marks an answer not helpful: its topic is the one the low-rating filter finds.
+  const base = residentServer.url + '/api/v1/conversations';
+  const created = await (await fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json();
+  const auth = { authorization: `Bearer ${created.token}`, 'content-type': 'application/json' };
+  const turn = await (await fetch(`${base}/${created.id}/messages`, {
+    method: 'POST', headers: auth, body: JSON.stringify({ text: 'how do I renew my library books' }) })).json();
+  const rated = turn.matched.id;
+  const answer = turn.messages.find((m) => m.role === 'bot');
+  const fb = await fetch(`${base}/${created.id}/feedback`, { method: 'POST', headers: auth, body: JSON.stringify({ message_id: answer.id, helpful: false }) });
+  assert.equal(fb.status, 204);
+  await ann.getByLabel('Search by id or title').fill('');
+  await ann.getByLabel('Low rating only').check();
+  await until(async () => {
+    // The feedback is counted after the reply; the ratings are read again when the list is shown.
+    await openTab(ann, 'Edit');
+    await openTab(ann, 'Topics');
+    await ann.locator('#topics-count').getByText(/shown/).waitFor();
+    const low = await ann.locator('#topics-body tr').allTextContents();
+    return low.length >= 1 && low.some((r) => r.includes(rated)) && low.every((r) => /\d+ helpful, \d+ not Low/.test(r));
+  }, `the topic rated not helpful (${rated}) found, and only low-rated ones`);
+  await ann.getByLabel('Low rating only').uncheck();
+
   const draft = (await editorApi(ANN, 'GET', '/draft')).data;
   const topic = draft.topics.find((t) => t.path === ARTICLE);
   await ann.locator('#topics-body tr', { hasText: ARTICLE }).getByRole('button').click();
