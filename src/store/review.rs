@@ -2,7 +2,9 @@
 //! A submission is a snapshot of the draft's files with its author and message; an approver
 //! who is not the author approves it (and it is published) or rejects it with a comment. A
 //! status changes only from the one the caller saw (compare and set), so two approvers cannot
-//! both act on one submission. Both stores implement it here, beside the trait.
+//! both act on one submission. Both stores implement it here, beside the trait. Over 400
+//! lines on purpose: the trait, both implementations and the Lua scripts that keep the records,
+//! the files and the due index of scheduled submissions consistent are read together.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -177,7 +179,6 @@ impl ReviewStore for MemoryStore {
             .review()
             .submissions
             .iter()
-            .filter(|s| s.status == SubmissionStatus::Scheduled)
             .filter_map(|s| publish_millis(s).map(|at| (at, s.id)))
             .filter(|(at, _)| *at <= now.timestamp_millis())
             .collect();
