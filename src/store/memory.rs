@@ -199,11 +199,11 @@ impl MemoryStore {
 }
 
 impl HandoffStore for MemoryStore {
-    async fn enqueue(&self, team: &str, id: &str, at_millis: i64) -> Result<(), StoreError> {
+    async fn enqueue(&self, team: &str, id: &str, at_micros: i64) -> Result<(), StoreError> {
         self.handoff(|h| {
             let queue = h.queues.entry(team.to_string()).or_default();
             if !queue.iter().any(|(q, _)| q == id) {
-                queue.push((id.to_string(), at_millis));
+                queue.push((id.to_string(), at_micros));
                 queue.sort_by_key(|(_, at)| *at);
             }
         });
@@ -218,7 +218,8 @@ impl HandoffStore for MemoryStore {
     }
 
     async fn queue(&self, team: &str) -> Result<Vec<(String, i64)>, StoreError> {
-        Ok(self.handoff(|h| h.queues.get(team).cloned().unwrap_or_default()))
+        let queue = self.handoff(|h| h.queues.get(team).cloned().unwrap_or_default());
+        Ok(queue.into_iter().map(|(id, at_micros)| (id, at_micros.div_euclid(1000))).collect())
     }
 
     async fn queue_place(&self, team: &str, id: &str) -> Result<Option<usize>, StoreError> {

@@ -220,11 +220,13 @@ pub const TYPING_TTL: std::time::Duration = std::time::Duration::from_secs(4);
 /// The handoff's shared state: queues per team (first come, first served), claims, agents'
 /// presence, typing, messages left out of hours, and waiting for new messages (live delivery).
 pub trait HandoffStore: Send + Sync {
+    /// Puts `id` at the back of the team's queue as of `at_micros` (µs since the epoch): to the
+    /// microsecond, so two residents queueing within one millisecond keep their order.
     fn enqueue(
         &self,
         team: &str,
         id: &str,
-        at_millis: i64,
+        at_micros: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn dequeue(&self, team: &str, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// The team's queue, oldest first, with the time each joined (ms since the epoch).
@@ -411,8 +413,8 @@ impl InsightStore for Store {
 }
 
 impl HandoffStore for Store {
-    async fn enqueue(&self, team: &str, id: &str, at_millis: i64) -> Result<(), StoreError> {
-        delegate!(self, s => s.enqueue(team, id, at_millis))
+    async fn enqueue(&self, team: &str, id: &str, at_micros: i64) -> Result<(), StoreError> {
+        delegate!(self, s => s.enqueue(team, id, at_micros))
     }
     async fn dequeue(&self, team: &str, id: &str) -> Result<(), StoreError> {
         delegate!(self, s => s.dequeue(team, id))

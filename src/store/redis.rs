@@ -437,14 +437,16 @@ return false
 ";
 
 impl HandoffStore for RedisStore {
-    async fn enqueue(&self, team: &str, id: &str, at_millis: i64) -> Result<(), StoreError> {
+    async fn enqueue(&self, team: &str, id: &str, at_micros: i64) -> Result<(), StoreError> {
         let mut connection = self.connection.clone();
         let queue = self.global(&format!("queue:{team}"));
+        // Scored in milliseconds with the microseconds as a fraction (exact in a double for
+        // centuries): equal whole-millisecond scores would be ordered by id, not by arrival.
         let _: () = redis::pipe()
             .cmd("ZADD")
             .arg(&queue)
             .arg("NX")
-            .arg(at_millis)
+            .arg(at_micros as f64 / 1000.0)
             .arg(id)
             .ignore()
             .expire(&queue, self.ttl() as i64)
@@ -467,7 +469,7 @@ impl HandoffStore for RedisStore {
             .zrange_withscores(self.global(&format!("queue:{team}")), 0, -1)
             .await
             .map_err(unavailable)?;
-        Ok(entries.into_iter().map(|(id, at)| (id, at as i64)).collect())
+        Ok(entries.into_iter().map(|(id, at)| (id, at.floor() as i64)).collect())
     }
 
     async fn queue_place(&self, team: &str, id: &str) -> Result<Option<usize>, StoreError> {

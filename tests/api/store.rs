@@ -86,10 +86,10 @@ fn offline(id: &str, conversation: &str, at: &str) -> OfflineMessage {
 
 async fn handoff_suite(store: impl HandoffStore) {
     // Queues: first come, first served; leaving takes one out; another team's queue is apart.
-    for (id, at) in [("a", 1), ("b", 2), ("c", 3)] {
-        store.enqueue("team", id, at).await.unwrap();
+    for (id, at_micros) in [("a", 1_000), ("b", 2_000), ("c", 3_000)] {
+        store.enqueue("team", id, at_micros).await.unwrap();
     }
-    store.enqueue("other", "z", 4).await.unwrap();
+    store.enqueue("other", "z", 4_000).await.unwrap();
     assert_eq!(store.queue("team").await.unwrap(), [("a".into(), 1), ("b".into(), 2), ("c".into(), 3)]);
     store.dequeue("team", "b").await.unwrap();
     store.dequeue("team", "never-there").await.unwrap();
@@ -100,6 +100,11 @@ async fn handoff_suite(store: impl HandoffStore) {
     assert_eq!((place("a").await.unwrap(), place("c").await.unwrap()), (Some(0), Some(1)));
     assert_eq!((place("b").await.unwrap(), place("z").await.unwrap()), (None, None));
     assert_eq!(store.queue_place("nobody-waits", "a").await.unwrap(), None);
+    // Two joining within one millisecond keep their order, whatever their ids.
+    store.enqueue("tie", "zz-first", 5_000_100).await.unwrap();
+    store.enqueue("tie", "aa-second", 5_000_200).await.unwrap();
+    assert_eq!(store.queue("tie").await.unwrap(), [("zz-first".into(), 5_000), ("aa-second".into(), 5_000)]);
+    assert_eq!(store.queue_place("tie", "aa-second").await.unwrap(), Some(1));
 
     // Claims: of two agents at once, exactly one wins; the holder may claim again; release frees.
     let (alex, sam) = tokio::join!(store.claim("x", "Alex"), store.claim("x", "Sam"));

@@ -198,7 +198,7 @@ impl<S: ConversationStore + HandoffStore> HandoffService<'_, S> {
         if let Some(team) = &conversation.team {
             self.store.dequeue(team, id).await?;
         }
-        self.store.enqueue(ACTIVE_QUEUE, id, self.now.timestamp_millis()).await?;
+        self.store.enqueue(ACTIVE_QUEUE, id, self.now.timestamp_micros()).await?;
         tracing::info!(conversation = %id, %agent, "claimed");
         Ok(())
     }
@@ -247,7 +247,7 @@ impl<S: ConversationStore + HandoffStore> HandoffService<'_, S> {
         .await?;
         self.store.release(id).await?;
         self.store.dequeue(ACTIVE_QUEUE, id).await?;
-        self.store.enqueue(&team.id, id, self.now.timestamp_millis()).await?;
+        self.store.enqueue(&team.id, id, self.now.timestamp_micros()).await?;
         Ok(team)
     }
 

@@ -194,7 +194,7 @@ impl<'a, S: ConversationStore + HandoffStore> HandoffService<'a, S> {
     /// The engine handed the conversation to `team` (its state is already `queued`): it joins
     /// the team's queue, and its place is returned.
     pub async fn hand_over(&self, team: &str, id: &str) -> Result<Option<QueueStatus>, StoreError> {
-        self.store.enqueue(team, id, self.now.timestamp_millis()).await?;
+        self.store.enqueue(team, id, self.now.timestamp_micros()).await?;
         Ok(self.queue_status(team, id).await)
     }
 
