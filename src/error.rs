@@ -101,11 +101,18 @@ pub struct ApiError {
     pub message: String,
     /// For a 429: when the client may try again, in seconds.
     pub retry_after: Option<u64>,
+    /// The request field the error concerns, where one does (a form shows it beside it).
+    pub field: Option<String>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), retry_after: None }
+        Self { code, message: message.into(), retry_after: None, field: None }
+    }
+
+    /// The same error, naming the field it concerns.
+    pub fn with_field(self, field: impl Into<String>) -> Self {
+        Self { field: Some(field.into()), ..self }
     }
 
     /// The same error, telling the client how long to wait.
@@ -137,6 +144,9 @@ pub struct ErrorDetail {
     pub code: ErrorCode,
     /// A sentence a person can read; it may change, the code does not.
     pub message: String,
+    /// The request field it concerns (`answer`, `facets.cost`), where one does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 impl ResponseError for ApiError {
@@ -151,7 +161,9 @@ impl ResponseError for ApiError {
             let seconds = self.retry_after.unwrap_or(RETRY_AFTER_SECONDS);
             response.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));
         }
-        response.json(ErrorBody { error: ErrorDetail { code: self.code, message: self.message.clone() } })
+        response.json(ErrorBody {
+            error: ErrorDetail { code: self.code, message: self.message.clone(), field: self.field.clone() },
+        })
     }
 }
 

@@ -2,10 +2,9 @@
 //! store. It holds only the files they changed, so a draft stays small and is always read
 //! over whatever is live now; each changed file remembers the fingerprint of the live file it
 //! started from, so a draft whose file someone else has since published is flagged as a
-//! conflict instead of silently undoing their change. Also here, all pure: a line diff of two
-//! sets of files, adding a phrasing to a topic without disturbing the file's layout
-//! (toml_edit keeps comments and formatting), and the topic list the editor page shows.
-//! Over 400 lines because two fifths are its tests; the diff would be the next to move out.
+//! conflict instead of silently undoing their change. Also here, all pure: adding a phrasing
+//! to a topic without disturbing the file's layout (toml_edit keeps comments and formatting),
+//! and the topic list the editor page shows.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +12,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::diff::diff;
 use super::review::REVIEW_EVERY_MONTHS;
 use super::{ARTICLES_FOLDER, Content, ContentFiles, INTENTS_FOLDER, Scope};
 
@@ -153,80 +153,6 @@ impl Draft {
             })
             .collect()
     }
-}
-
-/// One line of a diff: `+` added, `-` removed, ` ` unchanged context.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct DiffLine {
-    pub op: String,
-    pub text: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct DiffHunk {
-    /// `@@ -3,7 +3,8 @@`: where the lines are in the old and the new file.
-    pub header: String,
-    pub lines: Vec<DiffLine>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct FileDiff {
-    pub path: String,
-    pub change: Change,
-    pub hunks: Vec<DiffHunk>,
-}
-
-/// Every file that differs between `old` and `new`, as line hunks with three lines of context.
-pub fn diff(old: &ContentFiles, new: &ContentFiles) -> Vec<FileDiff> {
-    let paths = |files: &ContentFiles| {
-        let named = |folder: &str, map: &BTreeMap<String, String>| {
-            map.keys().map(|name| format!("{folder}/{name}")).collect::<Vec<_>>()
-        };
-        let mut all = named(INTENTS_FOLDER, &files.intents);
-        all.extend(named(ARTICLES_FOLDER, &files.articles));
-        all
-    };
-    let mut all: Vec<String> = paths(old);
-    all.extend(paths(new));
-    all.sort();
-    all.dedup();
-    all.into_iter()
-        .filter_map(|path| {
-            let (before, after) = (text_at(old, &path), text_at(new, &path));
-            let change = match (before, after) {
-                (Some(b), Some(a)) if a == b => return None,
-                (Some(_), Some(_)) => Change::Changed,
-                (None, _) => Change::Added,
-                (_, None) => Change::Removed,
-            };
-            let (before, after) = (before.map_or("", String::as_str), after.map_or("", String::as_str));
-            Some(FileDiff { hunks: hunks(before, after), path, change })
-        })
-        .collect()
-}
-
-fn hunks(before: &str, after: &str) -> Vec<DiffHunk> {
-    let diff = similar::TextDiff::from_lines(before, after);
-    let mut unified = diff.unified_diff();
-    unified.context_radius(3);
-    unified
-        .iter_hunks()
-        .map(|hunk| DiffHunk {
-            header: hunk.header().to_string().trim().to_string(),
-            lines: hunk
-                .iter_changes()
-                .map(|change| DiffLine {
-                    op: match change.tag() {
-                        similar::ChangeTag::Insert => "+",
-                        similar::ChangeTag::Delete => "-",
-                        similar::ChangeTag::Equal => " ",
-                    }
-                    .to_string(),
-                    text: change.value().trim_end_matches(['\n', '\r']).to_string(),
-                })
-                .collect(),
-        })
-        .collect()
 }
 
 /// Why a phrasing could not be added.
@@ -421,34 +347,6 @@ mod tests {
         added.set(&live, "intents/new.toml", Some("mine".into()));
         live.intents.insert("new.toml".into(), "theirs too".into());
         assert!(added.changes(&live)[0].conflict, "a file someone else added since");
-    }
-
-    #[test]
-    fn a_diff_lists_changed_lines_with_context() {
-        let old = live();
-        let mut new = old.clone();
-        new.intents.insert(
-            "roads.toml".into(),
-            old.intents["roads.toml"].replace("Report it online.", "Report it on the map."),
-        );
-        new.intents.insert("new.toml".into(), "one\n".into());
-        let diff = diff(&old, &new);
-        assert_eq!(diff.len(), 2);
-        assert_eq!((diff[0].path.as_str(), diff[0].change), ("intents/new.toml", Change::Added));
-        let roads = &diff[1];
-        assert_eq!(roads.change, Change::Changed);
-        assert!(roads.hunks[0].header.starts_with("@@ -"));
-        let changed: Vec<_> = roads.hunks[0]
-            .lines
-            .iter()
-            .filter(|l| l.op != " ")
-            .map(|l| (l.op.as_str(), l.text.as_str()))
-            .collect();
-        assert_eq!(
-            changed,
-            [("-", "answer = \"Report it online.\""), ("+", "answer = \"Report it on the map.\"")]
-        );
-        assert!(roads.hunks[0].lines.iter().any(|l| l.op == " "), "context lines are kept");
     }
 
     #[test]

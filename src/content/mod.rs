@@ -3,8 +3,10 @@
 //! here is reading the two folders, kept in [`load`] so that everything else can be tested on
 //! strings.
 
+pub mod diff;
 pub mod draft;
 mod files;
+pub mod form;
 mod parse;
 pub mod review;
 mod validate;
@@ -171,6 +173,9 @@ pub struct Content {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContentError {
     pub at: Location,
+    /// The field the problem concerns (`answer`, `examples`, `facets.cost`), where one does:
+    /// the editors' page shows it beside that field.
+    pub field: Option<String>,
     pub message: String,
 }
 
@@ -232,6 +237,7 @@ fn read_dir(dir: &Path, extension: &str) -> Result<Vec<SourceFile>, ContentError
     let io_error = |path: &Path, e: std::io::Error| {
         ContentErrors(vec![ContentError {
             at: Location { file: path.to_path_buf(), line: 0 },
+            field: None,
             message: format!("cannot read: {e}"),
         }])
     };

@@ -103,7 +103,7 @@ struct FrontMatter {
     facets: BTreeMap<String, FacetAnswer>,
 }
 
-fn line_of(text: &str, byte_offset: usize) -> usize {
+pub(super) fn line_of(text: &str, byte_offset: usize) -> usize {
     let end = byte_offset.min(text.len());
     text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
 }
@@ -112,6 +112,7 @@ fn toml_error(path: &Path, text: &str, line_offset: usize, error: &toml::de::Err
     let line = error.span().map_or(1, |span| line_of(text, span.start));
     ContentError {
         at: Location { file: path.to_path_buf(), line: line + line_offset },
+        field: None,
         message: error.message().to_string(),
     }
 }
@@ -183,6 +184,7 @@ pub fn parse_content_file(path: &Path, text: &str) -> Result<ContentFile, Conten
 pub fn parse_article(path: &Path, text: &str) -> Result<Article, ContentError> {
     let error = |line: usize, message: &str| ContentError {
         at: Location { file: path.to_path_buf(), line },
+        field: None,
         message: message.to_string(),
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);

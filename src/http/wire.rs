@@ -465,10 +465,12 @@ pub struct DraftView {
 }
 
 /// One problem in the content, where it is.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Problem {
     pub path: String,
     pub line: usize,
+    /// The field it concerns (`answer`, `examples`, `facets.cost`), where one does.
+    pub field: Option<String>,
     pub message: String,
 }
 
@@ -522,10 +524,35 @@ pub struct NewPhrasing {
     pub text: String,
 }
 
+/// One intent of an editor's draft as a form of fields, with where it is and what the content
+/// rules say about it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IntentView {
+    /// The intents file it is in.
+    pub path: String,
+    /// The line of its `[[intent]]` header in that file.
+    pub line: usize,
+    pub intent: crate::content::form::IntentForm,
+    /// The content's problems with this intent, each naming its field where it can.
+    pub problems: Vec<Problem>,
+    /// The whole draft after the change.
+    pub draft: DraftView,
+}
+
+/// An intent's fields to save into the editor's draft. `path` (`intents/roads.toml`) names the
+/// file a new intent is added to; an intent that exists stays in its own file.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntentSave {
+    pub intent: crate::content::form::IntentForm,
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
 /// What a change does to the content, file by file, line by line.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ContentDiff {
-    pub files: Vec<crate::content::draft::FileDiff>,
+    pub files: Vec<crate::content::diff::FileDiff>,
 }
 
 /// What went live.

@@ -867,3 +867,109 @@ async fn an_approved_change_can_be_scheduled_and_a_scheduled_one_cancelled() {
         log["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(steps, ["published", "rejected", "scheduled", "scheduled", "submitted", "submitted"]);
 }
+
+async fn save_intent(app: &crate::helpers::TestApp, id: &str, body: &Value) -> reqwest::Response {
+    app.agent(Method::PUT, &format!("/api/v1/editor/draft/intents/{id}"), EDITOR_TOKEN)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_intent_is_edited_field_by_field_and_problems_come_back_beside_their_fields() {
+    let app = spawn_app(StoreKind::Redis).await;
+    let live_roads = editor_reads(&app, "/api/v1/editor/draft/files/intents/roads.toml").await["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let view = editor_reads(&app, "/api/v1/editor/draft/intents/street-lights").await;
+    assert_eq!(view["path"], "intents/roads.toml");
+    let header = live_roads.lines().position(|l| l == "id = \"street-lights\"").unwrap(); // the line after [[intent]]
+    assert_eq!(view["line"], header, "the line of its [[intent]] header");
+    assert_eq!(view["problems"], json!([]));
+    let mut intent = view["intent"].clone();
+    assert_eq!(intent["title"], "Street lights");
+    assert!(intent["facets"].as_array().unwrap().iter().any(|f| f["facet"] == "cost"), "{intent}");
+
+    // Two problems the content rules find, each named by its field; the draft keeps the change.
+    intent["answer"] = json!("## Street lights\n\nReport a faulty light online.");
+    intent["links"].as_array_mut().unwrap().push(json!({"title": "Old page", "url": "http://example.com"}));
+    let saved = save_intent(&app, "street-lights", &json!({ "intent": intent })).await;
+    assert_eq!(saved.status(), 200);
+    let saved: Value = saved.json().await.unwrap();
+    let mut fields: Vec<_> =
+        saved["problems"].as_array().unwrap().iter().map(|p| p["field"].clone()).collect();
+    fields.sort_by_key(|f| f.to_string());
+    assert_eq!(fields, [json!("answer"), json!("links")], "{saved}");
+    assert_eq!(saved["intent"]["answer"], intent["answer"]);
+    assert_eq!(saved["draft"]["changes"][0]["path"], "intents/roads.toml");
+    let text = editor_reads(&app, "/api/v1/editor/draft/files/intents/roads.toml").await["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(text.starts_with("# Roads, highways"), "the file's comments are kept");
+    let live_lines: std::collections::HashSet<&str> = live_roads.lines().collect();
+    let changed_lines = text.lines().filter(|l| !live_lines.contains(l)).count();
+    assert!(changed_lines < 20, "only the changed fields are rewritten ({changed_lines} lines differ)");
+
+    // The diff names the topic and its changed fields.
+    let diff = editor_reads(&app, "/api/v1/editor/draft/diff").await;
+    let items = &diff["files"][0]["items"];
+    assert_eq!(items.as_array().unwrap().len(), 1, "{items}");
+    assert_eq!((items[0]["kind"].clone(), items[0]["id"].clone()), (json!("intent"), json!("street-lights")));
+    let changed: Vec<_> = items[0]["fields"].as_array().unwrap().iter().map(|f| f["field"].clone()).collect();
+    assert_eq!(changed, [json!("answer"), json!("links")]);
+    assert_eq!(items[0]["fields"][1]["added"][0], "{ title = \"Old page\", url = \"http://example.com\" }");
+
+    // What the file could not hold is refused, naming the field; nothing is saved.
+    intent["scope"] = json!("regional");
+    let refused = save_intent(&app, "street-lights", &json!({ "intent": intent })).await;
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(
+        (body["error"]["code"].clone(), body["error"]["field"].clone()),
+        (json!("invalid_request"), json!("scope"))
+    );
+
+    // Put back as it was, the intent has no problems and the file is as live again.
+    let restored = save_intent(&app, "street-lights", &json!({ "intent": view["intent"] })).await;
+    let restored: Value = restored.json().await.unwrap();
+    assert_eq!((restored["problems"].clone(), restored["draft"]["changes"].clone()), (json!([]), json!([])));
+
+    // A new intent goes into the file named; the draft lists it and has no problems.
+    let new = json!({
+        "intent": {
+            "id": "verge-cutting",
+            "title": "Grass verges",
+            "examples": ["the grass verge on our road is overgrown", "when do you cut the verges"],
+            "answer": "Hertfordshire County Council cuts rural verges once or twice a year.",
+            "last_reviewed": "2026-12-04"
+        },
+        "path": "intents/roads.toml"
+    });
+    let added = save_intent(&app, "verge-cutting", &new).await;
+    assert_eq!(added.status(), 200);
+    let added: Value = added.json().await.unwrap();
+    assert_eq!(added["path"], "intents/roads.toml");
+    assert_eq!(added["draft"]["problems"], json!([]));
+    assert!(added["draft"]["topics"].as_array().unwrap().iter().any(|t| t["id"] == "verge-cutting"));
+
+    let missing = app
+        .agent(Method::GET, "/api/v1/editor/draft/intents/no-such-topic", EDITOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(missing).await, "not_found");
+    let nowhere = save_intent(&app, "no-such-topic", &json!({ "intent": { "id": "no-such-topic" } })).await;
+    assert_eq!(error_code(nowhere).await, "not_found", "a new intent needs the file it goes in");
+    let outside =
+        save_intent(&app, "x", &json!({ "intent": { "id": "x" }, "path": "knowledge-base/x.md" })).await;
+    assert_eq!(error_code(outside).await, "invalid_request");
+    let agent = app
+        .agent(Method::GET, "/api/v1/editor/draft/intents/street-lights", AGENT_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(agent).await, "forbidden");
+}

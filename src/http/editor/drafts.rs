@@ -15,8 +15,8 @@ use super::super::auth::Editor;
 use super::super::wire::{
     ContentDiff, DraftFilePath, DraftFileText, DraftView, FileText, NewPhrasing, Problem,
 };
-use crate::content::ContentFiles;
 use crate::content::draft::{self, DRAFT_BYTES_MAX, Draft, FILE_BYTES_MAX, PhrasingError};
+use crate::content::{ContentFiles, diff};
 use crate::error::{ApiError, ErrorCode};
 use crate::store::{DraftStore, ReviewStore};
 
@@ -31,7 +31,7 @@ pub(super) async fn draft_files(state: &AppState, editor: &str) -> Result<Conten
     Ok(draft.apply(&state.live.files()))
 }
 
-fn view(state: &AppState, editor: &str, live: &ContentFiles, draft: &Draft) -> DraftView {
+pub(super) fn view(state: &AppState, editor: &str, live: &ContentFiles, draft: &Draft) -> DraftView {
     let files = draft.apply(live);
     let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::London).date_naive();
     let (problems, topics) = match files.parse() {
@@ -43,6 +43,7 @@ fn view(state: &AppState, editor: &str, live: &ContentFiles, draft: &Draft) -> D
                 .map(|e| Problem {
                     path: e.at.file.to_string_lossy().into_owned(),
                     line: e.at.line,
+                    field: e.field,
                     message: e.message,
                 })
                 .collect();
@@ -64,12 +65,12 @@ fn view(state: &AppState, editor: &str, live: &ContentFiles, draft: &Draft) -> D
     }
 }
 
-/// Changes the editor's draft with `change`, saves it and answers with the new view.
-async fn change_draft(
+/// Changes the editor's draft with `change` and saves it; returns what is live and the draft.
+pub(super) async fn save_changed_draft(
     state: &AppState,
     editor: &str,
     change: impl FnOnce(&ContentFiles, &mut Draft) -> Result<(), ApiError>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<(Arc<ContentFiles>, Draft), ApiError> {
     let live = state.live.files();
     let mut draft = state.store.draft(editor).await?;
     change(&live, &mut draft)?;
@@ -83,14 +84,24 @@ async fn change_draft(
         ));
     }
     state.store.save_draft(editor, &draft).await?;
+    Ok((live, draft))
+}
+
+/// Changes the editor's draft with `change`, saves it and answers with the new view.
+async fn change_draft(
+    state: &AppState,
+    editor: &str,
+    change: impl FnOnce(&ContentFiles, &mut Draft) -> Result<(), ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let (live, draft) = save_changed_draft(state, editor, change).await?;
     Ok(HttpResponse::Ok().json(view(state, editor, &live, &draft)))
 }
 
-fn checked_path(folder: &str, name: &str) -> Result<String, ApiError> {
+pub(super) fn checked_path(folder: &str, name: &str) -> Result<String, ApiError> {
     draft::file_path(folder, name).map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.0))
 }
 
-fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(super) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError::new(ErrorCode::MalformedJson, format!("The body is not valid JSON: {e}")))
 }
@@ -377,7 +388,7 @@ pub(super) async fn add_phrasing(
 pub(super) async fn draft_diff(state: web::Data<AppState>, editor: Editor) -> Result<HttpResponse, ApiError> {
     let live = state.live.files();
     let files = state.store.draft(&editor.name).await?.apply(&live);
-    Ok(HttpResponse::Ok().json(ContentDiff { files: draft::diff(&live, &files) }))
+    Ok(HttpResponse::Ok().json(ContentDiff { files: diff::diff(&live, &files) }))
 }
 
 /// What a waiting submission would change against what is live, file by file, line by line.
@@ -411,5 +422,5 @@ pub(super) async fn submission_diff(
         )
     })?;
     let live: Arc<ContentFiles> = state.live.files();
-    Ok(HttpResponse::Ok().json(ContentDiff { files: draft::diff(&live, &files) }))
+    Ok(HttpResponse::Ok().json(ContentDiff { files: diff::diff(&live, &files) }))
 }

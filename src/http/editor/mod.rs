@@ -1,14 +1,16 @@
 //! The editors' API: what residents asked that went unanswered, each editor's draft
-//! (`drafts`), trying a question against it, submitting it for review, approving (publishing
-//! to every instance without a redeploy) or rejecting it, the history of published versions and
-//! restoring one, the audit log, and what is due for review. Reading, trying and submitting need
-//! the `editor` role; approving, rejecting, publishing and restoring the `approver` role. Just
-//! over 400 lines: the reads with their OpenAPI descriptions; changes and drafts are apart.
+//! (`drafts`, and one intent in it as a form of fields in `intents`), trying a question against
+//! it, submitting it for review, approving (publishing to every instance without a redeploy) or
+//! rejecting it, the history of published versions and restoring one, the audit log, and what
+//! is due for review. Reading, trying and submitting need the `editor` role; approving,
+//! rejecting, publishing and restoring the `approver` role. Just over 400 lines: the reads with
+//! their OpenAPI descriptions; changes, drafts and the intent form are apart.
 
 use actix_web::{HttpResponse, web};
 
 mod changes;
 mod drafts;
+mod intents;
 
 use changes::{approve, publish, reject, restore, submit};
 
@@ -50,6 +52,8 @@ use crate::store::{ContentStore, CountStore, DayCount, InsightStore, ReviewStore
     drafts::add_phrasing,
     drafts::draft_diff,
     drafts::submission_diff,
+    intents::show,
+    intents::save,
     me
 ))]
 pub(super) struct Api;
@@ -80,6 +84,11 @@ pub fn routes(routes: &mut Routes) {
                 .delete(drafts::remove)
         })
         .at("/api/v1/editor/draft/files/{folder}/{name}/revert", |r| r.post(drafts::revert))
+        .at("/api/v1/editor/draft/intents/{id}", |r| {
+            r.app_data(web::PayloadConfig::new(drafts::FILE_BODY_BYTES_MAX))
+                .get(intents::show)
+                .put(intents::save)
+        })
         .at("/api/v1/editor/draft/phrasings", |r| r.post(drafts::add_phrasing))
         .at("/api/v1/editor/draft/diff", |r| r.get(drafts::draft_diff))
         .at("/api/v1/editor/submissions/{id}/diff", |r| r.get(drafts::submission_diff));
