@@ -356,9 +356,12 @@
     shown.forEach(function (t) {
       var open = button(t.title, 'btn-link', function () { openFile(t.path, t.line, true); },
         { 'aria-label': 'Open ' + t.title + ' in ' + t.path + ' at line ' + t.line, 'data-topic': t.id });
+      var opener = t.kind === 'article' ? open : el('span', { class: 'topic-open' }, [open, ' ', button('Form', 'btn btn-small', function () {
+        openFile(t.path, t.line, true).then(function () { openForm(t.id); });
+      }, { 'aria-label': 'Edit ' + t.title + ' as a form' })]);
       var due = el('span', null, [day(t.due) || 'Not set']);
       if (t.overdue) due.appendChild(el('span', { class: 'tag tag-warn', text: ' Overdue' }));
-      var row = el('tr', null, [cell(open), cell(el('span', { class: 'mono', text: t.id })), cell(t.kind === 'article' ? 'Article' : 'Topic'),
+      var row = el('tr', null, [cell(opener), cell(el('span', { class: 'mono', text: t.id })), cell(t.kind === 'article' ? 'Article' : 'Topic'),
         cell(SCOPE[t.scope] || t.scope), cell(t.path + ':' + t.line), cell(day(t.last_reviewed) || 'Never'), cell(due),
         cell(lowRated(t.id) ? el('span', null, [ratingText(t.id), el('span', { class: 'tag tag-warn', text: ' Low' })]) : ratingText(t.id))]);
       body.appendChild(row);
@@ -413,6 +416,7 @@
     var ta = $('file-text');
     ta.value = buffers[f.path] !== undefined ? buffers[f.path] : (f.saved || '');
     $('editor-box').hidden = false;
+    formShown(false);
     $('file-title').textContent = f.path;
     $('file-text-label').textContent = 'Text of ' + f.path;
     fillFiles();
@@ -484,12 +488,9 @@
   // The [[intent]] table around `offset`: its title and answer, or the facet on the cursor's
   // line. Only the preview reads TOML here; `check` on the server is the real parser.
   function answerAt(text, offset) {
-    var start = text.lastIndexOf('\n[[intent]]', offset - 1);
-    if (start < 0 && text.indexOf('[[intent]]') !== 0) return null;
-    start = start < 0 ? 0 : start + 1;
-    var end = text.indexOf('\n[[intent]]', start + 1);
-    var block = text.slice(start, end < 0 ? text.length : end);
-    var own = block.split(/\n\[/)[0]; // up to the first sub-table, such as [intent.facets]
+    var found = intentAt(text, offset);
+    if (!found) return null;
+    var start = found.start, own = found.own;
     var title = tomlString(own, 'title');
     var lineStart = text.lastIndexOf('\n', offset - 1) + 1, lineEnd = text.indexOf('\n', offset);
     var line = text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd);
@@ -498,6 +499,19 @@
     var facet = inFacets && /^([A-Za-z0-9_-]+)\s*=/.exec(line);
     if (facet) return { title: title, facet: facet[1], answer: tomlString(line, facet[1]) };
     return { title: title, facet: null, answer: tomlString(own, 'answer') };
+  }
+  // The [[intent]] table around `offset`: where it starts, and its own lines up to the first
+  // sub-table (such as [intent.facets]).
+  function intentAt(text, offset) {
+    var start = text.lastIndexOf('\n[[intent]]', offset - 1);
+    if (start < 0 && text.indexOf('[[intent]]') !== 0) return null;
+    start = start < 0 ? 0 : start + 1;
+    var end = text.indexOf('\n[[intent]]', start + 1);
+    return { start: start, own: text.slice(start, end < 0 ? text.length : end).split(/\n\[/)[0] };
+  }
+  function topicIdAt() {
+    var ta = $('file-text'), found = intentAt(ta.value.replace(/\r\n?/g, '\n'), ta.selectionStart);
+    return found && tomlString(found.own, 'id');
   }
   // The value of `key = ...` in TOML's four string forms: "basic" (with escapes), 'literal',
   // and the multi-line """ and ''' (a newline straight after the opening quotes is dropped).
@@ -660,6 +674,207 @@
     });
   }
 
+  // ---------- a topic as a form ----------
+  // The server reads and writes the topic's fields (PUT /draft/intents/{id}); it rewrites only
+  // the fields that changed, so the file's comments and other topics stay as they are.
+  var SCOPE_CHOICES = [['county', 'The county council\u2019s'], ['district', 'A district or borough council\u2019s (asks for the town)'],
+    ['conversation', 'Conversation (greetings, thanks)'], ['elsewhere', 'Not the council\u2019s: says who does it']];
+  var LISTS = {
+    links: { legend: 'Links under the answer', one: 'link', columns: [['title', 'Words'], ['url', 'Address (https://)']] },
+    follow_ups: { legend: 'Follow-up buttons', one: 'follow-up', columns: [['label', 'Button words'], ['answer', 'Answer in place', true], ['goto', 'Or the id of the topic it opens']] },
+    facets: { legend: 'Answers about one detail (cost, how long, who can apply\u2026)', one: 'detail answer', columns: [['facet', 'Detail (cost, how-long, who-can-apply\u2026)'], ['answer', 'Answer', true], ['goto', 'Or the id of the topic that answers it']] }
+  };
+  var intentForm = null; // { path, id (null for a new topic), line } while the form is open
+
+  function formShown(shown) {
+    $('intent-form-box').hidden = !shown;
+    $('text-box').hidden = shown;
+    $('form-actions').hidden = shown || !file || !/^intents\/.*\.toml$/.test(file.path);
+    if (!shown) intentForm = null;
+  }
+  function openForm(id) {
+    if (!file) return;
+    if (dirty()) { say($('file-alert'), 'Save or revert your changes to the text first: the form works on the saved draft.'); return; }
+    if (!id) { say($('file-alert'), 'Put the cursor in a topic ([[intent]]) first, or make a new one.'); return; }
+    var fresh = latest('form');
+    say($('file-alert'), '');
+    api('GET', '/draft/intents/' + encodeURIComponent(id)).then(function (res) {
+      if (!fresh()) return;
+      if (!res.ok || !res.data) { say($('file-alert'), res.status === 404 ? 'Your draft has no topic ' + id + ' that reads as a form: check the file\u2019s problems first.' : problem(res)); return; }
+      renderForm(res.data.path, res.data.intent, res.data.line);
+      showFieldProblems(res.data.problems || []);
+    });
+  }
+  function newTopicForm() {
+    if (!file) return;
+    if (dirty()) { say($('file-alert'), 'Save or revert your changes to the text first: the form works on the saved draft.'); return; }
+    say($('file-alert'), '');
+    renderForm(file.path, { id: '', title: '', scope: 'county', examples: [], answer: '', links: [], follow_ups: [], facets: [], slot: '', ask: '', team: '', offer_person: false, last_reviewed: '' }, null);
+  }
+  function fieldBox(name, label, control, hint) {
+    control.id = 'f-' + name;
+    control.setAttribute('data-key', name);
+    var ids = [];
+    var box = el('div', { class: 'field form-field', 'data-field': name }, [el('label', { for: control.id, text: label })]);
+    if (hint) { box.appendChild(el('p', { class: 'muted hint', id: control.id + '-hint', text: hint })); ids.push(control.id + '-hint'); }
+    box.appendChild(control);
+    box.appendChild(el('p', { class: 'field-error', id: control.id + '-error', hidden: true }));
+    ids.push(control.id + '-error');
+    control.setAttribute('aria-describedby', ids.join(' '));
+    return box;
+  }
+  function input(value, type) { var i = el('input', { type: type || 'text', autocomplete: 'off', spellcheck: 'false' }); i.value = value || ''; return i; }
+  function area(value, rows) { var t = el('textarea', { rows: String(rows || 4) }); t.value = value || ''; return t; }
+  function choice(value, options) {
+    var s = el('select');
+    options.forEach(function (o) { s.appendChild(el('option', { value: o[0], text: o[1] })); });
+    s.value = value || options[0][0];
+    return s;
+  }
+  // A list of rows (links, follow-ups, detail answers), each a few fields and a Remove button.
+  function listBox(name, items) {
+    var spec = LISTS[name], list = el('ol', { class: 'form-rows' });
+    var box = el('fieldset', { class: 'form-field form-list', 'data-field': name, 'aria-describedby': 'f-' + name + '-error' }, [
+      el('legend', { text: spec.legend }), list, el('p', { class: 'field-error', id: 'f-' + name + '-error', hidden: true })]);
+    function addRow(item) {
+      var n = list.children.length + 1, row = el('li', { class: 'form-row' });
+      spec.columns.forEach(function (c) {
+        var control = c[2] ? area(item[c[0]], 2) : input(item[c[0]]);
+        control.setAttribute('data-key', c[0]);
+        control.setAttribute('aria-label', spec.one.charAt(0).toUpperCase() + spec.one.slice(1) + ' ' + n + ': ' + c[1]);
+        // The control is named by its aria-label (with the row's number); the words above it are for the eye.
+        row.appendChild(el('div', { class: 'row-field' }, [el('span', { 'aria-hidden': 'true', text: c[1] }), control]));
+      });
+      row.appendChild(button('Remove', 'btn btn-small', function () {
+        var next = row.nextElementSibling || row.previousElementSibling;
+        row.remove();
+        (next ? next.querySelector('input, textarea') : add).focus();
+      }, { 'aria-label': 'Remove ' + spec.one + ' ' + n }));
+      list.appendChild(row);
+      return row;
+    }
+    var add = button('Add a ' + spec.one, 'btn btn-small', function () { addRow({}).querySelector('input, textarea').focus(); });
+    (items || []).forEach(addRow);
+    box.insertBefore(add, box.lastChild);
+    return box;
+  }
+  function renderForm(path, intent, line) {
+    intentForm = { path: path, id: intent.id || null, line: line };
+    var form = clear($('intent-form'));
+    $('intent-form-heading').textContent = intent.id ? 'Topic ' + intent.id + ' in ' + path : 'A new topic in ' + path;
+    say($('intent-form-alert'), '');
+    var answer = area(intent.answer, 8), answerPreview = el('div', { class: 'preview', 'aria-live': 'off' });
+    var drawAnswer = function () {
+      clear(answerPreview).appendChild(answer.value.trim() ? renderText(answer.value)
+        : el('p', { class: 'muted', text: 'No answer of its own: the article with the same id answers, or the topic hands over.' }));
+    };
+    answer.addEventListener('input', drawAnswer);
+    [
+      fieldBox('id', 'Id', input(intent.id), 'Lower-case letters, digits and hyphens. Other topics refer to it by this.'),
+      fieldBox('title', 'Title', input(intent.title)),
+      fieldBox('scope', 'Whose service it is', choice(intent.scope || 'county', SCOPE_CHOICES)),
+      fieldBox('examples', 'Phrasings residents use, one a line', area((intent.examples || []).join('\n'), 8),
+        'Include situations described without the service\u2019s name, and informal wording.'),
+      fieldBox('answer', 'Answer', answer, 'Markdown as the chat window draws it: paragraphs, **bold**, lists with -, [links](https://...).'),
+      el('section', { class: 'preview-box', 'aria-label': 'Preview of the answer' }, [el('h4', { text: 'Preview: the answer as the chat window draws it' }), answerPreview]),
+      listBox('links', intent.links),
+      listBox('follow_ups', intent.follow_ups),
+      listBox('facets', intent.facets),
+      fieldBox('slot', 'Detail it asks the resident for', choice(intent.slot, [['', 'None'], ['place', 'Their town (names the district council)']])),
+      fieldBox('ask', 'How it asks for that detail', input(intent.ask)),
+      fieldBox('team', 'Contact-centre team a handoff goes to', input(intent.team)),
+      (function () {
+        var c = el('input', { type: 'checkbox', id: 'f-offer_person', 'data-key': 'offer_person' });
+        c.checked = !!intent.offer_person;
+        return el('div', { class: 'field field-check form-field', 'data-field': 'offer_person' }, [c, el('label', { for: 'f-offer_person', text: 'Offer to talk to a person with the answer' })]);
+      }()),
+      fieldBox('last_reviewed', 'Last reviewed', input(intent.last_reviewed, 'date')),
+      el('div', { class: 'actions' }, [el('button', { type: 'submit', class: 'btn btn-primary', text: 'Save topic to draft' }),
+        button('Back to the text', 'btn', closeForm)])
+    ].forEach(function (node) { form.appendChild(node); });
+    drawAnswer();
+    formShown(true);
+    $('intent-form-heading').focus();
+  }
+  function closeForm() {
+    var line = intentForm && intentForm.line;
+    formShown(false);
+    if (line) jumpTo(line); else $('file-text').focus();
+  }
+  // The form's fields as the API takes them.
+  function formValues() {
+    var form = $('intent-form'), value = function (k) { return form.querySelector('[data-key="' + k + '"]:not(.form-row *)').value.trim(); };
+    var rows = function (name) {
+      return Array.prototype.map.call(form.querySelectorAll('[data-field="' + name + '"] .form-row'), function (row) {
+        var item = {};
+        LISTS[name].columns.forEach(function (c) { item[c[0]] = row.querySelector('[data-key="' + c[0] + '"]').value.trim(); });
+        return item;
+      }).filter(function (item) { return Object.keys(item).some(function (k) { return item[k]; }); });
+    };
+    return {
+      id: value('id'), title: value('title'), scope: value('scope'),
+      examples: form.querySelector('#f-examples').value.split('\n').map(function (l) { return l.trim(); }).filter(Boolean),
+      answer: value('answer'), links: rows('links'), follow_ups: rows('follow_ups'), facets: rows('facets'),
+      slot: value('slot'), ask: value('ask'), team: value('team'),
+      offer_person: form.querySelector('#f-offer_person').checked, last_reviewed: value('last_reviewed')
+    };
+  }
+  // Each problem beside its field (`facets.cost` beside the detail answers); any other in the alert.
+  function showFieldProblems(problems) {
+    var form = $('intent-form');
+    Array.prototype.forEach.call(form.querySelectorAll('.field-error'), function (p) { clear(p).hidden = true; });
+    Array.prototype.forEach.call(form.querySelectorAll('[aria-invalid]'), function (c) { c.removeAttribute('aria-invalid'); });
+    var elsewhere = [];
+    problems.forEach(function (p) {
+      var box = p.field && form.querySelector('[data-field="' + p.field.split('.')[0] + '"]');
+      if (!box) { elsewhere.push(p.message); return; }
+      var err = box.querySelector('.field-error');
+      err.hidden = false;
+      err.appendChild(el('span', { text: p.message }));
+      var control = box.querySelector('#f-' + p.field.split('.')[0]);
+      (control || box).setAttribute('aria-invalid', 'true');
+    });
+    if (elsewhere.length) say($('intent-form-alert'), elsewhere.join(' '));
+    return problems.length;
+  }
+  function saveForm(e) {
+    e.preventDefault();
+    if (!intentForm || !file) return;
+    var values = formValues(), target = intentForm.id || values.id, body = { intent: values };
+    if (!target) { showFieldProblems([{ field: 'id', message: 'Give the topic an id: lower-case letters, digits and hyphens.' }]); $('f-id').focus(); return; }
+    if (!intentForm.id) body.path = intentForm.path;
+    var submitButton = $('intent-form').querySelector('button[type="submit"]');
+    submitButton.disabled = true;
+    api('PUT', '/draft/intents/' + encodeURIComponent(target), body).then(function (res) {
+      submitButton.disabled = false;
+      if (!res.ok || !res.data) {
+        var field = res.data && res.data.error && res.data.error.field;
+        if (field && showFieldProblems([{ field: field, message: res.data.error.message }])) {
+          var control = $('f-' + field.split('.')[0]) || $('intent-form').querySelector('[data-field="' + field.split('.')[0] + '"] input, [data-field="' + field.split('.')[0] + '"] textarea');
+          if (control) control.focus();
+          say($('intent-form-alert'), 'Not saved: ' + res.data.error.message);
+        } else say($('intent-form-alert'), 'Not saved. ' + problem(res));
+        return;
+      }
+      var view = res.data;
+      intentForm = { path: view.path, id: view.intent.id, line: view.line };
+      $('intent-form-heading').textContent = 'Topic ' + view.intent.id + ' in ' + view.path;
+      setDraft(view.draft);
+      var n = showFieldProblems(view.problems || []);
+      var words = 'Saved ' + view.intent.id + ' to your draft.' + (n ? ' ' + plural(n, 'problem') + ' with it, shown beside ' + (n === 1 ? 'its field' : 'their fields') + '.' : ' No problems with it.');
+      if (!n) say($('intent-form-alert'), words, true);
+      announce(words);
+      // The text view shows the file as saved.
+      api('GET', filePath(view.path)).then(function (r) {
+        if (!r.ok || !r.data || !file || file.path !== view.path) return;
+        file.saved = r.data.text;
+        $('file-text').value = r.data.text;
+        delete buffers[view.path];
+        updateFileState();
+      });
+    });
+  }
+
   // ---------- diffs and submitting ----------
   function renderDiff(box, files) {
     clear(box);
@@ -667,6 +882,11 @@
     files.forEach(function (f) {
       var section = el('section', { class: 'diff-file', 'aria-label': f.path + ': ' + (CHANGE[f.change] || f.change).toLowerCase() }, [
         el('h3', { text: f.path + ' \u2014 ' + (CHANGE[f.change] || f.change) })]);
+      if ((f.items || []).length) {
+        section.appendChild(el('p', { class: 'diff-sub', text: 'By topic and field' }));
+        (f.items || []).forEach(function (item) { section.appendChild(itemDiff(item)); });
+        section.appendChild(el('p', { class: 'diff-sub', text: 'Line by line' }));
+      }
       (f.hunks || []).forEach(function (h) {
         section.appendChild(el('p', { class: 'diff-head', text: h.header }));
         var list = el('ul', { class: 'diff-lines' });
@@ -684,6 +904,30 @@
       box.appendChild(section);
     });
     return { added: added, removed: removed };
+  }
+  var KIND = { intent: 'Topic', article: 'Article', district: 'District', facet: 'Detail kind', setting: 'Setting' };
+  // One topic's changed fields: a value before and after, or a list's items added and removed.
+  function itemDiff(item) {
+    var rows = el('tbody');
+    (item.fields || []).forEach(function (f) {
+      var change = el('div', { class: 'field-change' });
+      if ((f.added || []).length || (f.removed || []).length) {
+        var list = el('ul', { class: 'diff-lines' });
+        (f.removed || []).forEach(function (x) { list.appendChild(el('li', null, [el('del', { class: 'diff-item' }, [el('span', { class: 'op', 'aria-hidden': 'true', text: '-' }), el('span', { class: 'sr', text: 'Removed: ' }), x])])); });
+        (f.added || []).forEach(function (x) { list.appendChild(el('li', null, [el('ins', { class: 'diff-item' }, [el('span', { class: 'op', 'aria-hidden': 'true', text: '+' }), el('span', { class: 'sr', text: 'Added: ' }), x])])); });
+        change.appendChild(list);
+      } else {
+        if (f.before !== null && f.before !== undefined) change.appendChild(el('del', { class: 'diff-value' }, [el('span', { class: 'sr', text: 'Before: ' }), f.before]));
+        if (f.after !== null && f.after !== undefined) change.appendChild(el('ins', { class: 'diff-value' }, [el('span', { class: 'sr', text: 'After: ' }), f.after]));
+        if ((f.before === null || f.before === undefined) && f.after !== null && f.after !== undefined) change.insertBefore(el('p', { class: 'muted', text: 'New field.' }), change.firstChild);
+        if (f.after === null || f.after === undefined) change.appendChild(el('p', { class: 'muted', text: 'Field removed.' }));
+      }
+      rows.appendChild(el('tr', null, [el('th', { scope: 'row', class: 'mono', text: f.field }), cell(change)]));
+    });
+    var title = (KIND[item.kind] || item.kind) + ' ' + item.id + ' \u2014 ' + (CHANGE[item.change] || item.change).toLowerCase();
+    return el('div', { class: 'item-diff' }, [el('p', { class: 'item-diff-head', text: title }),
+      el('table', { class: 'data field-diff', 'aria-label': title }, [
+        el('thead', null, [el('tr', null, [el('th', { scope: 'col', text: 'Field' }), el('th', { scope: 'col', text: 'Change' })])]), rows])]);
   }
   function loadDiff() {
     var fresh = latest('diff');
@@ -1117,7 +1361,9 @@
     $('topic-filters').addEventListener('submit', function (e) { e.preventDefault(); });
     ['topic-search', 'topic-scope', 'topic-overdue', 'topic-low'].forEach(function (id) {
       $(id).addEventListener('input', renderTopics);
-      $(id).addEventListener('change', renderTopics);
+      // Not `change` on the search box: it fires on leaving the box, and redrawing the list then
+      // would swallow the click that left it.
+      if (id !== 'topic-search') $(id).addEventListener('change', renderTopics);
     });
     $('file-open').addEventListener('click', function () { if ($('file-select').value) openFile($('file-select').value, 0, true); });
     // Choosing another file outdates a file still loading (say, the first one, on showing Edit).
@@ -1133,6 +1379,9 @@
       if ((e.ctrlKey || e.metaKey) && !e.altKey && (e.key === 's' || e.key === 'S')) { e.preventDefault(); save(); }
     });
     $('save').addEventListener('click', save);
+    $('form-open').addEventListener('click', function () { openForm(topicIdAt()); });
+    $('form-new').addEventListener('click', newTopicForm);
+    $('intent-form').addEventListener('submit', saveForm);
     $('revert').addEventListener('click', revert);
     $('remove').addEventListener('click', remove);
     $('discard').addEventListener('click', function () { $('discard-confirm').hidden = false; $('discard-no').focus(); });

@@ -3,7 +3,8 @@
 // a question against the draft and submits; an approver reads the diff and approves; a
 // resident's widget on the OTHER instance answers with the new text within 5 s; restoring
 // brings the old text back. Then: an author cannot approve their own change, an invalid draft
-// cannot be submitted, typed HTML stays text, axe in the page's main states, keyboard only.
+// cannot be submitted, a topic edited as a form, typed HTML stays text, axe in the page's main
+// states, keyboard only.
 // One file (over 400 lines): the steps share one editor's draft and two servers that take
 // minutes to train, so they run in order against the same state.
 import { test, before, after } from 'node:test';
@@ -542,6 +543,91 @@ test('an invalid draft cannot be submitted; the problem names the file and line 
   await named.click();
   await until(async () => (await ann.locator('#file-title').textContent()) === path && (await selectedLine(ann)) === line,
     'the jump from the refusal');
+  await ann.getByRole('button', { name: 'Revert file' }).click();
+  await until(async () => (await editorApi(ANN, 'GET', '/draft')).data.changes.length === 0, 'the draft clean again');
+});
+
+test('a topic edited as a form: problems beside their fields, a link added, the diff by topic and field', { timeout: 60_000 }, async () => {
+  const path = 'intents/roads.toml';
+  await openFile(ann, path);
+  const text = await ann.locator('#file-text').inputValue();
+  await ann.locator('#file-text').evaluate((ta, i) => { ta.focus(); ta.setSelectionRange(i, i); }, text.indexOf('id = "street-lights"'));
+  await ann.getByRole('button', { name: 'Edit the topic at the cursor as a form' }).click();
+  const heading = ann.locator('#intent-form-heading');
+  await until(async () => (await heading.textContent()) === `Topic street-lights in ${path}`, 'the form open');
+  assert.equal(await ann.evaluate(() => document.activeElement.id), 'intent-form-heading', 'focus moves to the form');
+  assert.equal(await ann.getByLabel('Title', { exact: true }).inputValue(), 'Street lights');
+  assert.ok(await ann.locator('[data-field="facets"] .form-row').count() >= 3, 'the facet answers are rows');
+  assert.ok(await ann.locator('#text-box').isHidden(), 'the text is put away while the form is open');
+
+  const answer = `## Lights\n\nReport a faulty light online. ${XSS_IMG}`;
+  await ann.getByLabel('Answer', { exact: true }).fill(answer);
+  await until(async () => (await ann.locator('#intent-form .preview').textContent()).includes(XSS_IMG), 'the answer previewed as text');
+  const links = ann.locator('[data-field="links"]');
+  const before = await links.locator('.form-row').count();
+  await ann.getByRole('button', { name: 'Add a link' }).click();
+  await ann.getByLabel(`Link ${before + 1}: Words`).fill('Old page');
+  await ann.getByLabel(`Link ${before + 1}: Address (https://)`).fill('http://example.com');
+
+  // A row the file could not hold is refused beside its field, and nothing is saved.
+  await ann.getByRole('button', { name: 'Add a link' }).click();
+  await ann.getByLabel(`Link ${before + 2}: Words`).fill('No address');
+  await ann.getByRole('button', { name: 'Save topic to draft' }).click();
+  await until(async () => /address/.test(await ann.locator('#f-links-error').textContent()), 'the refusal beside the links');
+  assert.match(await ann.locator('#intent-form-alert').textContent(), /^Not saved/);
+  assert.equal((await editorApi(ANN, 'GET', '/draft')).data.changes.length, 0, 'nothing saved');
+  await ann.getByRole('button', { name: `Remove link ${before + 2}` }).click();
+
+  // Saved, the content rules' problems come back beside the fields they concern.
+  await ann.getByRole('button', { name: 'Save topic to draft' }).click();
+  await until(async () => /heading/.test(await ann.locator('#f-answer-error').textContent()), 'the answer\'s problem beside it');
+  assert.match(await ann.locator('#f-links-error').textContent(), /http:\/\/example\.com/);
+  assert.equal(await ann.locator('#f-answer').getAttribute('aria-invalid'), 'true');
+  assert.equal(await ann.locator('#f-title').getAttribute('aria-invalid'), null, 'a field without problems is not marked');
+  await assertAccessible(ann, 'with the topic form and its problems');
+
+  // The text shows the saved file, at the topic's line.
+  await ann.getByRole('button', { name: 'Back to the text' }).click();
+  const saved = await ann.locator('#file-text').inputValue();
+  assert.ok(saved.includes('## Lights') && saved.startsWith(text.split('\n')[0]), 'the file as saved, its comments kept');
+  await until(async () => (await selectedLine(ann)) === saved.split('\n').indexOf('id = "street-lights"'), 'the [[intent]] line selected');
+
+  // The diff names the topic and its changed fields; typed HTML stays text.
+  await openTab(ann, 'Changes');
+  const item = ann.locator('#diff .item-diff', { hasText: 'Topic street-lights' });
+  await item.waitFor();
+  const fields = await item.locator('th[scope="row"]').allTextContents();
+  assert.deepEqual(fields, ['answer', 'links']);
+  assert.ok((await item.locator('ins.diff-value').textContent()).includes(XSS_IMG));
+  assert.ok((await item.locator('ins.diff-item').textContent()).includes('http://example.com'), 'the link added');
+  const seen = await injected(ann);
+  assert.equal(seen.xss, undefined, 'no script ran');
+  assert.deepEqual(seen.elements, [], 'no element was made from the form');
+
+  await openFile(ann, path);
+  await ann.getByRole('button', { name: 'Revert file' }).click();
+  await until(async () => (await editorApi(ANN, 'GET', '/draft')).data.changes.length === 0 &&
+    (await ann.locator('#file-text').inputValue()) === text, 'the draft clean again, the file reopened');
+
+  // A new topic from an empty form; and the topics list opens a topic's form directly.
+  await ann.getByRole('button', { name: 'New topic in this file' }).click();
+  await until(async () => (await heading.textContent()) === `A new topic in ${path}`, 'the empty form');
+  await ann.getByLabel('Id', { exact: true }).fill(`verges-${STAMP}`);
+  await ann.getByLabel('Title', { exact: true }).fill('Grass verges');
+  await ann.getByLabel('Phrasings residents use, one a line').fill('the verge on our lane is overgrown\nwho cuts the grass by the road');
+  await ann.getByLabel('Answer', { exact: true }).fill('The county council cuts rural verges once or twice a year.');
+  await ann.getByRole('button', { name: 'Save topic to draft' }).click();
+  await until(async () => (await ann.locator('#intent-form-alert').textContent()) === `Saved verges-${STAMP} to your draft. No problems with it.`, 'the new topic saved');
+  assert.equal(await heading.textContent(), `Topic verges-${STAMP} in ${path}`);
+  await ann.getByRole('button', { name: 'Back to the text' }).click();
+  assert.ok(await ann.locator('#intent-form-box').isHidden());
+  await openTab(ann, 'Topics');
+  await ann.locator('#topic-search').fill(`verges-${STAMP}`);
+  await ann.getByRole('button', { name: 'Edit Grass verges as a form' }).click();
+  await until(async () => (await ann.locator('#intent-form-box').isVisible()) &&
+    (await heading.textContent()) === `Topic verges-${STAMP} in ${path}` &&
+    (await ann.getByLabel('Title', { exact: true }).inputValue()) === 'Grass verges', 'the form from the topics list');
+  await ann.getByRole('button', { name: 'Back to the text' }).click();
   await ann.getByRole('button', { name: 'Revert file' }).click();
   await until(async () => (await editorApi(ANN, 'GET', '/draft')).data.changes.length === 0, 'the draft clean again');
 });
