@@ -276,8 +276,22 @@ pub async fn publish_scheduled(store: crate::store::Store, live: Arc<LiveContent
     let drafts = DraftEngine::default();
     let mut ticks = tokio::time::interval(SCHEDULE_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Submissions scheduled before the due index existed are not in it: indexed once, on the
+    // first tick the store answers.
+    let mut indexed = false;
     loop {
         ticks.tick().await;
+        if !indexed {
+            match store.index_scheduled().await {
+                Ok(added) => {
+                    indexed = true;
+                    if added > 0 {
+                        tracing::info!(added, "scheduled submissions added to the due index");
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "cannot index the scheduled submissions; trying again"),
+            }
+        }
         match review::publish_due(&store, &live, &drafts, &settings, chrono::Utc::now()).await {
             Ok(published) => {
                 for version in published {

@@ -107,6 +107,9 @@ pub trait ReviewStore: Send + Sync {
         &self,
         now: chrono::DateTime<chrono::Utc>,
     ) -> impl Future<Output = Result<Vec<u64>, StoreError>> + Send;
+    /// Puts every scheduled submission in the due index; run once at start-up, so submissions
+    /// scheduled before the index existed are still published. Returns how many it added.
+    fn index_scheduled(&self) -> impl Future<Output = Result<usize, StoreError>> + Send;
     fn record_audit(&self, entry: AuditEntry) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Newest first.
     fn audit(&self, limit: usize) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
@@ -186,6 +189,11 @@ impl ReviewStore for MemoryStore {
         Ok(due.into_iter().map(|(_, id)| id).collect())
     }
 
+    /// The memory store's due list reads the records themselves: there is no index to fill.
+    async fn index_scheduled(&self) -> Result<usize, StoreError> {
+        Ok(0)
+    }
+
     async fn record_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
         let mut review = self.review();
         review.audit.push_front(entry);
@@ -236,7 +244,17 @@ end
 return 1
 ";
 
+/// Adds a submission to the due index if its record is still scheduled, in one step, so an
+/// entry is never added for one decided meanwhile. KEYS: records hash, due index. ARGV: id,
+/// publishing time (ms). Returns 1 when it was added.
+const INDEX: &str = r"
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if not current or cjson.decode(current)['status'] ~= 'scheduled' then return 0 end
+return redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1])
+";
+
 static SUBMIT_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(SUBMIT));
+static INDEX_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(INDEX));
 static DECIDE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(DECIDE));
 
 impl RedisStore {
@@ -351,6 +369,24 @@ impl ReviewStore for RedisStore {
             .map_err(unavailable)
     }
 
+    async fn index_scheduled(&self) -> Result<usize, StoreError> {
+        let [_, records, _, _] = self.review_keys();
+        let mut added = 0;
+        for submission in self.submissions(SUBMISSIONS_KEPT as usize).await? {
+            let Some(at) = publish_millis(&submission) else { continue };
+            let new: i64 = INDEX_SCRIPT
+                .key(&records)
+                .key(self.due_key())
+                .arg(submission.id)
+                .arg(at)
+                .invoke_async(&mut self.connection.clone())
+                .await
+                .map_err(unavailable)?;
+            added += new as usize;
+        }
+        Ok(added)
+    }
+
     async fn record_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
         let [_, _, _, audit] = self.review_keys();
         let _: () = redis::pipe()
@@ -407,6 +443,9 @@ impl ReviewStore for Store {
     }
     async fn due_submissions(&self, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<u64>, StoreError> {
         delegate!(self, s => s.due_submissions(now))
+    }
+    async fn index_scheduled(&self) -> Result<usize, StoreError> {
+        delegate!(self, s => s.index_scheduled())
     }
     async fn record_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
         delegate!(self, s => s.record_audit(entry))

@@ -333,6 +333,41 @@ async fn redis_content_suite() {
     content_suite(store).await;
 }
 
+/// A submission scheduled by a version from before the due index (its record says scheduled,
+/// the index has no entry) is indexed at start-up and then found due; one decided is not.
+#[tokio::test]
+async fn scheduled_submissions_missing_from_the_due_index_are_indexed_once() {
+    let prefix = unique_prefix();
+    let store = RedisStore::new(&redis_url(), &prefix, Retention::all(Duration::from_secs(60))).unwrap();
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+    let scheduled = |s: &Submission| Submission {
+        status: SubmissionStatus::Scheduled,
+        publish_at: Some("2027-01-01T09:00:00Z".into()),
+        ..s.clone()
+    };
+    let first = store.submit_content(submission("Eve"), &files("one")).await.unwrap();
+    let second = store.submit_content(submission("Eve"), &files("two")).await.unwrap();
+    for s in [&first, &second] {
+        assert!(store.decide_submission(SubmissionStatus::Submitted, &scheduled(s), false).await.unwrap());
+    }
+    let published = Submission { status: SubmissionStatus::Published, ..scheduled(&second) };
+    assert!(store.decide_submission(SubmissionStatus::Scheduled, &published, true).await.unwrap());
+    // As an older version left it: no index at all.
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let _: () = redis::cmd("DEL")
+        .arg(format!("{prefix}{{content}}:scheduled"))
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert!(store.due_submissions(at("2027-06-01T00:00:00Z")).await.unwrap().is_empty());
+
+    assert_eq!(store.index_scheduled().await.unwrap(), 1, "only the one still scheduled");
+    assert_eq!(store.due_submissions(at("2027-06-01T00:00:00Z")).await.unwrap(), [first.id]);
+    assert_eq!(store.index_scheduled().await.unwrap(), 0, "indexing twice adds nothing");
+    assert_eq!(MemoryStore::new(Retention::all(Duration::from_secs(60))).index_scheduled().await.unwrap(), 0);
+}
+
 fn submission(author: &str) -> Submission {
     Submission {
         id: 0,
