@@ -379,8 +379,12 @@
   function problemItem(p) {
     return el('li', { class: 'problem' }, [
       button(p.path + ', line ' + p.line, 'btn-link', function () { openFile(p.path, p.line, true); },
-        { 'aria-label': 'Go to ' + p.path + ', line ' + p.line + ': ' + p.message }),
-      el('p', { text: p.message })]);
+        { 'aria-label': 'Go to ' + p.path + ', line ' + p.line + ': ' + fieldWords(p) + p.message }),
+      el('p', { text: fieldWords(p) + p.message })]);
+  }
+  // "Field scope: " before a problem's message, where it names its field.
+  function fieldWords(p) {
+    return p.field ? 'Field ' + p.field + ': ' : '';
   }
   function renderChanges() {
     var list = clear($('draft-changes')), changes = draft.changes || [];

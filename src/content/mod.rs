@@ -181,7 +181,10 @@ pub struct ContentError {
 
 impl fmt::Display for ContentError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.at, self.message)
+        match &self.field {
+            Some(field) => write!(f, "{} ({field}): {}", self.at, self.message),
+            None => write!(f, "{}: {}", self.at, self.message),
+        }
     }
 }
 

@@ -112,9 +112,17 @@ fn toml_error(path: &Path, text: &str, line_offset: usize, error: &toml::de::Err
     let line = error.span().map_or(1, |span| line_of(text, span.start));
     ContentError {
         at: Location { file: path.to_path_buf(), line: line + line_offset },
-        field: None,
+        field: text.lines().nth(line - 1).and_then(key_of),
         message: error.message().to_string(),
     }
+}
+
+/// The key a `key = value` line sets, which is the field a parse error on that line concerns.
+fn key_of(line: &str) -> Option<String> {
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    let bare = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    bare.then(|| key.to_string())
 }
 
 /// Parses one `intents/*.toml` file.
@@ -252,6 +260,10 @@ mod tests {
         let text = "[[intent]]\nid = \"a\"\nanwser = \"typo\"\n";
         let error = parse_content_file(Path::new("g.toml"), text).unwrap_err();
         assert!(error.message.contains("anwser"), "{error}");
+        assert_eq!(error.field.as_deref(), Some("anwser"), "the field is the key on the error's line");
+        let moon = "[[intent]]\nid = \"a\"\nscope = \"moon\"\n";
+        let error = parse_content_file(Path::new("g.toml"), moon).unwrap_err();
+        assert_eq!((error.at.line, error.field.as_deref()), (3, Some("scope")), "{error}");
     }
 
     #[test]
@@ -267,5 +279,6 @@ mod tests {
         let text = "+++\nid = \"x\"\ntitle = 3\n+++\nbody";
         let error = parse_article(Path::new("l.md"), text).unwrap_err();
         assert_eq!(error.at.line, 3, "{error}");
+        assert_eq!(error.field.as_deref(), Some("title"));
     }
 }

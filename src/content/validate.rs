@@ -260,7 +260,7 @@ mod tests {
         let p =
             problems("[[intent]]\nid = \"x\"\nexamples=[\"a\"]\nanswer=\"\"\"\n## Fees\n\n1. one\n\"\"\"\n");
         assert_eq!(p.len(), 2, "{p:?}");
-        assert!(p[0].starts_with("a.toml:1: the answer uses a heading"), "{p:?}");
+        assert!(p[0].starts_with("a.toml:1 (answer): the answer uses a heading"), "{p:?}");
         assert!(p[1].contains("a numbered list"), "{p:?}");
     }
 
@@ -269,7 +269,7 @@ mod tests {
         let p = problems(
             "[[intent]]\nid = \"x\"\nexamples=[\"a\"]\nanswer=\"y\"\n\n[[intent]]\nid = \"x\"\nexamples=[\"b\"]\nanswer=\"y\"\n",
         );
-        assert_eq!(p, vec!["a.toml:6: duplicate intent id `x` (first at a.toml:1)"]);
+        assert_eq!(p, vec!["a.toml:6 (id): duplicate intent id `x` (first at a.toml:1)"]);
     }
 
     #[test]

@@ -529,7 +529,7 @@ test('an invalid draft cannot be submitted; the problem names the file and line 
   await save(ann, path);
   const problem = ann.locator('#problems li', { hasText: `${path}, line ${line}` });
   await problem.waitFor();
-  assert.match(await problem.textContent(), /moon/);
+  assert.match(await problem.textContent(), /Field scope: .*moon/, 'the problem names its field');
   await ann.locator('#file-text').evaluate((ta) => ta.setSelectionRange(0, 0));
   await problem.getByRole('button').click();
   await until(async () => (await selectedLine(ann)) === line, `the selection on line ${line}`);
@@ -540,6 +540,7 @@ test('an invalid draft cannot be submitted; the problem names the file and line 
   await until(async () => /Not submitted: the draft has problems/.test(await alert.textContent()), 'the refusal');
   const named = alert.getByRole('button', { name: new RegExp(`${path}, line ${line}\\b`) });
   assert.equal(await named.count(), 1, 'the problem named with its file and line');
+  assert.match(await alert.textContent(), /Field scope: /, 'and its field');
   await named.click();
   await until(async () => (await ann.locator('#file-title').textContent()) === path && (await selectedLine(ann)) === line,
     'the jump from the refusal');
