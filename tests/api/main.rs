@@ -12,4 +12,5 @@ mod helpers;
 mod openapi;
 mod policy;
 mod processes;
+mod snapshots;
 mod store;
