@@ -26,10 +26,17 @@ pub const EVENTS: &str = "Server-sent events (the schema is each event's). `mess
     once when the stream opens and on every change. `gone` (data `{}`): the conversation was erased; the stream \
     ends. Comments (`: keepalive`) keep the connection open while nothing happens.";
 
-/// How long a stream waits before re-reading when nothing rang: short while someone may be
-/// typing or the queue may move, long otherwise.
+/// How long a stream waits for its bell before re-reading anyway while a person holds the
+/// conversation or someone is shown typing (a typing indicator lapses without an event).
 const QUICK: Duration = Duration::from_millis(1500);
+/// Otherwise news is pushed (messages, typing and queue moves ring the bell), so a quiet stream
+/// only sends a keepalive comment this often, and re-reads as a safety net once in
+/// `QUIET_READ_EVERY` keepalives (5 minutes): an idle stream costs the store next to nothing.
+/// A queued resident's stream re-reads each minute, for the estimated wait, which moves with
+/// the agents online.
 const QUIET: Duration = Duration::from_secs(15);
+const QUIET_READ_EVERY: u32 = 20;
+const QUEUED_READ_EVERY: u32 = 4;
 /// How long a stream waits before reading again while the store does not answer.
 const STORE_RETRY: Duration = Duration::from_millis(500);
 
@@ -101,8 +108,12 @@ struct Feed {
     state: web::Data<AppState>,
     id: String,
     after: u64,
-    bell: std::sync::Arc<tokio::sync::Notify>,
+    bell: std::sync::Arc<crate::store::Bell>,
     last_status: Option<Status>,
+    /// Keepalives sent since the last read.
+    quiet: u32,
+    /// Whether the next turn reads the store (at the start, after a ring, or as the safety net).
+    read_due: bool,
     pending: VecDeque<Bytes>,
     finished: bool,
 }
@@ -126,13 +137,16 @@ impl Feed {
             Err(_) => {
                 // Wait before the next read, so a store outage is not a busy loop; the bell
                 // rings as soon as the listener is subscribed again.
-                let _ = tokio::time::timeout(STORE_RETRY, self.bell.notified()).await;
+                let _ = tokio::time::timeout(STORE_RETRY, self.bell.rung()).await;
                 self.pending.push_back(Bytes::from_static(b": store unavailable, retrying\n\n"));
+                self.read_due = true;
                 return true;
             }
         }
         match self.state.handoff_service().status_of(&self.id).await {
             Some(status) => {
+                // A queued resident's place moves when anyone ahead leaves any queue.
+                self.bell.hear_queue_moves(status.state == "queued");
                 if self.last_status.as_ref() != Some(&status) {
                     self.pending.push_back(event("status", None, &status));
                     self.last_status = Some(status);
@@ -152,10 +166,28 @@ impl Feed {
     }
 
     fn poll_interval(&self) -> Duration {
-        match self.last_status.as_ref().map(|s| s.state) {
-            Some("queued" | "agent") => QUICK,
+        match &self.last_status {
+            Some(s) if s.state == "agent" || s.resident_typing || s.agent_typing => QUICK,
             _ => QUIET,
         }
+    }
+
+    /// Waits for news; false when the wait ended with nothing to read yet (a keepalive is
+    /// queued instead).
+    async fn wait(&mut self) -> bool {
+        let interval = self.poll_interval();
+        if tokio::time::timeout(interval, self.bell.rung()).await.is_ok() || interval == QUICK {
+            self.quiet = 0;
+            return true;
+        }
+        self.pending.push_back(Bytes::from_static(b": keepalive\n\n"));
+        self.quiet += 1;
+        let queued = self.last_status.as_ref().is_some_and(|s| s.state == "queued");
+        if self.quiet >= if queued { QUEUED_READ_EVERY } else { QUIET_READ_EVERY } {
+            self.quiet = 0;
+            return true;
+        }
+        false
     }
 }
 
@@ -173,6 +205,8 @@ fn feed(
         after,
         bell,
         last_status: None,
+        quiet: 0,
+        read_due: true,
         pending: VecDeque::new(),
         finished: false,
     };
@@ -184,15 +218,15 @@ fn feed(
             if feed.finished {
                 return None;
             }
-            if !feed.refresh().await {
-                feed.finished = true;
-                continue;
+            if feed.read_due {
+                feed.read_due = false;
+                if !feed.refresh().await {
+                    feed.finished = true;
+                    continue;
+                }
             }
             if feed.pending.is_empty() {
-                let rang = tokio::time::timeout(feed.poll_interval(), feed.bell.notified()).await.is_ok();
-                if !rang {
-                    feed.pending.push_back(Bytes::from_static(b": keepalive\n\n"));
-                }
+                feed.read_due = feed.wait().await;
             }
         }
     })

@@ -207,13 +207,13 @@ impl HandoffStore for MemoryStore {
                 queue.sort_by_key(|(_, at)| *at);
             }
         });
-        self.waiters.ring_all();
+        self.waiters.ring_queue_moved(id);
         Ok(())
     }
 
     async fn dequeue(&self, team: &str, id: &str) -> Result<(), StoreError> {
         self.handoff(|h| h.queues.entry(team.to_string()).or_default().retain(|(q, _)| q != id));
-        self.waiters.ring_all();
+        self.waiters.ring_queue_moved(id);
         Ok(())
     }
 
@@ -316,7 +316,7 @@ impl HandoffStore for MemoryStore {
         }))
     }
 
-    fn watch(&self, id: &str) -> Arc<tokio::sync::Notify> {
+    fn watch(&self, id: &str) -> Arc<super::Bell> {
         self.waiters.register(id)
     }
 }

@@ -265,20 +265,45 @@ pub trait HandoffStore: Send + Sync {
     /// how many there were.
     fn forget_offline_of(&self, conversation: &str)
     -> impl Future<Output = Result<usize, StoreError>> + Send;
-    /// A bell that rings when the conversation may have news (a message, typing, a queue
-    /// move). Take it before reading, then wait on it: a ring in between is kept, not lost.
-    /// A ring is a hint, not a promise: callers read the log after it either way.
-    fn watch(&self, id: &str) -> Arc<Notify>;
+    /// A bell that rings when the conversation may have news (a message, typing, its own
+    /// queue place). Take it before reading, then wait on it: a ring in between is kept, not
+    /// lost. A ring is a hint, not a promise: callers read the log after it either way.
+    fn watch(&self, id: &str) -> Arc<Bell>;
+}
+
+/// One waiter's bell: rung for news of its conversation, and for any queue's move only while
+/// the waiter asks for those (a queued resident's place may change when someone ahead
+/// leaves), so a queue moving does not wake every idle stream on every instance.
+#[derive(Default)]
+pub struct Bell {
+    notify: Notify,
+    queue_moves: std::sync::atomic::AtomicBool,
+}
+
+impl Bell {
+    /// Waits for the next ring (or returns at once for one rung since the last wait).
+    pub async fn rung(&self) {
+        self.notify.notified().await
+    }
+
+    /// Whether queue moves ring this bell too.
+    pub fn hear_queue_moves(&self, hear: bool) {
+        self.queue_moves.store(hear, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn ring(&self) {
+        self.notify.notify_one();
+    }
 }
 
 /// Bells by conversation id, rung by whoever learns of news: the memory store on each write,
 /// the Redis listener on each published event.
 #[derive(Clone, Default)]
-pub struct Waiters(Arc<Mutex<HashMap<String, Vec<Weak<Notify>>>>>);
+pub struct Waiters(Arc<Mutex<HashMap<String, Vec<Weak<Bell>>>>>);
 
 impl Waiters {
-    pub fn register(&self, id: &str) -> Arc<Notify> {
-        let bell = Arc::new(Notify::new());
+    pub fn register(&self, id: &str) -> Arc<Bell> {
+        let bell = Arc::new(Bell::default());
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let bells = map.entry(id.to_string()).or_default();
         bells.retain(|b| b.strong_count() > 0);
@@ -286,22 +311,71 @@ impl Waiters {
         bell
     }
 
+    /// News of conversation `id`.
     pub fn ring(&self, id: &str) {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(bells) = map.get_mut(id) {
-            bells.retain(|b| b.upgrade().map(|bell| bell.notify_one()).is_some());
+            bells.retain(|b| b.upgrade().map(|bell| bell.ring()).is_some());
             if bells.is_empty() {
                 map.remove(id);
             }
         }
     }
 
+    /// Conversation `id` joined or left a queue: its own bells, and every bell that hears
+    /// queue moves.
+    pub fn ring_queue_moved(&self, id: &str) {
+        self.ring_where(|bell_id, bell| {
+            bell_id == id || bell.queue_moves.load(std::sync::atomic::Ordering::Relaxed)
+        });
+    }
+
+    /// Every bell: after a gap in which news may have been missed.
     pub fn ring_all(&self) {
+        self.ring_where(|_, _| true);
+    }
+
+    fn ring_where(&self, rings: impl Fn(&str, &Bell) -> bool) {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, bells| {
-            bells.retain(|b| b.upgrade().map(|bell| bell.notify_one()).is_some());
+        map.retain(|id, bells| {
+            bells.retain(|b| {
+                b.upgrade()
+                    .map(|bell| {
+                        if rings(id, &bell) {
+                            bell.ring();
+                        }
+                    })
+                    .is_some()
+            });
             !bells.is_empty()
         });
+    }
+}
+
+#[cfg(test)]
+mod bell_tests {
+    use super::*;
+
+    async fn rang(bell: &Bell) -> bool {
+        tokio::time::timeout(Duration::from_millis(50), bell.rung()).await.is_ok()
+    }
+
+    #[tokio::test]
+    async fn a_queue_move_rings_its_own_conversation_and_only_the_bells_that_hear_queue_moves() {
+        let waiters = Waiters::default();
+        let (moved, idle, queued) = (waiters.register("a"), waiters.register("b"), waiters.register("c"));
+        queued.hear_queue_moves(true);
+        waiters.ring_queue_moved("a");
+        assert!(rang(&moved).await, "the conversation that moved");
+        assert!(!rang(&idle).await, "an idle stream sleeps on");
+        assert!(rang(&queued).await, "a queued resident's place may have changed");
+        waiters.ring("b");
+        assert!(rang(&idle).await && !rang(&moved).await && !rang(&queued).await);
+        waiters.ring_all();
+        assert!(rang(&moved).await && rang(&idle).await && rang(&queued).await, "after a gap, every bell");
+        drop(idle);
+        waiters.ring_all();
+        assert_eq!(waiters.0.lock().unwrap().len(), 2, "a dropped bell leaves the list");
     }
 }
 
@@ -460,7 +534,7 @@ impl HandoffStore for Store {
     async fn forget_offline_of(&self, conversation: &str) -> Result<usize, StoreError> {
         delegate!(self, s => s.forget_offline_of(conversation))
     }
-    fn watch(&self, id: &str) -> Arc<Notify> {
+    fn watch(&self, id: &str) -> Arc<Bell> {
         match self {
             Store::Memory(s) => s.watch(id),
             Store::Redis(s) => s.watch(id),

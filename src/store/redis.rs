@@ -255,9 +255,11 @@ impl RedisStore {
                         let mut messages = pubsub.on_message();
                         while let Some(message) = messages.next().await {
                             let payload: String = message.get_payload().unwrap_or_default();
-                            match conversation_of(&payload) {
-                                Some(id) => waiters.ring(id),
-                                None => waiters.ring_all(),
+                            match (payload.strip_prefix(QUEUE_MOVED), conversation_of(&payload)) {
+                                (Some(_), Some(id)) => waiters.ring_queue_moved(id),
+                                (None, Some(id)) => waiters.ring(id),
+                                // `*` (as older versions sent on a queue move): every bell.
+                                _ => waiters.ring_all(),
                             }
                         }
                         tracing::warn!("event subscription lost; subscribing again");
@@ -318,6 +320,10 @@ fn stored_of_entry(entry: redis::streams::StreamId) -> Result<StoredMessage, Sto
     let message = serde_json::from_str(&json).map_err(corrupt)?;
     Ok(StoredMessage { id: seq, message })
 }
+
+/// The event published when conversation `{id}` joins or leaves a queue: its own streams and
+/// the queued residents' streams re-read; others sleep on.
+const QUEUE_MOVED: &str = "queue-moved:";
 
 fn conversation_of(key: &str) -> Option<&str> {
     let start = key.find('{')? + 1;
@@ -454,13 +460,13 @@ impl HandoffStore for RedisStore {
             .query_async(&mut connection)
             .await
             .map_err(unavailable)?;
-        self.publish("*").await
+        self.publish(&format!("{QUEUE_MOVED}{{{id}}}")).await
     }
 
     async fn dequeue(&self, team: &str, id: &str) -> Result<(), StoreError> {
         let mut connection = self.connection.clone();
         let _: i64 = connection.zrem(self.global(&format!("queue:{team}")), id).await.map_err(unavailable)?;
-        self.publish("*").await
+        self.publish(&format!("{QUEUE_MOVED}{{{id}}}")).await
     }
 
     async fn queue(&self, team: &str) -> Result<Vec<(String, i64)>, StoreError> {
@@ -596,7 +602,7 @@ impl HandoffStore for RedisStore {
         self.remove_offline(&theirs).await
     }
 
-    fn watch(&self, id: &str) -> Arc<tokio::sync::Notify> {
+    fn watch(&self, id: &str) -> Arc<super::Bell> {
         if self.listener.set(()).is_ok() {
             self.start_listener();
         }

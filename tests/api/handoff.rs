@@ -165,6 +165,41 @@ async fn queue_places_follow_arrival_and_leaving() {
     next_matching(&mut events, "moved up", |e| e.kind == "status" && e.data["queue"]["position"] == 1).await;
 }
 
+/// A queued resident's new place is pushed when the one ahead leaves: an open stream hears it
+/// at once (within the helper's 10 s, shorter than the 15 s a quiet stream waits), on one
+/// instance's memory store and through Redis's published events alike.
+#[tokio::test]
+async fn a_queue_move_is_pushed_to_the_residents_still_waiting() {
+    for kind in [StoreKind::Memory, StoreKind::Redis] {
+        let app = spawn_app(kind).await;
+        let first = queued(&app).await;
+        let second = app.start().await;
+        assert_eq!(app.say(&second, "talk to a human").await.queue.unwrap().position, 2);
+        let mut events = subscribe(
+            app.client
+                .get(app.url(&format!("/api/v1/conversations/{}/events", second.id)))
+                .bearer_auth(&second.token),
+        )
+        .await;
+        next_matching(&mut events, "second in the queue", |e| {
+            e.kind == "status" && e.data["queue"]["position"] == 2
+        })
+        .await;
+        let started = std::time::Instant::now();
+        let left = app
+            .client
+            .post(app.url(&format!("/api/v1/conversations/{}/leave-queue", first.id)))
+            .bearer_auth(&first.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(left.status(), 200);
+        next_matching(&mut events, "moved up", |e| e.kind == "status" && e.data["queue"]["position"] == 1)
+            .await;
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "pushed, not found by a later read");
+    }
+}
+
 #[tokio::test]
 async fn transfer_and_close() {
     let app = spawn_app(StoreKind::Redis).await;
