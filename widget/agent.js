@@ -9,7 +9,9 @@
   var OPEN_KEY = 'herts-assistant-agent:open';
   var SOUND_KEY = 'herts-assistant-agent:sound';
   var TITLE = document.title;
-  var QUEUE_MS = 3000, PRESENCE_MS = 20000, OFFLINE_MS = 30000, TYPING_MS = 2000, RECONNECT_MS = 1000;
+  // The queue is read when the server says it changed; polled every QUEUE_MS only while that
+  // stream is down, and every QUEUE_SAFETY_MS anyway (for the newest lines of waiting residents).
+  var QUEUE_MS = 3000, QUEUE_SAFETY_MS = 30000, PRESENCE_MS = 20000, OFFLINE_MS = 30000, TYPING_MS = 2000, RECONNECT_MS = 1000;
   var SAFE_URL = /^(https:\/\/|tel:|mailto:)/i;
   var ROLE = { resident: 'Resident', bot: 'Assistant', agent: 'Adviser', system: 'Notice' };
   var STATE = { bot: 'With the assistant', queued: 'Waiting for an adviser', agent: 'With an adviser', closed: 'Closed' };
@@ -24,6 +26,8 @@
   var sound = true, interacted = false, audio = null;
   var conv = null;           // the open conversation: {id, state, team, agent, lastId, seen:{}}
   var stream = null;         // AbortController of the open event stream
+  var queueStream = null;    // AbortController of the queue-changes stream
+  var queueEvery = 0;        // how often the queue is polled now, in ms
   var typingSentAt = 0, typingOn = false;
   var stick = true;          // the transcript follows new messages unless the agent scrolled up
 
@@ -166,6 +170,7 @@
     token = null; me = null; known = null;
     Object.keys(timers).forEach(function (k) { clearInterval(timers[k]); });
     timers = {};
+    closeQueueStream();
     forget(null);
     stopFlash();
     try { sessionStorage.removeItem(TOKEN_KEY); sessionStorage.removeItem(OPEN_KEY); } catch (e) { /* private mode */ }
@@ -180,7 +185,8 @@
     $('presence').value = 'online';
     presence('online');
     timers.presence = setInterval(function () { presence($('presence').value); }, PRESENCE_MS);
-    timers.queue = setInterval(pollQueue, QUEUE_MS);
+    queuePolling(QUEUE_MS);
+    openQueueStream();
     timers.tick = setInterval(tick, 1000);
     timers.offline = setInterval(loadOffline, OFFLINE_MS);
     pollQueue();
@@ -461,21 +467,56 @@
       if (res.status === 404) { if (conv === c) forget('This conversation no longer exists.'); return; }
       if (res.status === 429 || res.status === 503) { again(retryMs({ retryAfter: res.headers.get('Retry-After') })); return; }
       if (!res.ok || !res.body) { again(RECONNECT_MS * 3); return; }
-      var reader = res.body.getReader(), decoder = new TextDecoder(), buf = '';
-      var pump = function () {
-        return reader.read().then(function (r) {
-          if (r.done) { again(RECONNECT_MS); return; }
-          buf += decoder.decode(r.value, { stream: true }).replace(/\r\n?/g, '\n');
-          var cut;
-          while ((cut = buf.indexOf('\n\n')) >= 0) {
-            var block = buf.slice(0, cut);
-            buf = buf.slice(cut + 2);
-            if (stream === ctrl) dispatch(block);
-          }
-          return pump();
-        });
-      };
-      return pump();
+      return readEvents(res, function () { return stream === ctrl; }, dispatch).then(function () { again(RECONNECT_MS); });
+    }).catch(function () { again(RECONNECT_MS); });
+  }
+  // Reads server-sent events from `res` until it ends, passing each block to `onBlock` while
+  // `current()` says the stream is still the one wanted.
+  function readEvents(res, current, onBlock) {
+    var reader = res.body.getReader(), decoder = new TextDecoder(), buf = '';
+    var pump = function () {
+      return reader.read().then(function (r) {
+        if (r.done) return;
+        buf += decoder.decode(r.value, { stream: true }).replace(/\r\n?/g, '\n');
+        var cut;
+        while ((cut = buf.indexOf('\n\n')) >= 0) {
+          var block = buf.slice(0, cut);
+          buf = buf.slice(cut + 2);
+          if (current()) onBlock(block);
+        }
+        return pump();
+      });
+    };
+    return pump();
+  }
+  // Queue changes pushed by the server: each `queue` event reads the queue.
+  function queuePolling(ms) {
+    if (timers.queue && queueEvery === ms) return;
+    clearInterval(timers.queue);
+    timers.queue = setInterval(pollQueue, ms);
+    queueEvery = ms;
+  }
+  function closeQueueStream() { if (queueStream) { queueStream.abort(); queueStream = null; } }
+  function openQueueStream() {
+    closeQueueStream();
+    if (!token) return;
+    var ctrl = new AbortController();
+    queueStream = ctrl;
+    var again = function (ms) {
+      if (queueStream !== ctrl) return;
+      queuePolling(QUEUE_MS);
+      setTimeout(function () { if (queueStream === ctrl && token) openQueueStream(); }, ms);
+    };
+    fetch(API + '/queue/events', {
+      headers: { Accept: 'text/event-stream', Authorization: 'Bearer ' + token }, cache: 'no-store', credentials: 'omit', signal: ctrl.signal
+    }).then(function (res) {
+      if (res.status === 401) { signOut('Your sign-in is no longer accepted. Please sign in again.'); return; }
+      if (res.status === 429 || res.status === 503) { again(retryMs({ retryAfter: res.headers.get('Retry-After') })); return; }
+      if (!res.ok || !res.body) { again(RECONNECT_MS * 3); return; }
+      queuePolling(QUEUE_SAFETY_MS);
+      return readEvents(res, function () { return queueStream === ctrl; }, function (block) {
+        if (/^event: queue$/m.test(block)) pollQueue();
+      }).then(function () { again(RECONNECT_MS); });
     }).catch(function () { again(RECONNECT_MS); });
   }
   function dispatch(block) {

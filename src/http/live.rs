@@ -241,3 +241,38 @@ pub fn respond(state: web::Data<AppState>, id: String, after: u64) -> Result<Htt
         .insert_header(("X-Accel-Buffering", "no"))
         .streaming(feed(state, id, after, slot)))
 }
+
+/// How long a queue stream waits after a ring before telling the console, so the two moves of
+/// one claim (out of the team's queue, into the active list) make one event.
+const QUEUE_SETTLE: Duration = Duration::from_millis(200);
+
+/// The console's stream of queue changes for `agent`: a `queue` event (data `{}`) when it opens
+/// and whenever any conversation joins or leaves a queue, on any instance; the console then
+/// reads the queue. It reads nothing from the store itself, so an open console costs nothing
+/// while the queues are still.
+pub fn respond_queue(state: web::Data<AppState>, agent: &str) -> Result<HttpResponse, ApiError> {
+    // Keyed by the agent, which no conversation id can be: its own per-key limit, and only
+    // queue moves ring its bell.
+    let key = format!("agent:{agent}");
+    let slot = StreamCounts::open(&state.streams, &key, state.settings.max_streams)?;
+    let bell = state.store.watch(&key);
+    bell.hear_queue_moves(true);
+    let changed = || Bytes::from_static(b"event: queue\ndata: {}\n\n");
+    let events = stream::unfold((bell, slot, true), move |(bell, slot, first)| async move {
+        if first {
+            return Some((Ok::<_, actix_web::Error>(changed()), (bell, slot, false)));
+        }
+        if tokio::time::timeout(QUIET, bell.rung()).await.is_err() {
+            return Some((Ok(Bytes::from_static(b": keepalive\n\n")), (bell, slot, false)));
+        }
+        tokio::time::sleep(QUEUE_SETTLE).await;
+        // Rings during the pause are told by this event: drop the one kept for the next wait.
+        let _ = tokio::time::timeout(Duration::ZERO, bell.rung()).await;
+        Some((Ok(changed()), (bell, slot, false)))
+    });
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/event-stream"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(events))
+}

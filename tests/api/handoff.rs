@@ -200,6 +200,40 @@ async fn a_queue_move_is_pushed_to_the_residents_still_waiting() {
     }
 }
 
+/// The console hears of queue changes as they happen instead of polling: a `queue` event when
+/// its stream opens and when a resident joins the queue or leaves it.
+#[tokio::test]
+async fn the_console_is_told_when_the_queue_changes() {
+    for kind in [StoreKind::Memory, StoreKind::Redis] {
+        let app = spawn_app(kind).await;
+        let mut events = subscribe(app.agent(Method::GET, "/api/v1/agent/queue/events", AGENT_TOKEN)).await;
+        next_matching(&mut events, "the first queue event", |e| e.kind == "queue").await;
+        let started = std::time::Instant::now();
+        let waiting = queued(&app).await;
+        next_matching(&mut events, "a resident queued", |e| e.kind == "queue").await;
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "told at once, not at a keepalive");
+        let left = app
+            .client
+            .post(app.url(&format!("/api/v1/conversations/{}/leave-queue", waiting.id)))
+            .bearer_auth(&waiting.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(left.status(), 200);
+        next_matching(&mut events, "the resident left", |e| e.kind == "queue").await;
+    }
+    let app = spawn_app(StoreKind::Memory).await;
+    let resident = app.start().await;
+    let refused = app
+        .client
+        .get(app.url("/api/v1/agent/queue/events"))
+        .bearer_auth(&resident.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401, "a resident's token is not an agent's");
+}
+
 #[tokio::test]
 async fn transfer_and_close() {
     let app = spawn_app(StoreKind::Redis).await;

@@ -207,6 +207,9 @@ test('a busy service shows a notice and the console retries', { timeout: 30_000 
     }
     return route.continue();
   });
+  // The console reads the queue when the server says it changed: a resident joins it.
+  const { id, token } = (await residentApi('POST', '', undefined, {})).data;
+  assert.equal((await residentApi('POST', `/${id}/messages`, token, { text: 'I want to talk to a person' })).data.state, 'queued');
   await until(async () => /busy\. Trying again in 1 second/.test(await agent.locator('#notice').textContent()), 'the busy notice');
   await agent.locator('#notice').waitFor({ state: 'hidden', timeout: 10_000 });
   assert.ok(refused >= 2, 'the queue was asked again');

@@ -28,6 +28,7 @@ use crate::store::Role;
     me,
     presence,
     queue,
+    queue_events,
     canned,
     actions::offline_messages,
     actions::offline_done,
@@ -48,6 +49,7 @@ pub fn routes(routes: &mut Routes) {
         .at("/api/v1/agent/me", |r| r.get(me))
         .at("/api/v1/agent/presence", |r| r.post(presence))
         .at("/api/v1/agent/queue", |r| r.get(queue))
+        .at("/api/v1/agent/queue/events", |r| r.get(queue_events))
         .at("/api/v1/agent/canned", |r| r.get(canned))
         .at("/api/v1/agent/offline-messages", |r| r.get(offline_messages))
         .at("/api/v1/agent/offline-messages/{id}/done", |r| r.post(offline_done))
@@ -228,6 +230,27 @@ async fn conversation(
         details,
         messages: messages.into_iter().map(Message::from).collect(),
     }))
+}
+
+/// Queue changes, as server-sent events: `queue` (data `{}`) when the stream opens and whenever
+/// a conversation joins or leaves any queue, on any instance; read `/api/v1/agent/queue` then.
+/// Comments (`: keepalive`) keep the connection open while the queues are still.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent/queue/events",
+    operation_id = "agent_queue_events",
+    tag = "agent",
+    security(("agent_token" = [])),
+    responses(
+        (status = 200, description = "The event stream.", content_type = "text/event-stream", body = String),
+        (status = 401, description = "missing_token, unauthorized"),
+        (status = 403, description = "forbidden"),
+        (status = 429, description = "too_many_streams"),
+        (status = 503, description = "busy"),
+    )
+)]
+async fn queue_events(state: web::Data<AppState>, me: Agent) -> Result<HttpResponse, ApiError> {
+    live::respond_queue(state, &me.name)
 }
 
 /// The conversation live, as server-sent events: the same stream the resident gets.
