@@ -276,20 +276,8 @@ fn field_diffs(old: &Fields, new: &Fields) -> Vec<FieldDiff> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::draft::tests::live;
     use super::*;
-
-    fn live() -> ContentFiles {
-        let intent = "# Roads.\n\n[[intent]]\nid = \"potholes\"\ntitle = \"Potholes\"\nscope = \"county\"\n\
-                      examples = [\n  \"report a pothole\",\n  \"hole in the road\",\n]\n\
-                      answer = \"Report it online.\"\n";
-        let article = "+++\nid = \"libraries\"\ntitle = \"Libraries\"\nquestions = [\n  \"library hours\",\n]\n\
-                       tags = []\nurl = \"https://www.hertfordshire.gov.uk/libraries\"\nowner = \"Libraries\"\n\
-                       last_reviewed = \"2026-01-02\"\n+++\nLibraries lend books.\n";
-        ContentFiles {
-            intents: [("roads.toml".to_string(), intent.to_string())].into(),
-            articles: [("libraries.md".to_string(), article.to_string())].into(),
-        }
-    }
 
     #[test]
     fn a_diff_lists_changed_lines_with_context() {

@@ -275,10 +275,11 @@ pub fn topics(content: &Content, today: NaiveDate) -> Vec<TopicSummary> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn live() -> ContentFiles {
+    /// One intents file and one article, shared with the diff's tests.
+    pub(in crate::content) fn live() -> ContentFiles {
         let intent = "# Roads.\n\n[[intent]]\nid = \"potholes\"\ntitle = \"Potholes\"\nscope = \"county\"\n\
                       examples = [\n  \"report a pothole\",\n  \"hole in the road\",\n]\n\
                       answer = \"Report it online.\"\n";

@@ -26,6 +26,11 @@ pub const EVENTS: &str = "Server-sent events (the schema is each event's). `mess
     once when the stream opens and on every change. `gone` (data `{}`): the conversation was erased; the stream \
     ends. Comments (`: keepalive`) keep the connection open while nothing happens.";
 
+/// What the console's queue stream sends, for the OpenAPI document.
+pub const QUEUE_EVENTS: &str = "Server-sent events (the schema is each event's). `queue` (data `{}`): \
+    once when the stream opens and whenever a conversation joins or leaves a queue; read the queue then. \
+    Comments (`: keepalive`) keep the connection open while the queues are still.";
+
 /// How long a stream waits for its bell before re-reading anyway while a person holds the
 /// conversation or someone is shown typing (a typing indicator lapses without an event).
 const QUICK: Duration = Duration::from_millis(1500);

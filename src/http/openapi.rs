@@ -81,8 +81,13 @@ pub fn json(settings: &Settings) -> Value {
                 }
                 if let Some(stream) = response.get_mut("content").and_then(|c| c.get_mut("text/event-stream"))
                 {
-                    stream["schema"] = event_schema();
-                    response["description"] = Value::from(super::live::EVENTS);
+                    if path.ends_with("/queue/events") {
+                        stream["schema"] = queue_event_schema();
+                        response["description"] = Value::from(super::live::QUEUE_EVENTS);
+                    } else {
+                        stream["schema"] = event_schema();
+                        response["description"] = Value::from(super::live::EVENTS);
+                    }
                 }
             }
         }
@@ -114,6 +119,22 @@ fn event_schema() -> Value {
             event("status", json!({"$ref": "#/components/schemas/Status"}), false),
             event("gone", json!({"type": "object", "maxProperties": 0}), false),
         ]
+    })
+}
+
+/// The console's queue stream has one event: `queue`, with data `{}`.
+fn queue_event_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["event", "data"],
+        "properties": {
+            "event": {"const": "queue"},
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {"type": "object", "maxProperties": 0},
+            },
+        },
     })
 }
 

@@ -21,6 +21,18 @@ async fn queued(app: &TestApp) -> crate::helpers::Conversation {
     conversation
 }
 
+/// The resident stops waiting for a person.
+async fn leave_queue(app: &TestApp, conversation: &crate::helpers::Conversation) {
+    let left = app
+        .client
+        .post(app.url(&format!("/api/v1/conversations/{}/leave-queue", conversation.id)))
+        .bearer_auth(&conversation.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.status(), 200);
+}
+
 async fn json_of(response: reqwest::Response) -> Value {
     response.json().await.unwrap()
 }
@@ -148,14 +160,7 @@ async fn queue_places_follow_arrival_and_leaving() {
     let second = app.start().await;
     let turn = app.say(&second, "talk to a human").await;
     assert_eq!(turn.queue.unwrap().position, 2);
-    let left = app
-        .client
-        .post(app.url(&format!("/api/v1/conversations/{}/leave-queue", first.id)))
-        .bearer_auth(&first.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(left.status(), 200);
+    leave_queue(&app, &first).await;
     let mut events = subscribe(
         app.client
             .get(app.url(&format!("/api/v1/conversations/{}/events", second.id)))
@@ -186,14 +191,7 @@ async fn a_queue_move_is_pushed_to_the_residents_still_waiting() {
         })
         .await;
         let started = std::time::Instant::now();
-        let left = app
-            .client
-            .post(app.url(&format!("/api/v1/conversations/{}/leave-queue", first.id)))
-            .bearer_auth(&first.token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(left.status(), 200);
+        leave_queue(&app, &first).await;
         next_matching(&mut events, "moved up", |e| e.kind == "status" && e.data["queue"]["position"] == 1)
             .await;
         assert!(started.elapsed() < std::time::Duration::from_secs(5), "pushed, not found by a later read");
@@ -212,14 +210,7 @@ async fn the_console_is_told_when_the_queue_changes() {
         let waiting = queued(&app).await;
         next_matching(&mut events, "a resident queued", |e| e.kind == "queue").await;
         assert!(started.elapsed() < std::time::Duration::from_secs(5), "told at once, not at a keepalive");
-        let left = app
-            .client
-            .post(app.url(&format!("/api/v1/conversations/{}/leave-queue", waiting.id)))
-            .bearer_auth(&waiting.token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(left.status(), 200);
+        leave_queue(&app, &waiting).await;
         next_matching(&mut events, "the resident left", |e| e.kind == "queue").await;
     }
     let app = spawn_app(StoreKind::Memory).await;
