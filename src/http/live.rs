@@ -240,11 +240,16 @@ fn feed(
 /// The response for an authorised client: an event stream from `after`.
 pub fn respond(state: web::Data<AppState>, id: String, after: u64) -> Result<HttpResponse, ApiError> {
     let slot = StreamCounts::open(&state.streams, &id, state.settings.max_streams)?;
-    Ok(HttpResponse::Ok()
+    Ok(event_stream(feed(state, id, after, slot)))
+}
+
+/// A response of server-sent events: not cached, and not buffered by a proxy (nginx).
+fn event_stream(events: impl Stream<Item = Result<Bytes, actix_web::Error>> + 'static) -> HttpResponse {
+    HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/event-stream"))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(feed(state, id, after, slot)))
+        .streaming(events)
 }
 
 /// How long a queue stream waits after a ring before telling the console, so the two moves of
@@ -275,9 +280,5 @@ pub fn respond_queue(state: web::Data<AppState>, agent: &str) -> Result<HttpResp
         let _ = tokio::time::timeout(Duration::ZERO, bell.rung()).await;
         Some((Ok(changed()), (bell, slot, false)))
     });
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/event-stream"))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(events))
+    Ok(event_stream(events))
 }
