@@ -25,6 +25,13 @@ pub struct Settings {
     pub redis_url: Option<String>,
     /// `HA_REDIS_PREFIX`: prefix of every Redis key, so services (and tests) can share a Redis.
     pub redis_prefix: String,
+    /// `HA_REDIS_CLUSTER`: `HA_REDIS_URL` names a Redis Cluster's seed node (a comma-separated
+    /// list of seed nodes means a cluster without it).
+    pub redis_cluster: bool,
+    /// `HA_REDIS_WAIT_REPLICAS`: replicas that must hold a conversation's write before it is
+    /// acknowledged (WAIT, up to a second); 1 with a replica per master loses no acknowledged
+    /// message when a master fails.
+    pub redis_wait_replicas: u32,
     /// `HA_INTENTS_DIR`, `HA_KNOWLEDGE_DIR`: the content folders.
     pub intents_dir: PathBuf,
     pub knowledge_dir: PathBuf,
@@ -130,6 +137,8 @@ impl std::fmt::Debug for Settings {
             .field("listen", &self.listen)
             .field("redis_url", &self.redis_url.as_deref().map(without_password))
             .field("redis_prefix", &self.redis_prefix)
+            .field("redis_cluster", &self.redis_cluster)
+            .field("redis_wait_replicas", &self.redis_wait_replicas)
             .field("intents_dir", &self.intents_dir)
             .field("knowledge_dir", &self.knowledge_dir)
             .field("retention_days", &self.retention_days)
@@ -227,6 +236,8 @@ impl Default for Settings {
             listen: "127.0.0.1:8080".into(),
             redis_url: None,
             redis_prefix: "ha:".into(),
+            redis_cluster: false,
+            redis_wait_replicas: 0,
             intents_dir: "intents".into(),
             knowledge_dir: "knowledge-base".into(),
             retention_days: 30,
@@ -313,6 +324,12 @@ impl Settings {
         }
         if let Some(v) = var("HA_REDIS_PREFIX") {
             settings.redis_prefix = v;
+        }
+        if let Some(v) = var("HA_REDIS_CLUSTER") {
+            settings.redis_cluster = matches!(v.trim(), "1" | "true" | "yes");
+        }
+        if let Some(v) = var("HA_REDIS_WAIT_REPLICAS") {
+            settings.redis_wait_replicas = parse("HA_REDIS_WAIT_REPLICAS", v)?;
         }
         if let Some(v) = var("HA_INTENTS_DIR") {
             settings.intents_dir = v.into();

@@ -8,7 +8,7 @@ pub use crate::engine_build::{
 };
 use crate::http::{AppState, Application};
 use crate::publishing::LiveContent;
-use crate::store::{MemoryStore, RedisStore, Store, StoreError};
+use crate::store::{MemoryStore, RedisStore, RedisTarget, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -22,7 +22,14 @@ pub enum StartupError {
 
 pub fn build_store(settings: &Settings) -> Result<Store, StartupError> {
     Ok(match &settings.redis_url {
-        Some(url) => Store::Redis(RedisStore::new(url, &settings.redis_prefix, settings.retention())?),
+        Some(url) => Store::Redis(
+            RedisStore::open(
+                RedisTarget::from_url(url, settings.redis_cluster),
+                &settings.redis_prefix,
+                settings.retention(),
+            )?
+            .wait_for_replicas(settings.redis_wait_replicas),
+        ),
         None => Store::Memory(MemoryStore::new(settings.retention())),
     })
 }

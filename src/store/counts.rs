@@ -88,12 +88,13 @@ impl CountStore for RedisStore {
     }
 
     async fn counts(&self, days: &[NaiveDate]) -> Result<Vec<DayCount>, StoreError> {
-        let mut pipe = redis::pipe();
-        for day in days {
-            pipe.cmd("HGETALL").arg(self.counts_key(*day));
-        }
-        let per_day: Vec<HashMap<String, u64>> =
-            pipe.query_async(&mut self.connection.clone()).await.map_err(unavailable)?;
+        // One read per day, sent together: each day's hash may live on its own cluster node.
+        let reads = days.iter().map(|day| {
+            let mut connection = self.connection.clone();
+            let key = self.counts_key(*day);
+            async move { redis::AsyncCommands::hgetall::<_, HashMap<String, u64>>(&mut connection, key).await }
+        });
+        let per_day = futures_util::future::try_join_all(reads).await.map_err(unavailable)?;
         Ok(days
             .iter()
             .zip(per_day)

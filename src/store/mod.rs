@@ -9,6 +9,7 @@
 //! only if nobody else committed in between (the version still matches); otherwise it loads
 //! again. Messages therefore land in the log in the order they are acknowledged.
 
+mod connection;
 mod memory;
 mod redis;
 
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::content::Link;
 use crate::engine::ConversationState;
+pub use connection::{RedisConnection, RedisTarget};
 pub use memory::MemoryStore;
 pub use redis::RedisStore;
 

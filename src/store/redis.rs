@@ -9,11 +9,11 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::StreamRangeReply;
 use redis::{AsyncCommands, Script};
 use std::sync::{Arc, LazyLock, OnceLock};
 
+use super::connection::{RedisConnection, RedisTarget};
 use super::{
     ClaimOutcome, CommitOutcome, ConversationStore, Feedback, HandoffStore, InsightStore, NewMessage,
     OfflineMessage, Retention, Snapshot, StoreError, StoredMessage, TYPING_TTL, Typing, UNANSWERED_KEPT,
@@ -129,10 +129,17 @@ redis.call('EXPIRE', KEYS[2], ARGV[2])
 return 1
 ";
 
+/// How long a write waits for its replicas (`HA_REDIS_WAIT_REPLICAS`) before it is
+/// acknowledged on its master alone.
+const REPLICA_WAIT_MS: u64 = 1_000;
+
 #[derive(Clone)]
 pub struct RedisStore {
-    client: redis::Client,
-    pub(super) connection: ConnectionManager,
+    target: RedisTarget,
+    pub(super) connection: RedisConnection,
+    /// Replicas that must hold a conversation's write before it is acknowledged: with 1 and a
+    /// replica per master, a master that fails loses no message a resident was told was sent.
+    wait_replicas: u32,
     prefix: String,
     pub(super) retention: Retention,
     waiters: Waiters,
@@ -149,25 +156,31 @@ pub(super) fn corrupt(e: impl std::fmt::Display) -> StoreError {
 }
 
 impl RedisStore {
+    /// `url` as `HA_REDIS_URL` takes it: one server, or a comma-separated list of a
+    /// cluster's seed nodes.
+    pub fn new(url: &str, prefix: &str, retention: Retention) -> Result<Self, StoreError> {
+        Self::open(RedisTarget::from_url(url, false), prefix, retention)
+    }
+
     /// Connects lazily: the service starts even while Redis is down, answers 503 until it is
     /// back, and reconnects by itself.
-    pub fn new(url: &str, prefix: &str, retention: Retention) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(unavailable)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(500));
-        let connection =
-            ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(unavailable)?;
+    pub fn open(target: RedisTarget, prefix: &str, retention: Retention) -> Result<Self, StoreError> {
+        let connection = RedisConnection::open(&target).map_err(unavailable)?;
         Ok(Self {
-            client,
+            target,
             connection,
+            wait_replicas: 0,
             prefix: prefix.to_string(),
             retention,
             waiters: Waiters::default(),
             listener: Arc::new(OnceLock::new()),
         })
+    }
+
+    /// Acknowledges a conversation's writes only once `replicas` replicas hold them.
+    pub fn wait_for_replicas(mut self, replicas: u32) -> Self {
+        self.wait_replicas = replicas;
+        self
     }
 
     fn key(&self, id: &str, part: &str) -> String {
@@ -235,17 +248,21 @@ impl RedisStore {
     }
 
     /// Subscribes and rings bells for as long as the store lives. When the subscription drops
-    /// (Redis restarted, network), it subscribes again and then rings every bell, so that
-    /// waiters re-read the log and nothing published in the gap is missed.
+    /// (Redis restarted, a cluster node failed, network), it subscribes again, on the next
+    /// seed node for a cluster, and then rings every bell, so that waiters re-read the log and
+    /// nothing published in the gap is missed.
     fn start_listener(&self) {
-        let client = self.client.clone();
+        let seeds = self.target.seeds().to_vec();
         let channel = self.channel();
         let waiters = self.waiters.clone();
         tokio::spawn(async move {
             let mut delay = Duration::from_millis(100);
-            loop {
-                let subscribed = match client.get_async_pubsub().await {
-                    Ok(mut pubsub) => pubsub.subscribe(&channel).await.is_ok().then_some(pubsub),
+            for seed in seeds.iter().cycle() {
+                let subscribed = match redis::Client::open(seed.as_str()) {
+                    Ok(client) => match client.get_async_pubsub().await {
+                        Ok(mut pubsub) => pubsub.subscribe(&channel).await.is_ok().then_some(pubsub),
+                        Err(_) => None,
+                    },
                     Err(_) => None,
                 };
                 match subscribed {
@@ -285,16 +302,38 @@ impl RedisStore {
         state: &ConversationState,
         messages: &[NewMessage],
     ) -> Result<T, StoreError> {
-        let [meta, log, feedback] = self.keys(id);
-        let state = serde_json::to_string(state).map_err(corrupt)?;
-        let mut invocation = script.prepare_invoke();
-        invocation.key(&meta).key(&log).key(&feedback);
-        invocation.arg(first).arg(&state).arg(self.ttl()).arg(self.channel());
-        for message in encode(messages)? {
-            invocation.arg(message);
-        }
+        let keys = self.keys(id);
+        let mut args = first.to_redis_args();
+        args.push(serde_json::to_string(state).map_err(corrupt)?.into_bytes());
+        args.push(self.ttl().to_string().into_bytes());
+        args.push(self.channel().into_bytes());
+        args.extend(encode(messages)?.into_iter().map(String::into_bytes));
         let mut connection = self.connection.clone();
-        invocation.invoke_async(&mut connection).await.map_err(unavailable)
+        if self.wait_replicas == 0 {
+            let mut invocation = script.prepare_invoke();
+            invocation.key(&keys).arg(&args);
+            return invocation.invoke_async(&mut connection).await.map_err(unavailable);
+        }
+        // WAIT covers the writes sent before it on its own connection, so it goes in one
+        // pipeline with the script: one connection to one node, the keys' slot's master.
+        let mut pipe = redis::pipe();
+        pipe.cmd("EVALSHA").arg(script.get_hash()).arg(keys.len()).arg(&keys).arg(&args);
+        pipe.cmd("WAIT").arg(self.wait_replicas).arg(REPLICA_WAIT_MS);
+        let (written, acknowledged): (T, u32) = match pipe.query_async(&mut connection).await {
+            Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
+                script.load_async(&mut connection).await.map_err(unavailable)?;
+                pipe.query_async(&mut connection).await.map_err(unavailable)?
+            }
+            other => other.map_err(unavailable)?,
+        };
+        if acknowledged < self.wait_replicas {
+            tracing::warn!(
+                acknowledged,
+                wanted = self.wait_replicas,
+                "a write reached fewer replicas than asked"
+            );
+        }
+        Ok(written)
     }
 
     /// A conversation's keys' TTL, in seconds.

@@ -43,6 +43,13 @@ pub fn redis_url() -> String {
     std::env::var("HA_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
+/// A connection for reading and changing keys behind the store's back: to the one server, or
+/// to the cluster when `HA_REDIS_URL` lists its seed nodes.
+pub fn raw_redis() -> herts_assistant::store::RedisConnection {
+    let target = herts_assistant::store::RedisTarget::from_url(&redis_url(), false);
+    herts_assistant::store::RedisConnection::open(&target).expect("a Redis URL")
+}
+
 /// A key prefix no other test uses, so tests share one Redis without seeing each other.
 pub fn unique_prefix() -> String {
     format!("test:{}:", hex::encode(rand::random::<[u8; 8]>()))

@@ -10,7 +10,7 @@ use herts_assistant::store::{
 };
 use std::time::Duration;
 
-use crate::helpers::{redis_url, unique_prefix};
+use crate::helpers::{raw_redis, redis_url, unique_prefix};
 
 fn message(text: &str) -> NewMessage {
     NewMessage::plain(Role::Resident, text, "2026-11-26T12:00:00.000Z")
@@ -217,8 +217,7 @@ async fn redis_keys_are_hash_tagged_and_expire() {
     let id = "0123456789abcdef0123456789abcdef";
     store.create(id, "h", &ConversationState::default(), vec![message("hi")]).await.unwrap();
     store.add_feedback(id, Feedback { message_id: 1, helpful: true, at: "t".into() }).await.unwrap();
-    let client = redis::Client::open(redis_url()).unwrap();
-    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let mut connection = raw_redis();
     let keys: Vec<String> =
         redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut connection).await.unwrap();
     assert_eq!(keys.len(), 3, "{keys:?}");
@@ -353,8 +352,7 @@ async fn scheduled_submissions_missing_from_the_due_index_are_indexed_once() {
     let published = Submission { status: SubmissionStatus::Published, ..scheduled(&second) };
     assert!(store.decide_submission(SubmissionStatus::Scheduled, &published, true).await.unwrap());
     // As an older version left it: no index at all.
-    let client = redis::Client::open(redis_url()).unwrap();
-    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let mut connection = raw_redis();
     let _: () = redis::cmd("DEL")
         .arg(format!("{prefix}{{content}}:scheduled"))
         .query_async(&mut connection)
