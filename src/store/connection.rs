@@ -80,7 +80,10 @@ impl RedisConnection {
                     .min_retry_wait(100)
                     .max_retry_wait(1_000)
                     .build()?;
-                Ok(Self::Cluster(LazyCluster { client: Arc::new(client), connection: Arc::new(OnceCell::new()) }))
+                Ok(Self::Cluster(LazyCluster {
+                    client: Arc::new(client),
+                    connection: Arc::new(OnceCell::new()),
+                }))
             }
         }
     }

@@ -1,5 +1,6 @@
 //! Integration tests: the real server on a random port, with the memory store and with Redis.
 
+mod balancer;
 mod cluster;
 mod content;
 mod context;

@@ -20,7 +20,14 @@ use herts_assistant::http::wire::Created;
 /// A server process, killed when dropped.
 pub struct Instance {
     pub app: TestApp,
-    _child: Child,
+    child: Child,
+}
+
+impl Instance {
+    /// Stops it at once, as a crash or a killed container would.
+    pub async fn kill(&mut self) {
+        self.child.kill().await.ok();
+    }
 }
 
 pub async fn start_instance(redis_url: &str, prefix: &str) -> Instance {
@@ -47,7 +54,7 @@ pub async fn start_instance(redis_url: &str, prefix: &str) -> Instance {
         .unwrap()
         .unwrap();
     let address = line.strip_prefix("listening on ").expect("a listening line").to_string();
-    Instance { app: TestApp { address, client: reqwest::Client::new() }, _child: child }
+    Instance { app: TestApp { address, client: reqwest::Client::new() }, child }
 }
 
 /// A Redis of this test's own, with an append-only file so a restart keeps what was
@@ -106,13 +113,13 @@ impl Drop for OwnRedis {
     }
 }
 
-async fn start_conversation(app: &TestApp) -> (String, String) {
+pub async fn start_conversation(app: &TestApp) -> (String, String) {
     let created: Created =
         app.client.post(app.url("/api/v1/conversations")).send().await.unwrap().json().await.unwrap();
     (created.id, created.token)
 }
 
-async fn post(app: &TestApp, id: &str, token: &str, text: &str) -> reqwest::Response {
+pub async fn post(app: &TestApp, id: &str, token: &str, text: &str) -> reqwest::Response {
     app.client
         .post(app.url(&format!("/api/v1/conversations/{id}/messages")))
         .bearer_auth(token)
