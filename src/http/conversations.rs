@@ -500,16 +500,10 @@ async fn offline_message(
 /// Adds to the editors' insight counters (today in the UK) after the reply has gone: a
 /// counter missed costs a figure, never a resident's answer.
 fn count_later(state: &AppState, counted: Vec<(String, &'static str)>) {
-    let store = state.store.clone();
     let day = chrono::Utc::now().with_timezone(&chrono_tz::Europe::London).date_naive();
-    tokio::spawn(async move {
-        for (topic, what) in counted {
-            if let Err(error) = crate::store::CountStore::count(&store, day, &topic, what).await {
-                tracing::debug!(%error, "cannot count for insights");
-                return;
-            }
-        }
-    });
+    for (topic, what) in counted {
+        state.counts.count(day, topic, what);
+    }
 }
 
 /// Records the question a resident asked before picking `topic` from the "did you mean"

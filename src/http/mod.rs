@@ -47,6 +47,8 @@ pub struct AppState {
     /// Event streams open on this instance, per conversation and in all.
     streams: Arc<live::StreamCounts>,
     pub metrics: metrics::Metrics,
+    /// Insight counters, written to the store once a second.
+    pub counts: Arc<crate::store::CountBuffer>,
 }
 
 /// Counts each conversation's messages per minute, so one client cannot flood the service.
@@ -83,6 +85,7 @@ impl AppState {
         Self {
             live: Arc::new(live),
             drafts: DraftEngine::default(),
+            counts: crate::store::CountBuffer::new(store.clone()),
             store,
             handoff: settings.handoff(),
             rate: RateLimiter { per_minute: settings.rate_limit, windows: Default::default() },

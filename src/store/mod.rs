@@ -430,7 +430,7 @@ mod counts;
 mod drafts;
 mod review;
 pub use content::{ContentStore, ContentVersion, VERSION_FILES_KEPT, VERSION_HISTORY_KEPT};
-pub use counts::{CountStore, DayCount};
+pub use counts::{COUNT_FLUSH_EVERY, CountBuffer, CountStore, DayCount};
 pub use drafts::{DRAFT_KEPT_SECONDS, DraftStore};
 pub use review::{AUDIT_KEPT, AuditEntry, ReviewStore, SUBMISSIONS_KEPT, Submission, SubmissionStatus};
 

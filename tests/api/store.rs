@@ -4,9 +4,10 @@
 use herts_assistant::content::ContentFiles;
 use herts_assistant::engine::{ConversationState, Mode};
 use herts_assistant::store::{
-    AuditEntry, ClaimOutcome, CommitOutcome, ContentStore, ContentVersion, ConversationStore, CountStore,
-    Feedback, HandoffStore, InsightStore, MemoryStore, NewMessage, OfflineMessage, RedisStore, Retention,
-    ReviewStore, Role, Submission, SubmissionStatus, UNANSWERED_KEPT, Unanswered, VERSION_FILES_KEPT,
+    AuditEntry, ClaimOutcome, CommitOutcome, ContentStore, ContentVersion, ConversationStore, CountBuffer,
+    CountStore, Feedback, HandoffStore, InsightStore, MemoryStore, NewMessage, OfflineMessage, RedisStore,
+    Retention, ReviewStore, Role, Store, Submission, SubmissionStatus, UNANSWERED_KEPT, Unanswered,
+    VERSION_FILES_KEPT,
 };
 use std::time::Duration;
 
@@ -465,11 +466,11 @@ async fn redis_review_suite() {
 
 async fn count_suite(store: impl CountStore) {
     let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
-    for _ in 0..3 {
-        store.count(day(3), "report-pothole", "answered").await.unwrap();
-    }
-    store.count(day(3), "-", "declined").await.unwrap();
-    store.count(day(4), "report-pothole", "answered").await.unwrap();
+    let answered = |n| ("report-pothole".to_string(), "answered".to_string(), n);
+    store.add_counts(day(3), &[answered(2)]).await.unwrap();
+    store.add_counts(day(3), &[answered(1), ("-".into(), "declined".into(), 1)]).await.unwrap();
+    store.add_counts(day(4), &[answered(1)]).await.unwrap();
+    store.add_counts(day(5), &[]).await.unwrap();
     let mut counts = store.counts(&[day(3)]).await.unwrap();
     counts.sort_by(|a, b| a.what.cmp(&b.what));
     let read: Vec<(&str, &str, u64)> =
@@ -477,6 +478,32 @@ async fn count_suite(store: impl CountStore) {
     assert_eq!(read, [("report-pothole", "answered", 3), ("-", "declined", 1)]);
     assert_eq!(store.counts(&[day(3), day(4)]).await.unwrap().len(), 3);
     assert!(store.counts(&[day(5)]).await.unwrap().is_empty());
+}
+
+/// Counts made between two writes reach the store summed, in one write per day.
+async fn buffered_counts(store: Store) {
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+    let buffer = CountBuffer::new(store.clone());
+    for _ in 0..5 {
+        buffer.count(day, "report-pothole".into(), "answered");
+    }
+    buffer.count(day, "-".into(), "declined");
+    buffer.flush().await;
+    let mut counts = store.counts(&[day]).await.unwrap();
+    counts.sort_by(|a, b| a.what.cmp(&b.what));
+    let read: Vec<(&str, &str, u64)> =
+        counts.iter().map(|c| (c.topic.as_str(), c.what.as_str(), c.count)).collect();
+    assert_eq!(read, [("report-pothole", "answered", 5), ("-", "declined", 1)]);
+    // Written once: another flush with nothing new adds nothing.
+    buffer.flush().await;
+    assert_eq!(store.counts(&[day]).await.unwrap().iter().map(|c| c.count).sum::<u64>(), 6);
+}
+
+#[tokio::test]
+async fn counts_are_buffered_and_written_summed() {
+    let retention = Retention::all(Duration::from_secs(90 * 86_400));
+    buffered_counts(Store::Memory(MemoryStore::new(retention))).await;
+    buffered_counts(Store::Redis(RedisStore::new(&redis_url(), &unique_prefix(), retention).unwrap())).await;
 }
 
 #[tokio::test]
