@@ -1,6 +1,7 @@
 //! Load on the resident API, and the engine alone on the same questions, so one run gives what
 //! serving costs beyond matching. Starts the release binary (one HTTP worker unless told) with
-//! the memory store or Redis, opens conversations, and posts a mix of short questions from many
+//! the memory store, Redis (`HA_REDIS_URL`, default the local one) or a Redis Cluster of 3
+//! masters and 3 replicas that it starts itself (scripts/redis-cluster, ports 7200-7205), opens conversations, and posts a mix of short questions from many
 //! connections: as fast as they are answered, or at a fixed total rate (open loop: a late
 //! answer does not delay the next question). Each simulated resident comes from its own
 //! address, through the proxy header the service is told to trust, as behind a load balancer.
@@ -8,6 +9,7 @@
 //! thread and the ratio of the two. Traffic stays on 127.0.0.1.
 //!
 //!     cargo build --release && cargo run --release --example load -- --store redis --seconds 10
+//!     cargo run --release --example load -- --store cluster --wait-replicas 1
 //!     cargo run --release --example load -- --rate 1000 --url http://127.0.0.1:8080
 
 use std::process::Stdio;
@@ -41,6 +43,7 @@ const MIX: [&str; 8] = [
 enum StoreKind {
     Memory,
     Redis,
+    Cluster,
 }
 
 #[derive(Parser, Debug)]
@@ -65,6 +68,9 @@ struct Args {
     /// Messages per second in total; unset means as fast as they are answered.
     #[arg(long)]
     rate: Option<f64>,
+    /// Replicas each conversation write waits for (`HA_REDIS_WAIT_REPLICAS`).
+    #[arg(long, default_value_t = 0)]
+    wait_replicas: u32,
     /// Skip measuring the engine alone.
     #[arg(long)]
     no_engine: bool,
@@ -72,8 +78,37 @@ struct Args {
 
 const PROXY_HEADER: &str = "x-forwarded-for";
 
+/// A Redis Cluster started for the run, stopped when dropped.
+struct Cluster {
+    dir: std::path::PathBuf,
+    seeds: String,
+}
+
+const CLUSTER_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/redis-cluster");
+
+impl Cluster {
+    fn start() -> Self {
+        let dir = std::env::temp_dir().join(format!("load-cluster-{}", std::process::id()));
+        let output = std::process::Command::new(CLUSTER_SCRIPT)
+            .args(["start", dir.to_str().expect("a UTF-8 temp dir"), "7200"])
+            .output()
+            .expect("scripts/redis-cluster runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        Self { dir, seeds: String::from_utf8_lossy(&output.stdout).trim().to_string() }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(CLUSTER_SCRIPT)
+            .args(["stop", self.dir.to_str().unwrap_or("")])
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// Starts the release binary on a free port with the client limits out of the way.
-async fn start(args: &Args) -> (Child, String) {
+async fn start(args: &Args, cluster: Option<&Cluster>) -> (Child, String) {
     let limits = std::env::temp_dir().join(format!("load-{}.toml", std::process::id()));
     std::fs::write(
         &limits,
@@ -92,9 +127,18 @@ async fn start(args: &Args) -> (Child, String) {
         .env_remove("HA_REDIS_URL")
         .stdout(Stdio::piped())
         .kill_on_drop(true);
-    if let StoreKind::Redis = args.store {
-        let redis = std::env::var("HA_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-        command.env("HA_REDIS_URL", redis).env("HA_REDIS_PREFIX", format!("load:{}:", std::process::id()));
+    let redis = match args.store {
+        StoreKind::Memory => None,
+        StoreKind::Redis => {
+            Some(std::env::var("HA_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()))
+        }
+        StoreKind::Cluster => cluster.map(|c| c.seeds.clone()),
+    };
+    if let Some(redis) = redis {
+        command
+            .env("HA_REDIS_URL", redis)
+            .env("HA_REDIS_PREFIX", format!("load:{}:", std::process::id()))
+            .env("HA_REDIS_WAIT_REPLICAS", args.wait_replicas.to_string());
     }
     let mut child = command.spawn().expect("build the release binary first: cargo build --release");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
@@ -155,11 +199,12 @@ fn engine_rate(seconds: u64) -> f64 {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let (_server, base) = match &args.url {
-        Some(url) => (None, url.trim_end_matches('/').to_string()),
+    let (_server, _cluster, base) = match &args.url {
+        Some(url) => (None, None, url.trim_end_matches('/').to_string()),
         None => {
-            let (child, base) = start(&args).await;
-            (Some(child), base)
+            let cluster = matches!(args.store, StoreKind::Cluster).then(Cluster::start);
+            let (child, base) = start(&args, cluster.as_ref()).await;
+            (Some(child), cluster, base)
         }
     };
     let client =
