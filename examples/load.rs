@@ -168,6 +168,28 @@ async fn open(client: &reqwest::Client, base: &str, n: usize) -> Resident {
     Resident { id: field("id"), token: field("token"), address }
 }
 
+/// Commands processed, bytes read and bytes written, summed over these Redis nodes.
+fn redis_stats(nodes: &[String]) -> [u64; 3] {
+    let mut totals = [0; 3];
+    for node in nodes {
+        let Ok(mut connection) = redis::Client::open(node.as_str()).and_then(|c| c.get_connection()) else {
+            continue;
+        };
+        let info: String = redis::cmd("INFO").arg("stats").query(&mut connection).unwrap_or_default();
+        for (i, field) in ["total_commands_processed:", "total_net_input_bytes:", "total_net_output_bytes:"]
+            .iter()
+            .enumerate()
+        {
+            totals[i] += info
+                .lines()
+                .find_map(|l| l.strip_prefix(field))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    totals
+}
+
 /// The p-th percentile (0..=1) of sorted durations.
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
@@ -214,13 +236,26 @@ async fn main() {
         residents.push(open(&client, &base, n).await);
     }
     let residents = Arc::new(residents);
+    let redis_nodes: Vec<String> = match args.store {
+        _ if args.url.is_some() => Vec::new(),
+        StoreKind::Memory => Vec::new(),
+        StoreKind::Redis => {
+            vec![std::env::var("HA_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())]
+        }
+        StoreKind::Cluster => {
+            _cluster.as_ref().map_or(Vec::new(), |c| c.seeds.split(',').map(str::to_string).collect())
+        }
+    };
+    let redis_before = redis_stats(&redis_nodes);
+    let posted = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let warm_until = Instant::now() + Duration::from_secs(1);
     let until = warm_until + Duration::from_secs(args.seconds);
     // Open loop at a fixed rate: connection c sends its k-th message at c/rate + k*connections/rate.
     let interval = args.rate.map(|rate| Duration::from_secs_f64(args.connections as f64 / rate));
     let mut tasks = Vec::new();
     for c in 0..args.connections {
-        let (client, base, residents) = (client.clone(), base.clone(), residents.clone());
+        let (client, base, residents, posted) =
+            (client.clone(), base.clone(), residents.clone(), posted.clone());
         let offset = args.rate.map(|rate| Duration::from_secs_f64(c as f64 / rate)).unwrap_or_default();
         tasks.push(tokio::spawn(async move {
             let (mut latencies, mut failures) = (Vec::new(), 0u64);
@@ -241,6 +276,7 @@ async fn main() {
                     .send()
                     .await;
                 let ok = matches!(&sent, Ok(response) if response.status().is_success());
+                posted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 if let Ok(response) = sent {
                     let _ = response.bytes().await;
                 }
@@ -276,6 +312,17 @@ async fn main() {
         ms(percentile(&latencies, 0.999)),
         ms(latencies.last().copied().unwrap_or_default()),
     );
+    if !redis_nodes.is_empty() {
+        let after = redis_stats(&redis_nodes);
+        let posted = posted.load(std::sync::atomic::Ordering::Relaxed).max(1) as f64;
+        let per = |i: usize| (after[i] - redis_before[i]) as f64 / posted;
+        println!(
+            "  Redis per message posted (masters named in HA_REDIS_URL, the instance's own background work included): {:.2} commands, {:.0} bytes in, {:.0} bytes out",
+            per(0),
+            per(1),
+            per(2)
+        );
+    }
     if !args.no_engine {
         let engine = engine_rate(args.seconds.min(5));
         println!(

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::{
-    ClaimOutcome, CommitOutcome, ConversationStore, Feedback, HandoffStore, InsightStore, NewMessage,
+    CommitOutcome, ConversationStore, Feedback, HandoffStore, HoldOutcome, Holder, InsightStore, NewMessage,
     OfflineMessage, Retention, Snapshot, StoreError, StoredMessage, TYPING_TTL, Typing, UNANSWERED_KEPT,
     Unanswered, Waiters,
 };
@@ -226,19 +226,60 @@ impl HandoffStore for MemoryStore {
         Ok(self.handoff(|h| h.queues.get(team).and_then(|queue| queue.iter().position(|(q, _)| q == id))))
     }
 
-    async fn claim(&self, id: &str, agent: &str) -> Result<ClaimOutcome, StoreError> {
-        Ok(self.handoff(|h| match h.claims.get(id) {
-            Some(holder) if holder != agent => ClaimOutcome::AlreadyClaimed(holder.clone()),
-            _ => {
-                h.claims.insert(id.to_string(), agent.to_string());
-                ClaimOutcome::Claimed
+    async fn move_in_queues(
+        &self,
+        id: &str,
+        from: &[&str],
+        to: Option<(&str, i64)>,
+    ) -> Result<(), StoreError> {
+        self.handoff(|h| {
+            for team in from {
+                h.queues.entry(team.to_string()).or_default().retain(|(q, _)| q != id);
             }
-        }))
+            if let Some((team, at_micros)) = to {
+                let queue = h.queues.entry(team.to_string()).or_default();
+                if !queue.iter().any(|(q, _)| q == id) {
+                    queue.push((id.to_string(), at_micros));
+                    queue.sort_by_key(|(_, at)| *at);
+                }
+            }
+        });
+        self.waiters.ring_queue_moved(id);
+        Ok(())
     }
 
-    async fn release(&self, id: &str) -> Result<(), StoreError> {
-        self.handoff(|h| h.claims.remove(id));
-        Ok(())
+    async fn commit_holding(
+        &self,
+        id: &str,
+        expected_version: u64,
+        state: &ConversationState,
+        messages: Vec<NewMessage>,
+        holder: Holder<'_>,
+    ) -> Result<HoldOutcome, StoreError> {
+        let outcome = {
+            let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            let Inner { records, handoff, .. } = &mut *inner;
+            match records.get_mut(id).filter(|r| r.expires > now) {
+                None => HoldOutcome::Gone,
+                Some(r) if r.version != expected_version => HoldOutcome::Conflict,
+                Some(r) => match (holder, handoff.claims.get(id)) {
+                    (Holder::Claim(agent), Some(held)) if held != agent => HoldOutcome::HeldBy(held.clone()),
+                    _ => {
+                        match holder {
+                            Holder::Claim(agent) => handoff.claims.insert(id.to_string(), agent.to_string()),
+                            Holder::Release => handoff.claims.remove(id),
+                        };
+                        r.version += 1;
+                        r.state = state.clone();
+                        r.expires = now + self.retention.conversations;
+                        HoldOutcome::Committed(append(r, messages))
+                    }
+                },
+            }
+        };
+        self.waiters.ring(id);
+        Ok(outcome)
     }
 
     async fn set_presence(&self, agent: &str, status: &str, ttl: Duration) -> Result<(), StoreError> {

@@ -202,11 +202,25 @@ pub struct OfflineMessage {
     pub done: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClaimOutcome {
-    Claimed,
-    /// Another agent holds it.
-    AlreadyClaimed(String),
+/// How a handoff commit changes who holds the conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder<'a> {
+    /// This agent takes it, unless another agent holds it (holding it already is fine).
+    Claim(&'a str),
+    /// Nobody holds it any more.
+    Release,
+}
+
+/// What a handoff commit did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HoldOutcome {
+    Committed(Vec<StoredMessage>),
+    /// Someone else committed first: load again and retry.
+    Conflict,
+    /// The conversation was erased or expired.
+    Gone,
+    /// Another agent holds it; nothing was written.
+    HeldBy(String),
 }
 
 /// Who is typing in a conversation right now.
@@ -231,6 +245,14 @@ pub trait HandoffStore: Send + Sync {
         at_micros: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn dequeue(&self, team: &str, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Takes `id` out of the `from` queues and, with `to`, puts it in that queue as of its
+    /// time (µs), in one atomic step: a claim or a transfer is never seen half done.
+    fn move_in_queues(
+        &self,
+        id: &str,
+        from: &[&str],
+        to: Option<(&str, i64)>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// The team's queue, oldest first, with the time each joined (ms since the epoch).
     fn queue(&self, team: &str) -> impl Future<Output = Result<Vec<(String, i64)>, StoreError>> + Send;
     /// How many wait ahead of `id` in the team's queue (0 for the first); none if it is not in
@@ -240,9 +262,17 @@ pub trait HandoffStore: Send + Sync {
         team: &str,
         id: &str,
     ) -> impl Future<Output = Result<Option<usize>, StoreError>> + Send;
-    /// Takes the conversation for `agent`, atomically: of two agents claiming at once, one wins.
-    fn claim(&self, id: &str, agent: &str) -> impl Future<Output = Result<ClaimOutcome, StoreError>> + Send;
-    fn release(&self, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Commits as `ConversationStore::commit` does and changes who holds the conversation in
+    /// the same atomic step: of two agents claiming at once, one wins, and the state, its
+    /// messages and the holder never disagree.
+    fn commit_holding(
+        &self,
+        id: &str,
+        expected_version: u64,
+        state: &ConversationState,
+        messages: Vec<NewMessage>,
+        holder: Holder<'_>,
+    ) -> impl Future<Output = Result<HoldOutcome, StoreError>> + Send;
     fn set_presence(
         &self,
         agent: &str,
@@ -501,11 +531,23 @@ impl HandoffStore for Store {
     async fn queue_place(&self, team: &str, id: &str) -> Result<Option<usize>, StoreError> {
         delegate!(self, s => s.queue_place(team, id))
     }
-    async fn claim(&self, id: &str, agent: &str) -> Result<ClaimOutcome, StoreError> {
-        delegate!(self, s => s.claim(id, agent))
+    async fn move_in_queues(
+        &self,
+        id: &str,
+        from: &[&str],
+        to: Option<(&str, i64)>,
+    ) -> Result<(), StoreError> {
+        delegate!(self, s => s.move_in_queues(id, from, to))
     }
-    async fn release(&self, id: &str) -> Result<(), StoreError> {
-        delegate!(self, s => s.release(id))
+    async fn commit_holding(
+        &self,
+        id: &str,
+        expected_version: u64,
+        state: &ConversationState,
+        messages: Vec<NewMessage>,
+        holder: Holder<'_>,
+    ) -> Result<HoldOutcome, StoreError> {
+        delegate!(self, s => s.commit_holding(id, expected_version, state, messages, holder))
     }
     async fn set_presence(
         &self,

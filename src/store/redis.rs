@@ -15,7 +15,7 @@ use std::sync::{Arc, LazyLock, OnceLock};
 
 use super::connection::{RedisConnection, RedisTarget};
 use super::{
-    ClaimOutcome, CommitOutcome, ConversationStore, Feedback, HandoffStore, InsightStore, NewMessage,
+    CommitOutcome, ConversationStore, Feedback, HandoffStore, HoldOutcome, Holder, InsightStore, NewMessage,
     OfflineMessage, Retention, Snapshot, StoreError, StoredMessage, TYPING_TTL, Typing, UNANSWERED_KEPT,
     Unanswered, Waiters,
 };
@@ -61,7 +61,8 @@ return ids
 static CREATE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(CREATE));
 static COMMIT_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(COMMIT));
 static FEEDBACK_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(FEEDBACK));
-static CLAIM_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(CLAIM));
+static COMMIT_HOLDING_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(COMMIT_HOLDING));
+static MOVE_IN_QUEUES_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(MOVE_IN_QUEUES));
 static SWEEP_OFFLINE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(SWEEP_OFFLINE));
 static RECORD_UNANSWERED_SCRIPT: LazyLock<Script> =
     LazyLock::new(|| Script::new(&format!("{DROP_EXPIRED_UNANSWERED}{RECORD_UNANSWERED}")));
@@ -145,6 +146,8 @@ pub struct RedisStore {
     waiters: Waiters,
     /// The task that turns published events into rung bells, started on first use.
     listener: Arc<OnceLock<()>>,
+    /// Teams whose queue under its old key has been looked for (see `adopt_old_queues`).
+    adopted: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 pub(super) fn unavailable(e: redis::RedisError) -> StoreError {
@@ -174,6 +177,7 @@ impl RedisStore {
             retention,
             waiters: Waiters::default(),
             listener: Arc::new(OnceLock::new()),
+            adopted: Arc::default(),
         })
     }
 
@@ -199,6 +203,38 @@ impl RedisStore {
 
     pub(super) fn global(&self, name: &str) -> String {
         format!("{}{name}", self.prefix)
+    }
+
+    /// A team's queue. Every queue shares one hash tag, so a move between two is one script.
+    fn queue_key(&self, team: &str) -> String {
+        self.global(&format!("{{queue}}:{team}"))
+    }
+
+    /// Moves a queue kept under its name before queues shared a hash tag (`queue:<team>`) into
+    /// its current key, once per team per process, so residents waiting across an upgrade keep
+    /// their places. Several commands, not one script: the two keys may be in different slots.
+    async fn adopt_old_queues(&self, teams: &[&str]) -> Result<(), StoreError> {
+        for team in teams {
+            if self.adopted.lock().unwrap_or_else(|e| e.into_inner()).contains(*team) {
+                continue;
+            }
+            let old = self.global(&format!("queue:{team}"));
+            let mut connection = self.connection.clone();
+            let entries: Vec<(String, f64)> =
+                connection.zrange_withscores(&old, 0, -1).await.map_err(unavailable)?;
+            if !entries.is_empty() {
+                let mut add = redis::cmd("ZADD");
+                add.arg(self.queue_key(team)).arg("NX");
+                for (id, score) in &entries {
+                    add.arg(score).arg(id);
+                }
+                let _: i64 = add.query_async(&mut connection).await.map_err(unavailable)?;
+                let _: i64 = connection.del(&old).await.map_err(unavailable)?;
+                tracing::info!(team, waiting = entries.len(), "queue moved to its hash-tagged key");
+            }
+            self.adopted.lock().unwrap_or_else(|e| e.into_inner()).insert(team.to_string());
+        }
+        Ok(())
     }
 
     /// Messages for a closed team by id, and their expiry times (a sorted set). One hash tag,
@@ -292,21 +328,25 @@ impl RedisStore {
         });
     }
 
-    /// Runs CREATE or COMMIT: the conversation's keys, then `first` (token hash or expected
-    /// version), the state, the TTL, the event channel, and one argument per message.
+    /// Runs CREATE, COMMIT or COMMIT_HOLDING: the conversation's keys (`extra.keys` after its
+    /// three), then `first` (token hash or expected version), the state, the TTL, the event
+    /// channel, `extra.args`, and one argument per message.
     async fn write_log<T: redis::FromRedisValue>(
         &self,
         script: &Script,
         id: &str,
         first: impl redis::ToRedisArgs,
         state: &ConversationState,
+        extra: Extra<'_>,
         messages: &[NewMessage],
     ) -> Result<T, StoreError> {
-        let keys = self.keys(id);
+        let mut keys = self.keys(id).to_vec();
+        keys.extend_from_slice(extra.keys);
         let mut args = first.to_redis_args();
         args.push(serde_json::to_string(state).map_err(corrupt)?.into_bytes());
         args.push(self.ttl().to_string().into_bytes());
         args.push(self.channel().into_bytes());
+        args.extend(extra.args.iter().map(|a| a.as_bytes().to_vec()));
         args.extend(encode(messages)?.into_iter().map(String::into_bytes));
         let mut connection = self.connection.clone();
         if self.wait_replicas == 0 {
@@ -340,6 +380,13 @@ impl RedisStore {
     fn ttl(&self) -> u64 {
         seconds(self.retention.conversations)
     }
+}
+
+/// What a conversation write passes beyond its three keys and four leading arguments.
+#[derive(Default)]
+struct Extra<'a> {
+    keys: &'a [String],
+    args: &'a [&'a str],
 }
 
 /// A period as a key's TTL: whole seconds, at least one.
@@ -386,7 +433,8 @@ impl ConversationStore for RedisStore {
         state: &ConversationState,
         messages: Vec<NewMessage>,
     ) -> Result<Vec<StoredMessage>, StoreError> {
-        let count: i64 = self.write_log(&CREATE_SCRIPT, id, token_hash, state, &messages).await?;
+        let count: i64 =
+            self.write_log(&CREATE_SCRIPT, id, token_hash, state, Extra::default(), &messages).await?;
         let ids: Vec<i64> = (1..=count).collect();
         Ok(stored(&ids, messages))
     }
@@ -413,7 +461,8 @@ impl ConversationStore for RedisStore {
         state: &ConversationState,
         messages: Vec<NewMessage>,
     ) -> Result<CommitOutcome, StoreError> {
-        let ids: Vec<i64> = self.write_log(&COMMIT_SCRIPT, id, expected_version, state, &messages).await?;
+        let ids: Vec<i64> =
+            self.write_log(&COMMIT_SCRIPT, id, expected_version, state, Extra::default(), &messages).await?;
         Ok(match ids.first() {
             Some(-1) => CommitOutcome::Gone,
             Some(-2) => CommitOutcome::Conflict,
@@ -473,71 +522,131 @@ impl ConversationStore for RedisStore {
     }
 }
 
-/// Claims a conversation for one agent: set only if unset (or already theirs).
-const CLAIM: &str = r"
-local holder = redis.call('GET', KEYS[1])
-if holder and holder ~= ARGV[1] then return holder end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-return false
+/// COMMIT with the holder changed in the same step. KEYS: meta, log, feedback, agent. ARGV:
+/// version, state, TTL, channel, `claim` or `release`, the agent, then one per message.
+/// Returns the new message ids, or -1 (gone), -2 (version conflict), -3 (another agent holds it).
+const COMMIT_HOLDING: &str = r"
+local version = redis.call('HGET', KEYS[1], 'version')
+if not version then return {-1} end
+if tonumber(version) ~= tonumber(ARGV[1]) then return {-2} end
+if ARGV[5] == 'claim' then
+  local holder = redis.call('GET', KEYS[4])
+  if holder and holder ~= ARGV[6] then return {-3} end
+  redis.call('SET', KEYS[4], ARGV[6], 'EX', ARGV[3])
+else
+  redis.call('DEL', KEYS[4])
+end
+local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
+local ids = {}
+for i = 7, #ARGV do
+  seq = seq + 1
+  redis.call('XADD', KEYS[2], '0-' .. seq, 'm', ARGV[i])
+  ids[#ids + 1] = seq
+end
+redis.call('HSET', KEYS[1], 'version', tonumber(version) + 1, 'state', ARGV[2], 'seq', seq)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+if seq > 0 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
+if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[3]) end
+redis.call('PUBLISH', ARGV[4], KEYS[1])
+return ids
+";
+
+/// Leaves queues and joins one in one step (every queue shares the `{queue}` hash tag).
+/// KEYS: the queues to leave, then the one to join if ARGV[2] is not empty. ARGV: the id, its
+/// score or '', the TTL, the event channel, the event.
+const MOVE_IN_QUEUES: &str = r"
+local leave = #KEYS
+if ARGV[2] ~= '' then leave = leave - 1 end
+for i = 1, leave do redis.call('ZREM', KEYS[i], ARGV[1]) end
+if ARGV[2] ~= '' then
+  redis.call('ZADD', KEYS[#KEYS], 'NX', ARGV[2], ARGV[1])
+  redis.call('EXPIRE', KEYS[#KEYS], ARGV[3])
+end
+redis.call('PUBLISH', ARGV[4], ARGV[5])
 ";
 
 impl HandoffStore for RedisStore {
     async fn enqueue(&self, team: &str, id: &str, at_micros: i64) -> Result<(), StoreError> {
-        let mut connection = self.connection.clone();
-        let queue = self.global(&format!("queue:{team}"));
-        // Scored in milliseconds with the microseconds as a fraction (exact in a double for
-        // centuries): equal whole-millisecond scores would be ordered by id, not by arrival.
-        let _: () = redis::pipe()
-            .cmd("ZADD")
-            .arg(&queue)
-            .arg("NX")
-            .arg(at_micros as f64 / 1000.0)
-            .arg(id)
-            .ignore()
-            .expire(&queue, self.ttl() as i64)
-            .ignore()
-            .query_async(&mut connection)
-            .await
-            .map_err(unavailable)?;
-        self.publish(&format!("{QUEUE_MOVED}{{{id}}}")).await
+        self.move_in_queues(id, &[], Some((team, at_micros))).await
     }
 
     async fn dequeue(&self, team: &str, id: &str) -> Result<(), StoreError> {
+        self.move_in_queues(id, &[team], None).await
+    }
+
+    async fn move_in_queues(
+        &self,
+        id: &str,
+        from: &[&str],
+        to: Option<(&str, i64)>,
+    ) -> Result<(), StoreError> {
+        let teams: Vec<&str> = from.iter().copied().chain(to.map(|(team, _)| team)).collect();
+        self.adopt_old_queues(&teams).await?;
+        let mut invocation = MOVE_IN_QUEUES_SCRIPT.prepare_invoke();
+        for team in &teams {
+            invocation.key(self.queue_key(team));
+        }
+        // Scored in milliseconds with the microseconds as a fraction (exact in a double for
+        // centuries): equal whole-millisecond scores would be ordered by id, not by arrival.
+        let score = to.map_or(String::new(), |(_, at_micros)| (at_micros as f64 / 1000.0).to_string());
+        invocation
+            .arg(id)
+            .arg(score)
+            .arg(self.ttl())
+            .arg(self.channel())
+            .arg(format!("{QUEUE_MOVED}{{{id}}}"));
         let mut connection = self.connection.clone();
-        let _: i64 = connection.zrem(self.global(&format!("queue:{team}")), id).await.map_err(unavailable)?;
-        self.publish(&format!("{QUEUE_MOVED}{{{id}}}")).await
+        let _: () = invocation.invoke_async(&mut connection).await.map_err(unavailable)?;
+        Ok(())
     }
 
     async fn queue(&self, team: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        self.adopt_old_queues(&[team]).await?;
         let mut connection = self.connection.clone();
-        let entries: Vec<(String, f64)> = connection
-            .zrange_withscores(self.global(&format!("queue:{team}")), 0, -1)
-            .await
-            .map_err(unavailable)?;
+        let entries: Vec<(String, f64)> =
+            connection.zrange_withscores(self.queue_key(team), 0, -1).await.map_err(unavailable)?;
         Ok(entries.into_iter().map(|(id, at)| (id, at.floor() as i64)).collect())
     }
 
     async fn queue_place(&self, team: &str, id: &str) -> Result<Option<usize>, StoreError> {
+        self.adopt_old_queues(&[team]).await?;
         let mut connection = self.connection.clone();
-        connection.zrank(self.global(&format!("queue:{team}")), id).await.map_err(unavailable)
+        connection.zrank(self.queue_key(team), id).await.map_err(unavailable)
     }
 
-    async fn claim(&self, id: &str, agent: &str) -> Result<ClaimOutcome, StoreError> {
-        let mut connection = self.connection.clone();
-        let holder: Option<String> = CLAIM_SCRIPT
-            .key(self.key(id, "agent"))
-            .arg(agent)
-            .arg(self.ttl())
-            .invoke_async(&mut connection)
-            .await
-            .map_err(unavailable)?;
-        Ok(holder.map_or(ClaimOutcome::Claimed, ClaimOutcome::AlreadyClaimed))
-    }
-
-    async fn release(&self, id: &str) -> Result<(), StoreError> {
-        let mut connection = self.connection.clone();
-        let _: i64 = connection.del(self.key(id, "agent")).await.map_err(unavailable)?;
-        Ok(())
+    async fn commit_holding(
+        &self,
+        id: &str,
+        expected_version: u64,
+        state: &ConversationState,
+        messages: Vec<NewMessage>,
+        holder: Holder<'_>,
+    ) -> Result<HoldOutcome, StoreError> {
+        let (change, agent) = match holder {
+            Holder::Claim(agent) => ("claim", agent),
+            Holder::Release => ("release", ""),
+        };
+        let agent_key = [self.key(id, "agent")];
+        let ids: Vec<i64> = self
+            .write_log(
+                &COMMIT_HOLDING_SCRIPT,
+                id,
+                expected_version,
+                state,
+                Extra { keys: &agent_key, args: &[change, agent] },
+                &messages,
+            )
+            .await?;
+        Ok(match ids.first() {
+            Some(-1) => HoldOutcome::Gone,
+            Some(-2) => HoldOutcome::Conflict,
+            Some(-3) => {
+                let mut connection = self.connection.clone();
+                let holder: Option<String> = connection.get(&agent_key[0]).await.map_err(unavailable)?;
+                HoldOutcome::HeldBy(holder.unwrap_or_default())
+            }
+            _ => HoldOutcome::Committed(stored(&ids, messages)),
+        })
     }
 
     async fn set_presence(&self, agent: &str, status: &str, ttl: Duration) -> Result<(), StoreError> {

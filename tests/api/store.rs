@@ -4,10 +4,10 @@
 use herts_assistant::content::ContentFiles;
 use herts_assistant::engine::{ConversationState, Mode};
 use herts_assistant::store::{
-    AuditEntry, ClaimOutcome, CommitOutcome, ContentStore, ContentVersion, ConversationStore, CountBuffer,
-    CountStore, Feedback, HandoffStore, InsightStore, MemoryStore, NewMessage, OfflineMessage, RedisStore,
-    Retention, ReviewStore, Role, Store, Submission, SubmissionStatus, UNANSWERED_KEPT, Unanswered,
-    VERSION_FILES_KEPT,
+    AuditEntry, CommitOutcome, ContentStore, ContentVersion, ConversationStore, CountBuffer, CountStore,
+    Feedback, HandoffStore, HoldOutcome, Holder, InsightStore, MemoryStore, NewMessage, OfflineMessage,
+    RedisStore, Retention, ReviewStore, Role, Store, Submission, SubmissionStatus, UNANSWERED_KEPT,
+    Unanswered, VERSION_FILES_KEPT,
 };
 use std::time::Duration;
 
@@ -85,7 +85,7 @@ fn offline(id: &str, conversation: &str, at: &str) -> OfflineMessage {
     }
 }
 
-async fn handoff_suite(store: impl HandoffStore) {
+async fn handoff_suite(store: impl HandoffStore + ConversationStore) {
     // Queues: first come, first served; leaving takes one out; another team's queue is apart.
     for (id, at_micros) in [("a", 1_000), ("b", 2_000), ("c", 3_000)] {
         store.enqueue("team", id, at_micros).await.unwrap();
@@ -107,16 +107,39 @@ async fn handoff_suite(store: impl HandoffStore) {
     assert_eq!(store.queue("tie").await.unwrap(), [("zz-first".into(), 5_000), ("aa-second".into(), 5_000)]);
     assert_eq!(store.queue_place("tie", "aa-second").await.unwrap(), Some(1));
 
-    // Claims: of two agents at once, exactly one wins; the holder may claim again; release frees.
-    let (alex, sam) = tokio::join!(store.claim("x", "Alex"), store.claim("x", "Sam"));
+    // A move leaves queues and joins another in one step.
+    store.move_in_queues("a", &["team"], Some(("held", 9_000))).await.unwrap();
+    assert_eq!(store.queue("team").await.unwrap(), [("c".into(), 3)]);
+    assert_eq!(store.queue("held").await.unwrap(), [("a".into(), 9)]);
+    store.move_in_queues("a", &["team", "held"], None).await.unwrap();
+    assert!(store.queue("held").await.unwrap().is_empty());
+
+    // A claim is a commit that also takes the conversation for an agent, in one step. Of two
+    // agents at once exactly one wins; the other, loading again, finds it held and writes
+    // nothing; the holder may claim again; a commit that releases it frees it.
+    let state = ConversationState::default();
+    store.create("x", "h", &state, vec![]).await.unwrap();
+    let claim = |agent: &'static str, version: u64| {
+        store.commit_holding("x", version, &state, vec![message(agent)], Holder::Claim(agent))
+    };
+    let (alex, sam) = tokio::join!(claim("Alex", 0), claim("Sam", 0));
     let outcomes = [alex.unwrap(), sam.unwrap()];
-    assert_eq!(outcomes.iter().filter(|o| **o == ClaimOutcome::Claimed).count(), 1, "{outcomes:?}");
-    let holder = if outcomes[0] == ClaimOutcome::Claimed { "Alex" } else { "Sam" };
-    let other = if holder == "Alex" { "Sam" } else { "Alex" };
-    assert_eq!(store.claim("x", holder).await.unwrap(), ClaimOutcome::Claimed);
-    assert_eq!(store.claim("x", other).await.unwrap(), ClaimOutcome::AlreadyClaimed(holder.into()));
-    store.release("x").await.unwrap();
-    assert_eq!(store.claim("x", other).await.unwrap(), ClaimOutcome::Claimed);
+    let won =
+        outcomes.iter().position(|o| matches!(o, HoldOutcome::Committed(_))).expect("one claim commits");
+    assert!(matches!(outcomes[1 - won], HoldOutcome::Conflict | HoldOutcome::HeldBy(_)), "{outcomes:?}");
+    let (holder, other) = if won == 0 { ("Alex", "Sam") } else { ("Sam", "Alex") };
+    assert_eq!(claim(other, 1).await.unwrap(), HoldOutcome::HeldBy(holder.into()));
+    assert_eq!(store.load("x").await.unwrap().unwrap().version, 1, "a refused claim writes nothing");
+    assert_eq!(store.messages("x", 0).await.unwrap().len(), 1);
+    assert!(matches!(claim(holder, 1).await.unwrap(), HoldOutcome::Committed(_)));
+    let released = store.commit_holding("x", 2, &state, vec![], Holder::Release).await.unwrap();
+    assert_eq!(released, HoldOutcome::Committed(vec![]));
+    assert!(matches!(claim(other, 3).await.unwrap(), HoldOutcome::Committed(_)));
+    assert_eq!(claim(holder, 3).await.unwrap(), HoldOutcome::Conflict, "the version is checked first");
+    assert_eq!(
+        store.commit_holding("gone", 0, &state, vec![], Holder::Release).await.unwrap(),
+        HoldOutcome::Gone
+    );
 
     // Presence expires with its heartbeat.
     store.set_presence("Alex", "online", Duration::from_secs(60)).await.unwrap();

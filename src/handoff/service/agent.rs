@@ -7,8 +7,7 @@ use crate::engine::{ConversationState, Mode};
 use crate::handoff::ACTIVE_QUEUE;
 use crate::handoff::hours::Team;
 use crate::store::{
-    ClaimOutcome, ConversationStore, HandoffStore, NewMessage, OfflineMessage, Role, StoreError,
-    StoredMessage,
+    ConversationStore, HandoffStore, Holder, NewMessage, OfflineMessage, Role, StoreError, StoredMessage,
 };
 
 /// Messages read from the end of a waiting conversation to find the resident's last one
@@ -114,7 +113,12 @@ impl<S: ConversationStore + HandoffStore> HandoffService<'_, S> {
         for team in self.handoff.teams() {
             let mut waiting = Vec::new();
             for (id, since) in self.store.queue(&team.id).await? {
-                if let Some(w) = self.waiting(&id, &team.id, since).await {
+                // The conversation is the truth: an entry left by a move that never ran (its
+                // instance died between the commit and the move) is not shown.
+                if let Some(w) = self.waiting(&id, &team.id, since).await
+                    && w.conversation.mode == Mode::Queued
+                    && w.conversation.team.as_deref() == Some(team.id.as_str())
+                {
                     waiting.push(w);
                 }
             }
@@ -163,22 +167,23 @@ impl<S: ConversationStore + HandoffStore> HandoffService<'_, S> {
         Ok((questions, conversation))
     }
 
-    /// Takes a waiting conversation for `agent`. The claim itself is the store's atomic
-    /// set-if-unset, so of two agents one wins; claiming one this agent already holds is
-    /// allowed. Then the state becomes `agent` (released again if that fails) and it moves from
-    /// the team's queue to the held ones.
+    /// Takes a waiting conversation for `agent`: one atomic commit makes `agent` its holder,
+    /// its state `agent` and says so to the resident, so of two agents one wins and nobody
+    /// sees it half taken; claiming one this agent already holds is allowed. Then one atomic
+    /// move takes it from the team's queue to the held ones.
     pub async fn claim(&self, id: &str, agent: &str) -> Result<(), HandoffError> {
         let snapshot = self.store.load(id).await?.ok_or(HandoffError::ConversationNotFound)?;
         if !matches!(snapshot.state.mode, Mode::Queued | Mode::Agent) {
             return Err(HandoffError::NotWaiting);
         }
-        if let ClaimOutcome::AlreadyClaimed(holder) = self.store.claim(id, agent).await? {
-            return Err(HandoffError::AlreadyClaimed(holder));
-        }
-        let result = self
-            .change(id, |conversation| {
-                if conversation.mode == Mode::Agent && conversation.agent.as_deref() == Some(agent) {
-                    return Ok(Vec::new());
+        let (conversation, _) = self
+            .change_holder(id, Holder::Claim(agent), |conversation| {
+                match (conversation.mode, conversation.agent.as_deref()) {
+                    (Mode::Agent, Some(holder)) if holder == agent => return Ok(Vec::new()),
+                    (Mode::Agent, Some(holder)) => {
+                        return Err(HandoffError::AlreadyClaimed(holder.to_string()));
+                    }
+                    _ => {}
                 }
                 if conversation.mode != Mode::Queued {
                     return Err(HandoffError::NoLongerWaiting);
@@ -187,18 +192,9 @@ impl<S: ConversationStore + HandoffStore> HandoffService<'_, S> {
                 conversation.agent = Some(agent.to_string());
                 Ok(vec![self.system_message(format!("{agent} has joined the conversation."))])
             })
-            .await;
-        let (conversation, _) = match result {
-            Ok(done) => done,
-            Err(error) => {
-                self.store.release(id).await?;
-                return Err(error);
-            }
-        };
-        if let Some(team) = &conversation.team {
-            self.store.dequeue(team, id).await?;
-        }
-        self.store.enqueue(ACTIVE_QUEUE, id, self.now.timestamp_micros()).await?;
+            .await?;
+        let from: Vec<&str> = conversation.team.as_deref().into_iter().collect();
+        self.store.move_in_queues(id, &from, Some((ACTIVE_QUEUE, self.now.timestamp_micros()))).await?;
         tracing::info!(conversation = %id, %agent, "claimed");
         Ok(())
     }
@@ -235,7 +231,7 @@ impl<S: ConversationStore + HandoffStore> HandoffService<'_, S> {
     /// Passes a conversation this agent holds to another team's queue; returns the team.
     pub async fn transfer(&self, id: &str, agent: &str, team: &str) -> Result<Team, HandoffError> {
         let team = self.handoff.team(team).ok_or(HandoffError::NoSuchTeam)?.clone();
-        self.change(id, |conversation| {
+        self.change_holder(id, Holder::Release, |conversation| {
             held_by(agent, conversation)?;
             conversation.mode = Mode::Queued;
             conversation.agent = None;
@@ -245,15 +241,13 @@ impl<S: ConversationStore + HandoffStore> HandoffService<'_, S> {
             ])
         })
         .await?;
-        self.store.release(id).await?;
-        self.store.dequeue(ACTIVE_QUEUE, id).await?;
-        self.store.enqueue(&team.id, id, self.now.timestamp_micros()).await?;
+        self.store.move_in_queues(id, &[ACTIVE_QUEUE], Some((&team.id, self.now.timestamp_micros()))).await?;
         Ok(team)
     }
 
     /// Hands a conversation this agent holds back to the assistant.
     pub async fn return_to_assistant(&self, id: &str, agent: &str) -> Result<(), HandoffError> {
-        self.change(id, |conversation| {
+        self.change_holder(id, Holder::Release, |conversation| {
             held_by(agent, conversation)?;
             conversation.mode = Mode::Bot;
             conversation.agent = None;
@@ -262,7 +256,6 @@ impl<S: ConversationStore + HandoffStore> HandoffService<'_, S> {
             Ok(vec![self.system_message("You are back with the automated assistant. Ask me anything else.")])
         })
         .await?;
-        self.store.release(id).await?;
         self.store.dequeue(ACTIVE_QUEUE, id).await?;
         Ok(())
     }
@@ -270,7 +263,7 @@ impl<S: ConversationStore + HandoffStore> HandoffService<'_, S> {
     /// Ends a conversation this agent holds, with its outcome.
     pub async fn close(&self, id: &str, agent: &str, outcome: Outcome) -> Result<(), HandoffError> {
         let (conversation, _) = self
-            .change(id, |conversation| {
+            .change_holder(id, Holder::Release, |conversation| {
                 held_by(agent, conversation)?;
                 conversation.mode = Mode::Closed;
                 conversation.agent = None;
@@ -280,7 +273,6 @@ impl<S: ConversationStore + HandoffStore> HandoffService<'_, S> {
                 )])
             })
             .await?;
-        self.store.release(id).await?;
         self.leave_queues(conversation.team.as_deref(), id).await?;
         tracing::info!(conversation = %id, %agent, outcome = outcome.as_str(), "closed");
         Ok(())

@@ -18,8 +18,8 @@ use serde::Serialize;
 use super::{ACTIVE_QUEUE, Handoff, QueueStatus};
 use crate::engine::{ConversationState, Mode};
 use crate::store::{
-    CommitOutcome, ConversationStore, HandoffStore, NewMessage, OfflineMessage, Role, StoreError,
-    StoredMessage, Typing,
+    CommitOutcome, ConversationStore, HandoffStore, HoldOutcome, Holder, NewMessage, OfflineMessage, Role,
+    StoreError, StoredMessage, Typing,
 };
 
 /// How many times a change is re-applied when another writer got in first.
@@ -133,15 +133,45 @@ impl<'a, S: ConversationStore + HandoffStore> HandoffService<'a, S> {
         id: &str,
         change: impl Fn(&mut ConversationState) -> Result<Vec<NewMessage>, HandoffError>,
     ) -> Result<(ConversationState, Vec<StoredMessage>), HandoffError> {
+        self.commit_change(id, None, change).await
+    }
+
+    /// As `change`, with who holds the conversation changed in the same atomic commit.
+    pub async fn change_holder(
+        &self,
+        id: &str,
+        holder: Holder<'_>,
+        change: impl Fn(&mut ConversationState) -> Result<Vec<NewMessage>, HandoffError>,
+    ) -> Result<(ConversationState, Vec<StoredMessage>), HandoffError> {
+        self.commit_change(id, Some(holder), change).await
+    }
+
+    async fn commit_change(
+        &self,
+        id: &str,
+        holder: Option<Holder<'_>>,
+        change: impl Fn(&mut ConversationState) -> Result<Vec<NewMessage>, HandoffError>,
+    ) -> Result<(ConversationState, Vec<StoredMessage>), HandoffError> {
         let _guard = self.locks.for_id(id).lock().await;
         for _ in 0..MAX_COMMIT_ATTEMPTS {
             let snapshot = self.store.load(id).await?.ok_or(HandoffError::ConversationNotFound)?;
             let mut conversation = snapshot.state;
             let messages = change(&mut conversation)?;
-            match self.store.commit(id, snapshot.version, &conversation, messages).await? {
-                CommitOutcome::Committed(stored) => return Ok((conversation, stored)),
-                CommitOutcome::Conflict => continue,
-                CommitOutcome::Gone => return Err(HandoffError::ConversationNotFound),
+            let outcome = match holder {
+                None => match self.store.commit(id, snapshot.version, &conversation, messages).await? {
+                    CommitOutcome::Committed(stored) => HoldOutcome::Committed(stored),
+                    CommitOutcome::Conflict => HoldOutcome::Conflict,
+                    CommitOutcome::Gone => HoldOutcome::Gone,
+                },
+                Some(holder) => {
+                    self.store.commit_holding(id, snapshot.version, &conversation, messages, holder).await?
+                }
+            };
+            match outcome {
+                HoldOutcome::Committed(stored) => return Ok((conversation, stored)),
+                HoldOutcome::Conflict => continue,
+                HoldOutcome::Gone => return Err(HandoffError::ConversationNotFound),
+                HoldOutcome::HeldBy(agent) => return Err(HandoffError::AlreadyClaimed(agent)),
             }
         }
         Err(HandoffError::ChangingTooFast)
@@ -183,12 +213,10 @@ impl<'a, S: ConversationStore + HandoffStore> HandoffService<'a, S> {
         })
     }
 
-    /// Removes a conversation from every queue it might be in.
+    /// Removes a conversation from every queue it might be in, in one step.
     pub async fn leave_queues(&self, team: Option<&str>, id: &str) -> Result<(), StoreError> {
-        if let Some(team) = team {
-            self.store.dequeue(team, id).await?;
-        }
-        self.store.dequeue(ACTIVE_QUEUE, id).await
+        let queues: Vec<&str> = team.into_iter().chain([ACTIVE_QUEUE]).collect();
+        self.store.move_in_queues(id, &queues, None).await
     }
 
     /// The engine handed the conversation to `team` (its state is already `queued`): it joins
