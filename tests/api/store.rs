@@ -213,6 +213,32 @@ async fn redis_handoff_suite() {
     .await;
 }
 
+/// Residents waiting across an upgrade keep their places: a queue under its older key (before
+/// queues shared a hash tag) is found and moved on first use.
+#[tokio::test]
+async fn a_queue_under_its_older_key_is_adopted() {
+    let prefix = unique_prefix();
+    let mut connection = raw_redis();
+    let old = format!("{prefix}queue:customer-service");
+    let _: () = redis::cmd("ZADD")
+        .arg(&old)
+        .arg(1.0)
+        .arg("first")
+        .arg(2.0)
+        .arg("second")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    let store = RedisStore::new(&redis_url(), &prefix, Retention::all(Duration::from_secs(60))).unwrap();
+    assert_eq!(store.queue_place("customer-service", "second").await.unwrap(), Some(1));
+    store.enqueue("customer-service", "third", 3_000).await.unwrap();
+    let ids: Vec<String> =
+        store.queue("customer-service").await.unwrap().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, ["first", "second", "third"]);
+    let left: i64 = redis::cmd("EXISTS").arg(&old).query_async(&mut connection).await.unwrap();
+    assert_eq!(left, 0, "the older key is gone");
+}
+
 #[tokio::test]
 async fn memory_insight_suite() {
     insight_suite(MemoryStore::new(Retention::all(Duration::from_secs(60)))).await;
