@@ -221,12 +221,12 @@ fn engine_rate(seconds: u64) -> f64 {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let (_server, _cluster, base) = match &args.url {
+    let (_cluster, _server, base) = match &args.url {
         Some(url) => (None, None, url.trim_end_matches('/').to_string()),
         None => {
             let cluster = matches!(args.store, StoreKind::Cluster).then(Cluster::start);
             let (child, base) = start(&args, cluster.as_ref()).await;
-            (Some(child), cluster, base)
+            (cluster, Some(child), base)
         }
     };
     let client =
@@ -317,7 +317,7 @@ async fn main() {
         let posted = posted.load(std::sync::atomic::Ordering::Relaxed).max(1) as f64;
         let per = |i: usize| (after[i] - redis_before[i]) as f64 / posted;
         println!(
-            "  Redis per message posted (masters named in HA_REDIS_URL, the instance's own background work included): {:.2} commands, {:.0} bytes in, {:.0} bytes out",
+            "  Redis per message posted (masters named in HA_REDIS_URL; each command a script runs counts; the instance's background work included): {:.2} commands, {:.0} bytes in, {:.0} bytes out",
             per(0),
             per(1),
             per(2)
