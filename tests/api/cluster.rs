@@ -1,6 +1,7 @@
 //! The service on a real Redis Cluster (3 masters, 3 replicas, started by scripts/redis-cluster
 //! on ports of its own): a master is killed mid-conversation, its replica takes over, and no
-//! message the resident was told was sent is lost.
+//! message the resident was told was sent is lost; then the node the event listener uses dies
+//! too, and an open stream still delivers.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant};
 use herts_assistant::http::wire::Transcript;
 use herts_assistant::store::Role;
 
-use crate::helpers::{StoreKind, TestApp, spawn_app_with};
+use crate::helpers::{StoreKind, TestApp, is_message_with, next_matching, spawn_app_with, subscribe};
 
 /// A cluster in a folder of its own, stopped when the test ends, however it ends.
 struct Cluster {
@@ -145,4 +146,26 @@ async fn a_master_killed_mid_conversation_loses_no_acknowledged_message() {
     let mut deduplicated = residents.clone();
     deduplicated.dedup();
     assert_eq!(deduplicated, sent, "failed attempts: {failures}, recovered in {recovered_in:?}");
+
+    // Events: the listener subscribes on the first seed node that answers. A stream opened
+    // now keeps delivering when that node dies as well: the listener subscribes on the next
+    // seed and rings every bell, and the cluster delivers a publish to every node.
+    let last: u64 = transcript.messages.last().unwrap().id.parse().unwrap();
+    let mut stream = subscribe(
+        app.client
+            .get(app.url(&format!("/api/v1/conversations/{}/events?after={last}", conversation.id)))
+            .bearer_auth(&conversation.token),
+    )
+    .await;
+    if master != cluster.base {
+        cluster.kill(cluster.base);
+    }
+    let text = "question 20: is the tip open on Sunday";
+    send_until_acknowledged(&app, &conversation, text).await;
+    next_matching(
+        &mut stream,
+        "a message on a stream opened before its listener's node died",
+        is_message_with(text),
+    )
+    .await;
 }
