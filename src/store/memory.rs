@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use super::{
     CommitOutcome, ConversationStore, Feedback, HandoffStore, HoldOutcome, Holder, InsightStore, NewMessage,
-    OfflineMessage, Retention, Snapshot, StoreError, StoredMessage, TYPING_TTL, Typing, UNANSWERED_KEPT,
-    Unanswered, Waiters,
+    OfflineMessage, Retention, Snapshot, StoreError, StoredMessage, Summary, TYPING_TTL, Typing,
+    UNANSWERED_KEPT, Unanswered, Waiters,
 };
 use crate::engine::ConversationState;
 
@@ -162,10 +162,16 @@ impl ConversationStore for MemoryStore {
             .unwrap_or_default())
     }
 
-    async fn latest_messages(&self, id: &str, count: usize) -> Result<Vec<StoredMessage>, StoreError> {
-        Ok(self
-            .with_record(id, |r, _| r.messages.iter().rev().take(count).cloned().collect())
-            .unwrap_or_default())
+    async fn summary(&self, id: &str) -> Result<Option<Summary>, StoreError> {
+        Ok(self.with_record(id, |r, _| Summary {
+            state: r.state.clone(),
+            last_resident_message: r
+                .messages
+                .iter()
+                .rev()
+                .find(|m| m.message.role == super::Role::Resident)
+                .map(|m| m.message.text.clone()),
+        }))
     }
 
     async fn delete(&self, id: &str) -> Result<bool, StoreError> {

@@ -91,6 +91,14 @@ pub struct Snapshot {
     pub version: u64,
 }
 
+/// A conversation as the agents' queue lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub state: ConversationState,
+    /// The resident's newest message (as stored: redacted).
+    pub last_resident_message: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum CommitOutcome {
     Committed(Vec<StoredMessage>),
@@ -163,13 +171,9 @@ pub trait ConversationStore: Send + Sync {
         after: u64,
     ) -> impl Future<Output = Result<Vec<StoredMessage>, StoreError>> + Send;
 
-    /// The newest `count` messages, newest first: what a list shows of a conversation without
-    /// reading its whole transcript.
-    fn latest_messages(
-        &self,
-        id: &str,
-        count: usize,
-    ) -> impl Future<Output = Result<Vec<StoredMessage>, StoreError>> + Send;
+    /// The conversation as a list shows it (the agents' queue): its state and the resident's
+    /// newest message, kept beside the state by every commit, so one read of one key.
+    fn summary(&self, id: &str) -> impl Future<Output = Result<Option<Summary>, StoreError>> + Send;
 
     /// Erases the conversation and everything kept with it. False if there was none.
     fn delete(&self, id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
@@ -489,8 +493,8 @@ impl ConversationStore for Store {
     async fn messages(&self, id: &str, after: u64) -> Result<Vec<StoredMessage>, StoreError> {
         delegate!(self, s => s.messages(id, after))
     }
-    async fn latest_messages(&self, id: &str, count: usize) -> Result<Vec<StoredMessage>, StoreError> {
-        delegate!(self, s => s.latest_messages(id, count))
+    async fn summary(&self, id: &str) -> Result<Option<Summary>, StoreError> {
+        delegate!(self, s => s.summary(id))
     }
     async fn delete(&self, id: &str) -> Result<bool, StoreError> {
         delegate!(self, s => s.delete(id))

@@ -16,35 +16,40 @@ use std::sync::{Arc, LazyLock, OnceLock};
 use super::connection::{RedisConnection, RedisTarget};
 use super::{
     CommitOutcome, ConversationStore, Feedback, HandoffStore, HoldOutcome, Holder, InsightStore, NewMessage,
-    OfflineMessage, Retention, Snapshot, StoreError, StoredMessage, TYPING_TTL, Typing, UNANSWERED_KEPT,
-    Unanswered, Waiters,
+    OfflineMessage, Retention, Snapshot, StoreError, StoredMessage, Summary, TYPING_TTL, Typing,
+    UNANSWERED_KEPT, Unanswered, Waiters,
 };
 use crate::engine::ConversationState;
 
-/// Creates the record and its first messages in one step.
+/// Creates the record and its first messages in one step. ARGV: token hash, state, TTL,
+/// channel, the resident's newest message in these ('' for none), then one per message.
 const CREATE: &str = r"
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 local seq = 0
-for i = 5, #ARGV do
+for i = 6, #ARGV do
   seq = seq + 1
   redis.call('XADD', KEYS[2], '0-' .. seq, 'm', ARGV[i])
 end
 redis.call('HSET', KEYS[1], 'token', ARGV[1], 'state', ARGV[2], 'version', 0, 'seq', seq)
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'last', ARGV[5]) end
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 if seq > 0 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
 redis.call('PUBLISH', ARGV[4], KEYS[1])
 return seq
 ";
 
-/// Appends messages and replaces the state if the version still matches.
+/// Appends messages and replaces the state if the version still matches. ARGV: version,
+/// state, TTL, channel, the resident's newest message in these ('' for none, kept beside the
+/// state so a list reads one key), then one per message.
 /// Returns the new message ids, or -1 when the record is gone, -2 on a version conflict.
 const COMMIT: &str = r"
 local version = redis.call('HGET', KEYS[1], 'version')
 if not version then return {-1} end
 if tonumber(version) ~= tonumber(ARGV[1]) then return {-2} end
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'last', ARGV[5]) end
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
 local ids = {}
-for i = 5, #ARGV do
+for i = 6, #ARGV do
   seq = seq + 1
   redis.call('XADD', KEYS[2], '0-' .. seq, 'm', ARGV[i])
   ids[#ids + 1] = seq
@@ -330,7 +335,8 @@ impl RedisStore {
 
     /// Runs CREATE, COMMIT or COMMIT_HOLDING: the conversation's keys (`extra.keys` after its
     /// three), then `first` (token hash or expected version), the state, the TTL, the event
-    /// channel, `extra.args`, and one argument per message.
+    /// channel, the resident's newest message among these, `extra.args`, and one argument per
+    /// message.
     async fn write_log<T: redis::FromRedisValue>(
         &self,
         script: &Script,
@@ -346,6 +352,8 @@ impl RedisStore {
         args.push(serde_json::to_string(state).map_err(corrupt)?.into_bytes());
         args.push(self.ttl().to_string().into_bytes());
         args.push(self.channel().into_bytes());
+        let last = messages.iter().rev().find(|m| m.role == super::Role::Resident);
+        args.push(last.map_or(Vec::new(), |m| m.text.as_bytes().to_vec()));
         args.extend(extra.args.iter().map(|a| a.as_bytes().to_vec()));
         args.extend(encode(messages)?.into_iter().map(String::into_bytes));
         let mut connection = self.connection.clone();
@@ -479,11 +487,17 @@ impl ConversationStore for RedisStore {
         reply.ids.into_iter().map(stored_of_entry).collect()
     }
 
-    async fn latest_messages(&self, id: &str, count: usize) -> Result<Vec<StoredMessage>, StoreError> {
+    async fn summary(&self, id: &str) -> Result<Option<Summary>, StoreError> {
         let mut connection = self.connection.clone();
-        let reply: StreamRangeReply =
-            connection.xrevrange_count(self.key(id, "log"), "+", "-", count).await.map_err(unavailable)?;
-        reply.ids.into_iter().map(stored_of_entry).collect()
+        let (state, last): (Option<String>, Option<String>) = redis::cmd("HMGET")
+            .arg(self.key(id, "meta"))
+            .arg(&["state", "last"])
+            .query_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        let Some(state) = state else { return Ok(None) };
+        let state = serde_json::from_str(&state).map_err(corrupt)?;
+        Ok(Some(Summary { state, last_resident_message: last }))
     }
 
     async fn delete(&self, id: &str) -> Result<bool, StoreError> {
@@ -523,22 +537,24 @@ impl ConversationStore for RedisStore {
 }
 
 /// COMMIT with the holder changed in the same step. KEYS: meta, log, feedback, agent. ARGV:
-/// version, state, TTL, channel, `claim` or `release`, the agent, then one per message.
+/// version, state, TTL, channel, the resident's newest message, `claim` or `release`, the
+/// agent, then one per message.
 /// Returns the new message ids, or -1 (gone), -2 (version conflict), -3 (another agent holds it).
 const COMMIT_HOLDING: &str = r"
 local version = redis.call('HGET', KEYS[1], 'version')
 if not version then return {-1} end
 if tonumber(version) ~= tonumber(ARGV[1]) then return {-2} end
-if ARGV[5] == 'claim' then
+if ARGV[6] == 'claim' then
   local holder = redis.call('GET', KEYS[4])
-  if holder and holder ~= ARGV[6] then return {-3} end
-  redis.call('SET', KEYS[4], ARGV[6], 'EX', ARGV[3])
+  if holder and holder ~= ARGV[7] then return {-3} end
+  redis.call('SET', KEYS[4], ARGV[7], 'EX', ARGV[3])
 else
   redis.call('DEL', KEYS[4])
 end
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'last', ARGV[5]) end
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
 local ids = {}
-for i = 7, #ARGV do
+for i = 8, #ARGV do
   seq = seq + 1
   redis.call('XADD', KEYS[2], '0-' .. seq, 'm', ARGV[i])
   ids[#ids + 1] = seq

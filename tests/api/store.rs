@@ -35,16 +35,20 @@ async fn suite(store: impl ConversationStore) {
     // A stale version is refused and changes nothing.
     assert_eq!(store.commit(&id, 0, &state, vec![message("late")]).await.unwrap(), CommitOutcome::Conflict);
     let snapshot = store.load(&id).await.unwrap().unwrap();
-    assert_eq!((snapshot.version, snapshot.state), (1, state));
+    assert_eq!((snapshot.version, &snapshot.state), (1, &state));
 
     let after_one = store.messages(&id, 1).await.unwrap();
     assert_eq!(after_one.iter().map(|m| m.message.text.as_str()).collect::<Vec<_>>(), ["a", "b"]);
-    let newest = |messages: Vec<herts_assistant::store::StoredMessage>| -> Vec<(u64, String)> {
-        messages.into_iter().map(|m| (m.id, m.message.text)).collect()
+    // The summary a list shows: the state and the resident's newest message, which a commit of
+    // the assistant's words alone leaves as it was.
+    let summary = store.summary(&id).await.unwrap().unwrap();
+    assert_eq!((summary.state, summary.last_resident_message.as_deref()), (state.clone(), Some("b")));
+    let answer = NewMessage::plain(Role::Bot, "an answer", "2026-12-04T10:00:00Z");
+    let CommitOutcome::Committed(_) = store.commit(&id, 1, &state, vec![answer]).await.unwrap() else {
+        panic!("the answer commits")
     };
-    assert_eq!(newest(store.latest_messages(&id, 2).await.unwrap()), [(3, "b".into()), (2, "a".into())]);
-    assert_eq!(store.latest_messages(&id, 10).await.unwrap().len(), 3, "all there are");
-    assert!(store.latest_messages("no-such-conversation", 5).await.unwrap().is_empty());
+    assert_eq!(store.summary(&id).await.unwrap().unwrap().last_resident_message.as_deref(), Some("b"));
+    assert!(store.summary("no-such-conversation").await.unwrap().is_none());
 
     store.add_feedback(&id, Feedback { message_id: 2, helpful: false, at: "t".into() }).await.unwrap();
     assert_eq!(store.feedback(&id).await.unwrap().len(), 1);
@@ -54,7 +58,7 @@ async fn suite(store: impl ConversationStore) {
     assert!(store.messages(&id, 0).await.unwrap().is_empty());
     assert!(store.feedback(&id).await.unwrap().is_empty());
     assert_eq!(
-        store.commit(&id, 1, &ConversationState::default(), vec![]).await.unwrap(),
+        store.commit(&id, 2, &ConversationState::default(), vec![]).await.unwrap(),
         CommitOutcome::Gone
     );
     assert!(!store.delete(&id).await.unwrap());

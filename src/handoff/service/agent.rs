@@ -10,10 +10,6 @@ use crate::store::{
     ConversationStore, HandoffStore, Holder, NewMessage, OfflineMessage, Role, StoreError, StoredMessage,
 };
 
-/// Messages read from the end of a waiting conversation to find the resident's last one
-/// (after it come at most the assistant's reply and the handoff's notices).
-const LATEST_READ: usize = 20;
-
 /// How long a heartbeat keeps an agent present.
 pub const PRESENCE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -90,19 +86,16 @@ impl<S: ConversationStore + HandoffStore> HandoffService<'_, S> {
         Ok(self.store.set_presence(agent, status, PRESENCE_TTL).await?)
     }
 
-    /// A queued conversation as the console lists it; none if it is gone or unreadable. Only
-    /// its newest messages are read: the list shows the resident's last one.
+    /// A queued conversation as the console lists it, from its summary (one read); none if it
+    /// is gone or unreadable.
     async fn waiting(&self, id: &str, team: &str, since_millis: i64) -> Option<WaitingConversation> {
-        let conversation = self.store.load(id).await.ok()??.state;
-        let latest = self.store.latest_messages(id, LATEST_READ).await.ok()?;
-        let last_message =
-            latest.into_iter().find(|m| m.message.role == Role::Resident).map(|m| m.message.text);
+        let summary = self.store.summary(id).await.ok()??;
         Some(WaitingConversation {
             id: id.to_string(),
             team: team.to_string(),
             waiting_seconds: (self.now.timestamp_millis() - since_millis).max(0) / 1000,
-            conversation,
-            last_message,
+            conversation: summary.state,
+            last_message: summary.last_resident_message,
         })
     }
 
