@@ -3,6 +3,7 @@
 //! lines: each route carries its OpenAPI annotation (every status it answers with, and the
 //! error codes), next to the code that decides them.
 
+use super::openapi::StoreFailures;
 use actix_web::{HttpRequest, HttpResponse, web};
 use rand::RngCore;
 
@@ -76,8 +77,7 @@ fn now() -> String {
     responses(
         (status = 201, description = "The new conversation; keep the token.", body = Created),
         (status = 429, description = "rate_limited"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 async fn create(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -115,8 +115,7 @@ async fn create(state: web::Data<AppState>, request: HttpRequest) -> Result<Http
         (status = 409, description = "conflict"),
         (status = 413, description = "payload_too_large"),
         (status = 429, description = "rate_limited"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 async fn post_message(
@@ -231,8 +230,7 @@ async fn post_message(
         (status = 200, description = "The transcript.", body = Transcript),
         (status = 401, description = "missing_token"),
         (status = 404, description = "conversation_not_found"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 async fn transcript(
@@ -266,8 +264,7 @@ async fn transcript(
         (status = 204, description = "Erased."),
         (status = 401, description = "missing_token"),
         (status = 404, description = "conversation_not_found"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 async fn erase(
@@ -300,8 +297,7 @@ async fn erase(
         (status = 404, description = "conversation_not_found"),
         (status = 413, description = "payload_too_large"),
         (status = 429, description = "rate_limited"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 async fn feedback(
@@ -382,8 +378,7 @@ async fn events(
         (status = 404, description = "conversation_not_found"),
         (status = 413, description = "payload_too_large"),
         (status = 429, description = "rate_limited"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 async fn typing(
@@ -412,8 +407,7 @@ async fn typing(
         (status = 401, description = "missing_token"),
         (status = 404, description = "conversation_not_found"),
         (status = 409, description = "conflict"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 async fn leave_queue(
@@ -448,8 +442,7 @@ async fn leave_queue(
         (status = 409, description = "conflict"),
         (status = 413, description = "payload_too_large"),
         (status = 429, description = "rate_limited"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 async fn offline_message(

@@ -2,6 +2,7 @@
 //! JSON (a subject access request), by its token or, for a resident who asks by phone, through
 //! an agent. Erasure is `DELETE` on the conversation (conversations.rs).
 
+use super::openapi::{StaffAccess, StoreFailures};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::auth::{self, Agent};
@@ -34,8 +35,7 @@ pub fn routes(routes: &mut Routes) {
         (status = 200, description = "Everything kept about it.", body = Export),
         (status = 401, description = "missing_token"),
         (status = 404, description = "conversation_not_found"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 async fn export(
@@ -79,11 +79,9 @@ async fn export_of(state: &AppState, id: &str, snapshot: Snapshot) -> Result<Exp
     security(("agent_token" = [])),
     responses(
         (status = 200, description = "Everything kept about it.", body = Export),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 404, description = "conversation_not_found"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 async fn export_for_agent(

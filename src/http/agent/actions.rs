@@ -2,6 +2,7 @@
 //! on the messages residents left out of hours: each parses, takes the signed-in [`Agent`],
 //! calls the handoff service and shapes the response.
 
+use super::super::openapi::{StaffAccess, StoreFailures};
 use actix_web::{HttpResponse, web};
 
 use super::super::AppState;
@@ -25,12 +26,10 @@ use crate::handoff::service::Outcome;
     security(("agent_token" = [])),
     responses(
         (status = 200, description = "This agent holds it.", body = Claimed),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 404, description = "conversation_not_found"),
         (status = 409, description = "conflict, already_claimed"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 pub(super) async fn claim(
@@ -54,13 +53,11 @@ pub(super) async fn claim(
     responses(
         (status = 200, description = "The message as stored.", body = Sent),
         (status = 400, description = "malformed_json, invalid_request, empty_text, text_too_long"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 404, description = "conversation_not_found"),
         (status = 409, description = "conflict"),
         (status = 413, description = "payload_too_large"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 pub(super) async fn send(
@@ -96,13 +93,11 @@ pub(super) async fn send(
     responses(
         (status = 204, description = "Passed on."),
         (status = 400, description = "malformed_json, invalid_request"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 404, description = "not_found"),
         (status = 409, description = "conflict"),
         (status = 413, description = "payload_too_large"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 pub(super) async fn typing(
@@ -127,13 +122,11 @@ pub(super) async fn typing(
     responses(
         (status = 200, description = "Waiting in the team's queue.", body = Transferred),
         (status = 400, description = "malformed_json, invalid_request"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 404, description = "conversation_not_found"),
         (status = 409, description = "conflict"),
         (status = 413, description = "payload_too_large"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 pub(super) async fn transfer(
@@ -156,12 +149,10 @@ pub(super) async fn transfer(
     security(("agent_token" = [])),
     responses(
         (status = 200, description = "With the assistant again.", body = NewState),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 404, description = "conversation_not_found"),
         (status = 409, description = "conflict"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 pub(super) async fn return_to_assistant(
@@ -185,13 +176,11 @@ pub(super) async fn return_to_assistant(
     responses(
         (status = 200, description = "Closed.", body = NewState),
         (status = 400, description = "malformed_json, invalid_request"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 404, description = "conversation_not_found"),
         (status = 409, description = "conflict"),
         (status = 413, description = "payload_too_large"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 pub(super) async fn close(
@@ -214,10 +203,8 @@ pub(super) async fn close(
     security(("agent_token" = [])),
     responses(
         (status = 200, description = "The messages.", body = OfflineMessages),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StaffAccess,
+        StoreFailures,
     )
 )]
 pub(super) async fn offline_messages(state: web::Data<AppState>, _: Agent) -> Result<HttpResponse, ApiError> {
@@ -235,11 +222,9 @@ pub(super) async fn offline_messages(state: web::Data<AppState>, _: Agent) -> Re
     security(("agent_token" = [])),
     responses(
         (status = 204, description = "Done and deleted."),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 404, description = "not_found"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 pub(super) async fn offline_done(

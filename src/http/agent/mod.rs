@@ -5,6 +5,7 @@
 //! annotation is beside it. Here: who is signed in, presence, the queues, canned replies, a
 //! conversation's details, its event stream and suggestions; `actions.rs` changes things.
 
+use crate::http::openapi::{StaffAccess, StoreFailures};
 use actix_web::{HttpResponse, web};
 
 mod actions;
@@ -73,8 +74,7 @@ pub fn routes(routes: &mut Routes) {
     security(("agent_token" = [])),
     responses(
         (status = 200, description = "The signed-in agent.", body = Me),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
     )
 )]
 async fn me(Agent(agent): Agent) -> Result<HttpResponse, ApiError> {
@@ -92,11 +92,9 @@ async fn me(Agent(agent): Agent) -> Result<HttpResponse, ApiError> {
     responses(
         (status = 204, description = "Present until 60 s from now."),
         (status = 400, description = "malformed_json, invalid_request"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 413, description = "payload_too_large"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 async fn presence(
@@ -135,10 +133,8 @@ fn waiting(engine: &Engine, waiting: WaitingConversation) -> Waiting {
     security(("agent_token" = [])),
     responses(
         (status = 200, description = "The queues.", body = Queues),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StaffAccess,
+        StoreFailures,
     )
 )]
 async fn queue(state: web::Data<AppState>, me: Agent) -> Result<HttpResponse, ApiError> {
@@ -169,8 +165,7 @@ async fn queue(state: web::Data<AppState>, me: Agent) -> Result<HttpResponse, Ap
     security(("agent_token" = [])),
     responses(
         (status = 200, description = "The canned replies.", body = Canned),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
     )
 )]
 async fn canned(state: web::Data<AppState>, _: Agent) -> Result<HttpResponse, ApiError> {
@@ -187,11 +182,9 @@ async fn canned(state: web::Data<AppState>, _: Agent) -> Result<HttpResponse, Ap
     security(("agent_token" = [])),
     responses(
         (status = 200, description = "The conversation.", body = AgentConversation),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 404, description = "conversation_not_found"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 async fn conversation(
@@ -243,8 +236,7 @@ async fn conversation(
     security(("agent_token" = [])),
     responses(
         (status = 200, description = "The event stream.", content_type = "text/event-stream", body = String),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 429, description = "too_many_streams"),
         (status = 503, description = "busy"),
     )
@@ -264,8 +256,7 @@ async fn queue_events(state: web::Data<AppState>, me: Agent) -> Result<HttpRespo
     responses(
         (status = 200, description = "The event stream.", content_type = "text/event-stream", body = String),
         (status = 400, description = "invalid_request"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 404, description = "conversation_not_found"),
         (status = 429, description = "too_many_streams"),
         (status = 500, description = "internal_error"),
@@ -294,10 +285,8 @@ async fn events(
     security(("agent_token" = [])),
     responses(
         (status = 200, description = "Up to three topics, best first.", body = Suggestions),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StaffAccess,
+        StoreFailures,
     )
 )]
 async fn suggestions(

@@ -3,6 +3,7 @@
 //! and restoring an earlier version. Each parses, takes the signed-in person, calls
 //! `publishing` and shapes the response; every step is written to the audit log.
 
+use super::super::openapi::{StaffAccess, StoreFailures};
 use actix_web::{HttpResponse, web};
 
 use super::super::AppState;
@@ -32,12 +33,10 @@ const MESSAGE_CHARS: usize = 500;
     responses(
         (status = 200, description = "What went live.", body = Published),
         (status = 400, description = "malformed_json, invalid_request, invalid_content"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 409, description = "conflict"),
         (status = 413, description = "payload_too_large"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 pub(super) async fn publish(
@@ -104,11 +103,9 @@ fn published(engine: &Engine, version: crate::store::ContentVersion) -> Publishe
     responses(
         (status = 200, description = "What went live.", body = Published),
         (status = 400, description = "invalid_request, invalid_content"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 404, description = "not_found"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 pub(super) async fn restore(
@@ -143,11 +140,9 @@ pub(super) async fn restore(
     responses(
         (status = 201, description = "Waiting for an approver.", body = Submission),
         (status = 400, description = "malformed_json, invalid_request, invalid_content"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 413, description = "payload_too_large"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 pub(super) async fn submit(
@@ -186,13 +181,11 @@ pub(super) async fn submit(
         (status = 200, description = "What went live.", body = Published),
         (status = 202, description = "Scheduled.", body = Submission),
         (status = 400, description = "malformed_json, invalid_request, invalid_content"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 404, description = "not_found"),
         (status = 409, description = "conflict"),
         (status = 413, description = "payload_too_large"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 pub(super) async fn approve(
@@ -259,13 +252,11 @@ fn publish_time(body: &[u8]) -> Result<Option<chrono::DateTime<chrono::Utc>>, Ap
     responses(
         (status = 200, description = "Rejected.", body = Submission),
         (status = 400, description = "malformed_json, invalid_request"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 404, description = "not_found"),
         (status = 409, description = "conflict"),
         (status = 413, description = "payload_too_large"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 pub(super) async fn reject(

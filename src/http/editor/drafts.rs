@@ -6,6 +6,7 @@
 //! because half of it is the ten routes' OpenAPI descriptions, which shared response sets would
 //! shorten.
 
+use super::super::openapi::{StaffAccess, StoreFailures};
 use std::sync::Arc;
 
 use actix_web::{HttpResponse, web};
@@ -116,10 +117,8 @@ pub(super) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T
     security(("editor_token" = [])),
     responses(
         (status = 200, description = "The draft.", body = DraftView),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StaffAccess,
+        StoreFailures,
     )
 )]
 pub(super) async fn show(state: web::Data<AppState>, editor: Editor) -> Result<HttpResponse, ApiError> {
@@ -136,10 +135,8 @@ pub(super) async fn show(state: web::Data<AppState>, editor: Editor) -> Result<H
     security(("editor_token" = [])),
     responses(
         (status = 200, description = "The draft, now without changes.", body = DraftView),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StaffAccess,
+        StoreFailures,
     )
 )]
 pub(super) async fn discard(state: web::Data<AppState>, editor: Editor) -> Result<HttpResponse, ApiError> {
@@ -161,11 +158,9 @@ pub(super) async fn discard(state: web::Data<AppState>, editor: Editor) -> Resul
     responses(
         (status = 200, description = "The draft.", body = DraftView),
         (status = 400, description = "invalid_content"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 413, description = "payload_too_large"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 pub(super) async fn import(state: web::Data<AppState>, editor: Editor) -> Result<HttpResponse, ApiError> {
@@ -192,11 +187,9 @@ pub(super) async fn import(state: web::Data<AppState>, editor: Editor) -> Result
     responses(
         (status = 200, description = "The file.", body = DraftFileText),
         (status = 400, description = "invalid_request"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 404, description = "not_found"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 pub(super) async fn file(
@@ -230,11 +223,9 @@ pub(super) async fn file(
     responses(
         (status = 200, description = "The draft.", body = DraftView),
         (status = 400, description = "malformed_json, invalid_request"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 413, description = "payload_too_large"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 pub(super) async fn save(
@@ -269,11 +260,9 @@ pub(super) async fn save(
     responses(
         (status = 200, description = "The draft.", body = DraftView),
         (status = 400, description = "invalid_request"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 404, description = "not_found"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 pub(super) async fn remove(
@@ -303,10 +292,8 @@ pub(super) async fn remove(
     responses(
         (status = 200, description = "The draft.", body = DraftView),
         (status = 400, description = "invalid_request"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StaffAccess,
+        StoreFailures,
     )
 )]
 pub(super) async fn revert(
@@ -334,12 +321,10 @@ pub(super) async fn revert(
     responses(
         (status = 200, description = "The draft.", body = DraftView),
         (status = 400, description = "malformed_json, invalid_request, invalid_content"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 404, description = "not_found"),
         (status = 413, description = "payload_too_large"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 pub(super) async fn add_phrasing(
@@ -379,10 +364,8 @@ pub(super) async fn add_phrasing(
     security(("editor_token" = [])),
     responses(
         (status = 200, description = "The changes.", body = ContentDiff),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StaffAccess,
+        StoreFailures,
     )
 )]
 pub(super) async fn draft_diff(state: web::Data<AppState>, editor: Editor) -> Result<HttpResponse, ApiError> {
@@ -402,11 +385,9 @@ pub(super) async fn draft_diff(state: web::Data<AppState>, editor: Editor) -> Re
     responses(
         (status = 200, description = "The changes.", body = ContentDiff),
         (status = 400, description = "invalid_request"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 404, description = "not_found"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 pub(super) async fn submission_diff(

@@ -3,6 +3,7 @@
 //! written). The content's problems with the intent come back naming their fields, so the page
 //! shows each beside the field it concerns.
 
+use super::super::openapi::{StaffAccess, StoreFailures};
 use actix_web::{HttpResponse, web};
 
 use super::super::AppState;
@@ -46,11 +47,9 @@ fn intent_view(place: IntentPlace, intent: IntentForm, draft: DraftView) -> Inte
     security(("editor_token" = [])),
     responses(
         (status = 200, description = "The intent.", body = IntentView),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 404, description = "not_found"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 pub(super) async fn show(
@@ -80,12 +79,10 @@ pub(super) async fn show(
     responses(
         (status = 200, description = "The intent as saved, and the draft.", body = IntentView),
         (status = 400, description = "malformed_json, invalid_request, invalid_content"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 404, description = "not_found"),
         (status = 413, description = "payload_too_large"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 pub(super) async fn save(

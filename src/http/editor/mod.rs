@@ -6,6 +6,7 @@
 //! rejecting, publishing and restoring the `approver` role. Just over 400 lines: the reads with
 //! their OpenAPI descriptions; changes, drafts and the intent form are apart.
 
+use crate::http::openapi::{StaffAccess, StoreFailures};
 use actix_web::{HttpResponse, web};
 
 mod changes;
@@ -103,8 +104,7 @@ pub fn routes(routes: &mut Routes) {
     security(("editor_token" = [])),
     responses(
         (status = 200, description = "The signed-in editor.", body = super::wire::Me),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
     )
 )]
 async fn me(editor: Editor) -> HttpResponse {
@@ -122,10 +122,8 @@ async fn me(editor: Editor) -> HttpResponse {
     responses(
         (status = 200, description = "The questions.", body = UnansweredQuestions),
         (status = 400, description = "invalid_request"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StaffAccess,
+        StoreFailures,
     )
 )]
 async fn unanswered(
@@ -159,8 +157,7 @@ async fn draft_engine(state: &AppState, editor: &str) -> Result<std::sync::Arc<E
     responses(
         (status = 200, description = "How the draft answers.", body = Tried),
         (status = 400, description = "malformed_json, invalid_request, empty_text, invalid_content"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 413, description = "payload_too_large"),
         (status = 500, description = "internal_error"),
     )
@@ -200,10 +197,8 @@ async fn try_draft(
     responses(
         (status = 200, description = "The history.", body = ContentVersions),
         (status = 400, description = "invalid_request"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StaffAccess,
+        StoreFailures,
     )
 )]
 async fn versions(
@@ -228,8 +223,7 @@ async fn versions(
     security(("editor_token" = [])),
     responses(
         (status = 200, description = "The report.", body = crate::content::review::ReviewReport),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 500, description = "internal_error"),
     )
 )]
@@ -252,10 +246,8 @@ async fn review(state: web::Data<AppState>, _: Editor) -> HttpResponse {
     responses(
         (status = 200, description = "The submissions.", body = Submissions),
         (status = 400, description = "invalid_request"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StaffAccess,
+        StoreFailures,
     )
 )]
 async fn submissions(
@@ -280,10 +272,8 @@ async fn submissions(
     responses(
         (status = 200, description = "The log.", body = AuditLog),
         (status = 400, description = "invalid_request"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StaffAccess,
+        StoreFailures,
     )
 )]
 async fn audit(
@@ -323,10 +313,8 @@ async fn counts_of(
     responses(
         (status = 200, description = "The figures.", body = crate::insights::Insights),
         (status = 400, description = "invalid_request"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StaffAccess,
+        StoreFailures,
     )
 )]
 async fn insights(
@@ -349,10 +337,8 @@ async fn insights(
     responses(
         (status = 200, description = "day, topic, title, then each count.", body = String, content_type = "text/csv"),
         (status = 400, description = "invalid_request"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StaffAccess,
+        StoreFailures,
     )
 )]
 async fn insights_csv(
@@ -380,10 +366,8 @@ async fn insights_csv(
     responses(
         (status = 200, description = "The groups.", body = QuestionGroups),
         (status = 400, description = "invalid_request"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StaffAccess,
+        StoreFailures,
     )
 )]
 async fn unanswered_groups(
@@ -409,11 +393,9 @@ async fn unanswered_groups(
     responses(
         (status = 200, description = "How many went.", body = Dismissed),
         (status = 400, description = "malformed_json, invalid_request"),
-        (status = 401, description = "missing_token, unauthorized"),
-        (status = 403, description = "forbidden"),
+        StaffAccess,
         (status = 413, description = "payload_too_large"),
-        (status = 500, description = "internal_error"),
-        (status = 503, description = "store_unavailable"),
+        StoreFailures,
     )
 )]
 async fn dismiss(
