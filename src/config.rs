@@ -29,7 +29,7 @@ pub struct Settings {
     /// list of seed nodes means a cluster without it).
     pub redis_cluster: bool,
     /// `HA_REDIS_WAIT_REPLICAS`: replicas that must hold a conversation's write before it is
-    /// acknowledged (WAIT, up to a second); 1 with a replica per master loses no acknowledged
+    /// acknowledged (WAIT, up to 250 ms); 1 with a replica per master loses no acknowledged
     /// message when a master fails.
     pub redis_wait_replicas: u32,
     /// `HA_INTENTS_DIR`, `HA_KNOWLEDGE_DIR`: the content folders.
