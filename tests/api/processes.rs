@@ -48,7 +48,9 @@ pub async fn start_instance(redis_url: &str, prefix: &str) -> Instance {
         .spawn()
         .expect("the server binary starts");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+    // On a clean checkout the first start trains and caches the content's models while the
+    // other tests run beside it: minutes on a busy 2-core machine, a second once cached.
+    let line = tokio::time::timeout(Duration::from_secs(180), lines.next_line())
         .await
         .expect("the server says where it listens")
         .unwrap()
