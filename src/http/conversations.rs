@@ -3,7 +3,7 @@
 //! lines: each route carries its OpenAPI annotation (every status it answers with, and the
 //! error codes), next to the code that decides them.
 
-use super::openapi::StoreFailures;
+use super::responses::StoreFailures;
 use actix_web::{HttpRequest, HttpResponse, web};
 use rand::RngCore;
 

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod openapi;
 mod pages;
 mod privacy;
+pub mod responses;
 pub mod wire;
 
 use std::net::TcpListener;

@@ -4,7 +4,7 @@
 //!
 //! An error response is annotated with the codes it can carry, as its description:
 //! `(status = 404, description = "conversation_not_found")`; the sets every staff route or every
-//! store-backed route shares are named once ([`StaffAccess`], [`StoreFailures`]). [`json`] checks each code against
+//! store-backed route shares are named once (`responses.rs`). [`json`] checks each code against
 //! the error table (src/error.rs), status included, and gives the response the error body with
 //! `code` limited to those codes, and the Retry-After header on a 429 or 503. The pages (the
 //! widget, the demo page and the consoles) are described from the list the router serves them
@@ -20,26 +20,6 @@ use utoipa::OpenApi;
 
 use crate::config::Settings;
 use crate::error::{ErrorBody, ErrorCode};
-
-/// The responses of every staff route (agents' and editors'): a token missing or unknown, or
-/// one without the route's role. Named in `responses(...)` instead of repeated.
-#[derive(utoipa::IntoResponses)]
-pub enum StaffAccess {
-    #[response(status = 401, description = "missing_token, unauthorized")]
-    Unauthorized,
-    #[response(status = 403, description = "forbidden")]
-    Forbidden,
-}
-
-/// The responses of every route that reads or writes the store: an unexpected failure, and
-/// the store not answering (with Retry-After).
-#[derive(utoipa::IntoResponses)]
-pub enum StoreFailures {
-    #[response(status = 500, description = "internal_error")]
-    Internal,
-    #[response(status = 503, description = "store_unavailable")]
-    Unavailable,
-}
 
 #[derive(OpenApi)]
 #[openapi(

@@ -2,7 +2,7 @@
 //! JSON (a subject access request), by its token or, for a resident who asks by phone, through
 //! an agent. Erasure is `DELETE` on the conversation (conversations.rs).
 
-use super::openapi::{StaffAccess, StoreFailures};
+use super::responses::{StaffAccess, StoreFailures};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::auth::{self, Agent};

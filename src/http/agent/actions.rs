@@ -2,7 +2,7 @@
 //! on the messages residents left out of hours: each parses, takes the signed-in [`Agent`],
 //! calls the handoff service and shapes the response.
 
-use super::super::openapi::{StaffAccess, StoreFailures};
+use super::super::responses::{StaffAccess, StoreFailures};
 use actix_web::{HttpResponse, web};
 
 use super::super::AppState;

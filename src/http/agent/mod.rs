@@ -5,7 +5,7 @@
 //! annotation is beside it. Here: who is signed in, presence, the queues, canned replies, a
 //! conversation's details, its event stream and suggestions; `actions.rs` changes things.
 
-use crate::http::openapi::{StaffAccess, StoreFailures};
+use crate::http::responses::{StaffAccess, StoreFailures};
 use actix_web::{HttpResponse, web};
 
 mod actions;

@@ -3,7 +3,7 @@
 //! and restoring an earlier version. Each parses, takes the signed-in person, calls
 //! `publishing` and shapes the response; every step is written to the audit log.
 
-use super::super::openapi::{StaffAccess, StoreFailures};
+use super::super::responses::{StaffAccess, StoreFailures};
 use actix_web::{HttpResponse, web};
 
 use super::super::AppState;

@@ -6,7 +6,7 @@
 //! because half of it is the ten routes' OpenAPI descriptions, which shared response sets would
 //! shorten.
 
-use super::super::openapi::{StaffAccess, StoreFailures};
+use super::super::responses::{StaffAccess, StoreFailures};
 use std::sync::Arc;
 
 use actix_web::{HttpResponse, web};

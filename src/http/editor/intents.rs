@@ -3,7 +3,7 @@
 //! written). The content's problems with the intent come back naming their fields, so the page
 //! shows each beside the field it concerns.
 
-use super::super::openapi::{StaffAccess, StoreFailures};
+use super::super::responses::{StaffAccess, StoreFailures};
 use actix_web::{HttpResponse, web};
 
 use super::super::AppState;

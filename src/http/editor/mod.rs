@@ -6,7 +6,7 @@
 //! rejecting, publishing and restoring the `approver` role. Just over 400 lines: the reads with
 //! their OpenAPI descriptions; changes, drafts and the intent form are apart.
 
-use crate::http::openapi::{StaffAccess, StoreFailures};
+use crate::http::responses::{StaffAccess, StoreFailures};
 use actix_web::{HttpResponse, web};
 
 mod changes;
