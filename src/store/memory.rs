@@ -208,21 +208,11 @@ impl MemoryStore {
 
 impl HandoffStore for MemoryStore {
     async fn enqueue(&self, team: &str, id: &str, at_micros: i64) -> Result<(), StoreError> {
-        self.handoff(|h| {
-            let queue = h.queues.entry(team.to_string()).or_default();
-            if !queue.iter().any(|(q, _)| q == id) {
-                queue.push((id.to_string(), at_micros));
-                queue.sort_by_key(|(_, at)| *at);
-            }
-        });
-        self.waiters.ring_queue_moved(id);
-        Ok(())
+        self.move_in_queues(id, &[], Some((team, at_micros))).await
     }
 
     async fn dequeue(&self, team: &str, id: &str) -> Result<(), StoreError> {
-        self.handoff(|h| h.queues.entry(team.to_string()).or_default().retain(|(q, _)| q != id));
-        self.waiters.ring_queue_moved(id);
-        Ok(())
+        self.move_in_queues(id, &[team], None).await
     }
 
     async fn queue(&self, team: &str) -> Result<Vec<(String, i64)>, StoreError> {

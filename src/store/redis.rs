@@ -46,10 +46,17 @@ const COMMIT: &str = r"
 local version = redis.call('HGET', KEYS[1], 'version')
 if not version then return {-1} end
 if tonumber(version) ~= tonumber(ARGV[1]) then return {-2} end
+local first = 6
+";
+
+/// The end COMMIT and COMMIT_HOLDING share, once the version has been checked: the resident's
+/// newest message kept, the messages from ARGV[first] appended, the state saved, every key's
+/// TTL renewed. Leaves `ids` and `seq` for the script's end.
+const APPEND_AND_SAVE: &str = r"
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'last', ARGV[5]) end
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
 local ids = {}
-for i = 6, #ARGV do
+for i = first, #ARGV do
   seq = seq + 1
   redis.call('XADD', KEYS[2], '0-' .. seq, 'm', ARGV[i])
   ids[#ids + 1] = seq
@@ -58,15 +65,21 @@ redis.call('HSET', KEYS[1], 'version', tonumber(version) + 1, 'state', ARGV[2], 
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 if seq > 0 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
 if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[3]) end
-if #ids > 0 then redis.call('PUBLISH', ARGV[4], KEYS[1]) end
-return ids
 ";
 
 // Scripts are hashed once; Redis runs them by hash (EVALSHA), loading them when it must.
 static CREATE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(CREATE));
-static COMMIT_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(COMMIT));
+static COMMIT_SCRIPT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        "{COMMIT}{APPEND_AND_SAVE}if #ids > 0 then redis.call('PUBLISH', ARGV[4], KEYS[1]) end\nreturn ids\n"
+    ))
+});
 static FEEDBACK_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(FEEDBACK));
-static COMMIT_HOLDING_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(COMMIT_HOLDING));
+static COMMIT_HOLDING_SCRIPT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        "{COMMIT_HOLDING}{APPEND_AND_SAVE}redis.call('PUBLISH', ARGV[4], KEYS[1])\nreturn ids\n"
+    ))
+});
 static MOVE_IN_QUEUES_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(MOVE_IN_QUEUES));
 static SWEEP_OFFLINE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(SWEEP_OFFLINE));
 static RECORD_UNANSWERED_SCRIPT: LazyLock<Script> =
@@ -553,20 +566,7 @@ if ARGV[6] == 'claim' then
 else
   redis.call('DEL', KEYS[4])
 end
-if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'last', ARGV[5]) end
-local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
-local ids = {}
-for i = 8, #ARGV do
-  seq = seq + 1
-  redis.call('XADD', KEYS[2], '0-' .. seq, 'm', ARGV[i])
-  ids[#ids + 1] = seq
-end
-redis.call('HSET', KEYS[1], 'version', tonumber(version) + 1, 'state', ARGV[2], 'seq', seq)
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-if seq > 0 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
-if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[3]) end
-redis.call('PUBLISH', ARGV[4], KEYS[1])
-return ids
+local first = 8
 ";
 
 /// Leaves queues and joins one in one step (every queue shares the `{queue}` hash tag).
