@@ -440,7 +440,9 @@ impl Settings {
                 if crate::handoff::hours::parse_span(span).is_none() {
                     return invalid(
                         format!("teams[{i}].hours.{day}"),
-                        &format!("{span:?} is not a span like \"09:00-17:00\" (opening before closing)"),
+                        &format!(
+                            "{span:?} is not a span like \"09:00-17:00\" or \"00:00-24:00\" (opening before closing)"
+                        ),
                     );
                 }
             }

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 pub struct Team {
     pub id: String,
     pub name: String,
-    /// Opening hours by weekday (`mon` .. `sun`), e.g. `"09:00-17:00"`; a missing day is closed.
+    /// Opening hours by weekday (`mon` .. `sun`), e.g. `"09:00-17:00"`, or `"00:00-24:00"` for
+    /// the whole day; a missing day is closed.
     #[serde(default)]
     pub hours: std::collections::BTreeMap<String, String>,
 }
@@ -102,12 +103,29 @@ fn day_key(day: Weekday) -> &'static str {
     }
 }
 
-/// Parses "09:00-17:00".
-pub fn parse_span(span: &str) -> Option<(NaiveTime, NaiveTime)> {
+/// One day's opening hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub opens: NaiveTime,
+    /// None: open until midnight ("24:00", which a time of day cannot hold).
+    pub closes: Option<NaiveTime>,
+}
+
+impl Span {
+    fn contains(&self, time: NaiveTime) -> bool {
+        time >= self.opens && self.closes.is_none_or(|closes| time < closes)
+    }
+}
+
+/// Parses "09:00-17:00"; "24:00" closes at midnight.
+pub fn parse_span(span: &str) -> Option<Span> {
     let (open, close) = span.split_once('-')?;
-    let open = NaiveTime::parse_from_str(open.trim(), "%H:%M").ok()?;
-    let close = NaiveTime::parse_from_str(close.trim(), "%H:%M").ok()?;
-    (open < close).then_some((open, close))
+    let opens = NaiveTime::parse_from_str(open.trim(), "%H:%M").ok()?;
+    if close.trim() == "24:00" {
+        return Some(Span { opens, closes: None });
+    }
+    let closes = NaiveTime::parse_from_str(close.trim(), "%H:%M").ok()?;
+    (opens < closes).then_some(Span { opens, closes: Some(closes) })
 }
 
 impl Calendar {
@@ -115,7 +133,7 @@ impl Calendar {
         Self { closed_dates, always_open }
     }
 
-    fn span_on(&self, team: &Team, date: NaiveDate) -> Option<(NaiveTime, NaiveTime)> {
+    fn span_on(&self, team: &Team, date: NaiveDate) -> Option<Span> {
         if self.closed_dates.contains(&date) {
             return None;
         }
@@ -128,16 +146,15 @@ impl Calendar {
             return Availability::Open;
         }
         let local = now.with_timezone(&London).naive_local();
-        if let Some((open, close)) = self.span_on(team, local.date())
-            && local.time() >= open
-            && local.time() < close
+        if let Some(span) = self.span_on(team, local.date())
+            && span.contains(local.time())
         {
             return Availability::Open;
         }
         for days_ahead in 0..21 {
             let date = local.date() + Duration::days(days_ahead);
-            if let Some((open, _)) = self.span_on(team, date) {
-                let opens = date.and_time(open);
+            if let Some(span) = self.span_on(team, date) {
+                let opens = date.and_time(span.opens);
                 if opens > local {
                     return Availability::Closed { opens: Some(opens) };
                 }
@@ -227,5 +244,20 @@ mod tests {
         assert!(parse_span("09:00-17:00").is_some());
         assert!(parse_span("17:00-09:00").is_none());
         assert!(parse_span("nine to five").is_none());
+        assert!(parse_span("24:00-09:00").is_none());
+    }
+
+    #[test]
+    fn a_span_to_24_00_is_open_until_midnight() {
+        let all_day = Team {
+            id: "all-day".into(),
+            name: "All day".into(),
+            hours: [("sat".to_string(), "00:00-24:00".to_string())].into_iter().collect(),
+        };
+        // Saturday 5 December 2026: open at midnight and in its last second; closed on Sunday.
+        assert!(calendar().availability(&all_day, &at("2026-12-05 00:00")).is_open());
+        let last_second = London.with_ymd_and_hms(2026, 12, 5, 23, 59, 59).unwrap();
+        assert!(calendar().availability(&all_day, &last_second).is_open());
+        assert!(!calendar().availability(&all_day, &at("2026-12-06 00:00")).is_open());
     }
 }
