@@ -1,6 +1,7 @@
 //! The small, safe Markdown subset answers are written in: paragraphs, `**bold**`, `- ` lists
 //! and `[text](target)` links. This module is its one definition: the patterns below are the
-//! ones the widget and the agent console draw with (a test checks their scripts use them), and
+//! ones the front ends draw with (widget/kit/markup.js; a test checks it uses them, and
+//! tests/fixtures/markup.json holds cases run both here and in Chromium), and
 //! [`outside_subset`] parses an answer as CommonMark (pulldown-cmark) so that `check` refuses
 //! anything else, which the chat window would show as literal text.
 
@@ -105,14 +106,34 @@ mod tests {
         }
     }
 
-    /// The widget and the consoles draw answers with these patterns: one definition, checked.
+    /// The widget and the consoles draw answers with kit/markup.js, with these patterns.
     #[test]
-    fn the_scripts_draw_links_and_bold_with_the_same_patterns() {
+    fn the_toolkit_draws_links_and_bold_with_the_same_patterns() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        for script in ["widget/widget.js", "widget/agent.js", "widget/editor.js"] {
-            let source = std::fs::read_to_string(root.join(script)).expect("script");
-            for pattern in [LINK_PATTERN, BOLD_PATTERN] {
-                assert!(source.contains(pattern), "{script} does not draw with {pattern}");
+        let source = std::fs::read_to_string(root.join("widget/kit/markup.js")).expect("kit/markup.js");
+        for pattern in [LINK_PATTERN, BOLD_PATTERN] {
+            assert!(source.contains(pattern), "kit/markup.js does not draw with {pattern}");
+        }
+    }
+
+    /// tests/fixtures/markup.json: what the browser draws for each text (checked in Chromium by
+    /// tests/browser/markup.test.js) and whether `check` lets it into content, checked here.
+    #[test]
+    fn the_shared_cases_are_refused_or_allowed_as_they_say() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let cases: Vec<serde_json::Value> = serde_json::from_str(
+            &std::fs::read_to_string(root.join("tests/fixtures/markup.json")).expect("markup.json"),
+        )
+        .expect("markup.json is JSON");
+        assert!(cases.len() >= 15);
+        for case in cases {
+            let text = case["text"].as_str().expect("text");
+            let found = outside_subset(text);
+            let unsafe_link = link_targets(text).any(|t| !is_safe_link(t));
+            match case["refused"].as_str() {
+                None => assert!(found.is_empty() && !unsafe_link, "{text:?} is refused: {found:?}"),
+                Some("an unsafe link target") => assert!(unsafe_link, "{text:?}"),
+                Some(named) => assert!(found.iter().any(|f| f.starts_with(named)), "{text:?}: {found:?}"),
             }
         }
     }

@@ -1,6 +1,11 @@
-/*! herts-assistant agent console. Plain JS, no build step; served at /agent.
- * Everything a resident, agent or editor typed reaches the page through textContent: never
- * innerHTML. The token lives in sessionStorage only. */
+/*! herts-assistant agent console: an ES module, served at /agent, with the shared toolkit in
+ * kit/. Everything a resident, agent or editor typed reaches the page through textContent:
+ * never innerHTML. The token lives in sessionStorage only. */
+import { el } from './kit/dom.js';
+import { safeUrl, link, renderText, plainText } from './kit/markup.js';
+import { readEvents, openEvents } from './kit/events.js';
+import { staffApi, problem, errorCode, retryMs, clear, announceIn, plainWords } from './kit/console.js';
+
 (function () {
   'use strict';
 
@@ -12,7 +17,6 @@
   // The queue is read when the server says it changed; polled every QUEUE_MS only while that
   // stream is down, and every QUEUE_SAFETY_MS anyway (for the newest lines of waiting residents).
   var QUEUE_MS = 3000, QUEUE_SAFETY_MS = 30000, PRESENCE_MS = 20000, OFFLINE_MS = 30000, TYPING_MS = 2000, RECONNECT_MS = 1000;
-  var SAFE_URL = /^(https:\/\/|tel:|mailto:)/i;
   var ROLE = { resident: 'Resident', bot: 'Assistant', agent: 'Adviser', system: 'Notice' };
   var STATE = { bot: 'With the assistant', queued: 'Waiting for an adviser', agent: 'With an adviser', closed: 'Closed' };
 
@@ -31,52 +35,14 @@
   var typingSentAt = 0, typingOn = false;
   var stick = true;          // the transcript follows new messages unless the agent scrolled up
 
-  // ---------- DOM helpers ----------
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === 'text') node.textContent = attrs[k];
-      else if (k === 'class') node.className = attrs[k];
-      else node.setAttribute(k, attrs[k]);
-    });
-    (children || []).forEach(function (c) { if (c) node.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
-    return node;
-  }
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
-  function safeUrl(url) {
-    url = String(url || '');
-    if (!SAFE_URL.test(url)) return null;
-    try { return /^(https:|tel:|mailto:)$/.test(new URL(url).protocol) ? url : null; } catch (e) { return null; }
-  }
-  function link(text, url) {
-    var a = el('a', { href: url, text: text });
-    if (/^https:/i.test(url)) {
-      a.target = '_blank';
-      a.rel = 'noopener noreferrer';
-      a.appendChild(el('span', { class: 'sr', text: ' (opens in a new tab)' }));
-    }
-    return a;
-  }
-  // Text with line breaks kept; [text](url) becomes a link only for https/tel/mailto (the
-  // patterns are src/markup.rs's, checked by its tests).
-  function textBlock(text, links) {
-    var p = el('p', { class: 'msg-text' });
-    String(text || '').replace(/\r\n?/g, '\n').split('\n').forEach(function (line, i) {
-      if (i) p.appendChild(el('br'));
-      if (!links) { p.appendChild(document.createTextNode(line)); return; }
-      var re = /\[([^\]\n]+)\]\(([^()\s]+)\)|\*\*(.+?)\*\*/g, last = 0, m;
-      while ((m = re.exec(line))) {
-        p.appendChild(document.createTextNode(line.slice(last, m.index)));
-        var url = m[2] && safeUrl(m[2]);
-        p.appendChild(m[3] !== undefined ? el('strong', { text: m[3] }) : url ? link(m[1], url) : document.createTextNode(m[0]));
-        last = re.lastIndex;
-      }
-      p.appendChild(document.createTextNode(line.slice(last)));
-    });
+  // ---------- small helpers (the shared ones are in kit/) ----------
+  // Bot and notice messages are drawn as the widget draws them; what a person typed is text.
+  function messageText(text, role) {
+    if (role === 'bot' || role === 'system') return el('div', { class: 'msg-text' }, [renderText(text)]);
+    var p = plainText(text, role === 'agent');
+    p.className = 'msg-text';
     return p;
   }
-  // Content Markdown as plain words: [text](url) -> text, **bold** -> bold.
-  function plain(text) { return String(text || '').replace(/\[([^\]\n]+)\]\([^()\s]*\)/g, '$1').replace(/\*\*(.+?)\*\*/g, '$1'); }
   function clip(text, n) { text = String(text || '').replace(/\s+/g, ' ').trim(); return text.length > n ? text.slice(0, n - 1) + '\u2026' : text; }
   function waited(secs) {
     secs = Math.max(0, Math.floor(secs));
@@ -88,46 +54,10 @@
     var d = new Date(at);
     return isNaN(d) ? '' : d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
   }
-  function announce(text) {
-    var a = $('announcer');
-    a.textContent = '';
-    setTimeout(function () { a.textContent = text; }, 50);
-  }
+  function announce(text) { announceIn($('announcer'), text); }
 
   // ---------- the service ----------
-  function wait(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
-  function retryMs(res) { var s = parseInt(res.retryAfter, 10); return (s > 0 ? Math.min(s, 60) : 2) * 1000; }
-  function api(method, path, body, attempt) {
-    attempt = attempt || 0;
-    var headers = { Accept: 'application/json', Authorization: 'Bearer ' + token };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    return fetch(API + path, {
-      method: method, headers: headers, cache: 'no-store', credentials: 'omit',
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).then(function (res) {
-      var out = { status: res.status, ok: res.ok, retryAfter: res.headers.get('Retry-After'), data: null };
-      if (res.status === 204) return out;
-      return res.json().then(function (d) { out.data = d; return out; }, function () { return out; });
-    }, function () { return { status: 0, ok: false, data: null }; }).then(function (res) {
-      if (res.status === 401 && token) { signOut('Your sign-in is no longer accepted. Please sign in again.'); return res; }
-      var busy = res.status === 429 || res.status === 503 || (res.status === 0 && method === 'GET');
-      if (busy && attempt < 3 && token) {
-        var ms = retryMs(res), secs = ms / 1000 + (ms === 1000 ? ' second' : ' seconds');
-        showNotice((res.status === 0 ? 'The service cannot be reached.' : 'The service is busy.') + ' Trying again in ' + secs + '\u2026');
-        return wait(ms).then(function () { return api(method, path, body, attempt + 1); });
-      }
-      if (res.ok || res.status < 500 && res.status !== 429 && res.status !== 0) hideNotice();
-      else showNotice(problem(res));
-      return res;
-    });
-  }
-  function problem(res) {
-    if (res.status === 0) return 'The service cannot be reached. Check the connection; the page keeps trying.';
-    if (res.status === 429 || res.status === 503) return 'The service is busy. Please try again in a moment.';
-    var e = res.data && res.data.error;
-    return (e && e.message) || 'Something went wrong (' + res.status + '). Please try again.';
-  }
-  function errorCode(res) { return res.data && res.data.error && res.data.error.code; }
+  var api = staffApi({ base: API, token: function () { return token; }, signOut: signOut, notice: showNotice });
   // Alerts: the live region stays in the page; a message is added to it, so it is read out.
   function say(region, cls, text) {
     var old = region.firstChild;
@@ -136,7 +66,6 @@
     if (text) region.appendChild(el('p', { class: cls, text: text }));
   }
   function showNotice(text) { say($('notice'), 'notice', text); }
-  function hideNotice() { say($('notice'), 'notice', ''); }
 
   // ---------- sign in / out ----------
   function signIn(candidate) {
@@ -405,7 +334,7 @@
     var as = d.answers || [];
     if (as.length) {
       box.appendChild(el('ul', { class: 'answered' }, as.map(function (a) {
-        return el('li', null, [el('strong', { text: (a.topic || 'Answer') + ': ' }), textBlock(a.text, true)]);
+        return el('li', null, [el('strong', { text: (a.topic || 'Answer') + ': ' }), messageText(a.text, 'bot')]);
       })));
     } else box.appendChild(el('p', { class: 'muted', text: 'No answers given.' }));
   }
@@ -420,7 +349,7 @@
     var role = ROLE[m.role] ? m.role : 'system';
     var item = el('div', { class: 'msg msg-' + role, 'data-id': key }, [
       el('p', { class: 'msg-head' }, [el('span', { class: 'msg-role', text: ROLE[role] }), el('span', { class: 'msg-time', text: clock(m.at) })]),
-      textBlock(m.text, role === 'bot' || role === 'system')]);
+      messageText(m.text, role)]);
     var links = (m.links || []).filter(function (l) { return l && safeUrl(l.url); });
     if (links.length) item.appendChild(el('ul', { class: 'msg-links' }, links.map(function (l) { return el('li', null, [link(String(l.title || l.url), String(l.url))]); })));
     if (m.quick_replies && m.quick_replies.length) item.appendChild(el('p', { class: 'muted msg-offered', text: 'Offered: ' + m.quick_replies.join(' \u00b7 ') }));
@@ -449,7 +378,7 @@
     if (s.resident_typing !== undefined) $('typing').hidden = !s.resident_typing || conv.state === 'closed';
   }
 
-  // ---------- live events over fetch (EventSource cannot send the Authorization header) ----------
+  // ---------- live events ----------
   function closeStream() { if (stream) { stream.abort(); stream = null; } $('typing').hidden = true; }
   function openStream() {
     closeStream();
@@ -460,34 +389,13 @@
       if (stream !== ctrl || c.state === 'closed') return;
       setTimeout(function () { if (stream === ctrl && conv === c && token) openStream(); }, ms);
     };
-    fetch(API + '/conversations/' + encodeURIComponent(c.id) + '/events?after=' + c.lastId, {
-      headers: { Accept: 'text/event-stream', Authorization: 'Bearer ' + token }, cache: 'no-store', credentials: 'omit', signal: ctrl.signal
-    }).then(function (res) {
+    openEvents(API + '/conversations/' + encodeURIComponent(c.id) + '/events?after=' + c.lastId, token, ctrl.signal).then(function (res) {
       if (res.status === 401) { signOut('Your sign-in is no longer accepted. Please sign in again.'); return; }
       if (res.status === 404) { if (conv === c) forget('This conversation no longer exists.'); return; }
       if (res.status === 429 || res.status === 503) { again(retryMs({ retryAfter: res.headers.get('Retry-After') })); return; }
       if (!res.ok || !res.body) { again(RECONNECT_MS * 3); return; }
       return readEvents(res, function () { return stream === ctrl; }, dispatch).then(function () { again(RECONNECT_MS); });
     }).catch(function () { again(RECONNECT_MS); });
-  }
-  // Reads server-sent events from `res` until it ends, passing each block to `onBlock` while
-  // `current()` says the stream is still the one wanted.
-  function readEvents(res, current, onBlock) {
-    var reader = res.body.getReader(), decoder = new TextDecoder(), buf = '';
-    var pump = function () {
-      return reader.read().then(function (r) {
-        if (r.done) return;
-        buf += decoder.decode(r.value, { stream: true }).replace(/\r\n?/g, '\n');
-        var cut;
-        while ((cut = buf.indexOf('\n\n')) >= 0) {
-          var block = buf.slice(0, cut);
-          buf = buf.slice(cut + 2);
-          if (current()) onBlock(block);
-        }
-        return pump();
-      });
-    };
-    return pump();
   }
   // Queue changes pushed by the server: each `queue` event reads the queue.
   function queuePolling(ms) {
@@ -507,34 +415,23 @@
       queuePolling(QUEUE_MS);
       setTimeout(function () { if (queueStream === ctrl && token) openQueueStream(); }, ms);
     };
-    fetch(API + '/queue/events', {
-      headers: { Accept: 'text/event-stream', Authorization: 'Bearer ' + token }, cache: 'no-store', credentials: 'omit', signal: ctrl.signal
-    }).then(function (res) {
+    openEvents(API + '/queue/events', token, ctrl.signal).then(function (res) {
       if (res.status === 401) { signOut('Your sign-in is no longer accepted. Please sign in again.'); return; }
       if (res.status === 429 || res.status === 503) { again(retryMs({ retryAfter: res.headers.get('Retry-After') })); return; }
       if (!res.ok || !res.body) { again(RECONNECT_MS * 3); return; }
       queuePolling(QUEUE_SAFETY_MS);
-      return readEvents(res, function () { return queueStream === ctrl; }, function (block) {
-        if (/^event: queue$/m.test(block)) pollQueue();
+      return readEvents(res, function () { return queueStream === ctrl; }, function (event) {
+        if (event.type === 'queue') pollQueue();
       }).then(function () { again(RECONNECT_MS); });
     }).catch(function () { again(RECONNECT_MS); });
   }
-  function dispatch(block) {
-    var event = 'message', data = [];
-    block.split('\n').forEach(function (line) {
-      if (!line || line.charAt(0) === ':') return; // comments (": keepalive")
-      var i = line.indexOf(':'), field = i < 0 ? line : line.slice(0, i), value = i < 0 ? '' : line.slice(i + 1).replace(/^ /, '');
-      if (field === 'event') event = value;
-      else if (field === 'data') data.push(value);
-    });
-    if (!data.length) return;
-    var payload;
-    try { payload = JSON.parse(data.join('\n')); } catch (e) { return; }
-    if (event === 'message') {
+  function dispatch(event) {
+    var payload = event.data;
+    if (event.type === 'message') {
       if (addMessage(payload) && payload.role === 'resident') { $('typing').hidden = true; residentSaid(); }
-    } else if (event === 'status') {
+    } else if (event.type === 'status') {
       setState(payload);
-    } else if (event === 'gone') {
+    } else if (event.type === 'gone') {
       forget('This conversation no longer exists.');
     }
   }
@@ -628,10 +525,10 @@
       list.forEach(function (a) {
         var url = safeUrl(a.url);
         var ins = el('button', { type: 'button', class: 'btn btn-small', text: 'Insert', 'aria-label': 'Insert \u201c' + a.title + '\u201d into the reply' });
-        ins.addEventListener('click', function () { insert(clip(plain(a.text), 200) + (url ? ' ' + url : '')); });
+        ins.addEventListener('click', function () { insert(clip(plainWords(a.text), 200) + (url ? ' ' + url : '')); });
         ul.appendChild(el('li', { class: 'article' }, [
           el('h3', null, [url ? link(String(a.title), url) : document.createTextNode(String(a.title))]),
-          el('p', { text: clip(plain(a.text), 200) }), ins]));
+          el('p', { text: clip(plainWords(a.text), 200) }), ins]));
       });
       $('articles-empty').hidden = list.length > 0;
     });

@@ -1,16 +1,19 @@
-/*! herts-assistant content editor. Plain JS, no build step; served at /editor.
- * One file on purpose (over 400 lines): the page is served as one script under a 'self'-only
- * Content-Security-Policy with no bundler, like the widget and the agent console.
+/*! herts-assistant content editor: an ES module, served at /editor, with the shared toolkit in
+ * kit/. One file over 400 lines on purpose: it is one page's workflow (topics, the file editor,
+ * trying questions, review, history, insights) over helpers that are all in kit/ or below.
  * Everything an editor, resident or agent typed reaches the page through textContent or text
- * nodes: never innerHTML. The one drawing of Markdown is the answer preview, with the widget's
- * own renderer (copied below; it must match widget.js). The token lives in sessionStorage only. */
+ * nodes: never innerHTML. Answers are previewed with the widget's own renderer
+ * (kit/markup.js). The token lives in sessionStorage only. */
+import { el } from './kit/dom.js';
+import { safeUrl, link, renderText } from './kit/markup.js';
+import { staffApi, problem, errorCode, clear, announceIn } from './kit/console.js';
+
 (function () {
   'use strict';
 
   var API = '/api/v1/editor';
   var TOKEN_KEY = 'herts-assistant-editor:token';
   var TAB_KEY = 'herts-assistant-editor:tab';
-  var SAFE_URL = /^(https:\/\/|tel:|mailto:)/i;
   var TABS = ['topics', 'edit', 'try', 'changes', 'review', 'history', 'due', 'insights'];
   var CHANGE = { changed: 'Changed', added: 'Added', removed: 'Removed' };
   var STATUS = { submitted: 'Waiting for review', scheduled: 'Approved, to be published later', published: 'Published', rejected: 'Rejected' };
@@ -28,18 +31,6 @@
   var seq = {};           // the newest request of each kind, so a slow old answer is dropped
 
   // ---------- DOM helpers ----------
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === 'text') node.textContent = attrs[k];
-      else if (k === 'class') node.className = attrs[k];
-      else if (k === 'hidden') node.hidden = !!attrs[k];
-      else node.setAttribute(k, attrs[k]);
-    });
-    (children || []).forEach(function (c) { if (c) node.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
-    return node;
-  }
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
   function svg(tag, attrs) {
     var node = document.createElementNS('http://www.w3.org/2000/svg', tag);
     Object.keys(attrs || {}).forEach(function (k) { if (k === 'text') node.textContent = attrs[k]; else node.setAttribute(k, attrs[k]); });
@@ -82,11 +73,7 @@
   function plural(n, one, many) { return n + ' ' + (n === 1 ? one : (many || one + 's')); }
   function score(x) { return (Number(x) || 0).toFixed(3); }
   function percent(x) { return Math.round((Number(x) || 0) * 100) + '%'; }
-  function announce(text) {
-    var a = $('announcer');
-    a.textContent = '';
-    setTimeout(function () { a.textContent = text; }, 50);
-  }
+  function announce(text) { announceIn($('announcer'), text); }
   // An alert region stays in the page; a message is put in it, so it is read out.
   function say(region, text, ok, extra) {
     clear(region);
@@ -108,58 +95,6 @@
     return draft && (draft.topics || []).filter(function (x) { return x.id === id; })[0];
   }
 
-  // ---------- the safe Markdown subset: this must match widget.js ----------
-  // Copied from widget/widget.js (safeUrl, link, renderInline, renderText) so that the preview
-  // and the tried answers are drawn exactly as residents see them: paragraphs (blank line),
-  // **bold**, "- " list lines, [text](url) with https:, tel:, mailto:. Anything else,
-  // including any HTML, stays literal text. The patterns are src/markup.rs's.
-  function safeUrl(url) {
-    url = String(url || '');
-    if (!SAFE_URL.test(url)) return null;
-    try { var u = new URL(url); return /^(https:|tel:|mailto:)$/.test(u.protocol) ? url : null; } catch (e) { return null; }
-  }
-  function link(text, url) {
-    var a = el('a', { href: url, text: text });
-    if (/^https:/i.test(url)) {
-      a.target = '_blank';
-      a.rel = 'noopener noreferrer';
-      a.appendChild(el('span', { class: 'sr', text: ' (opens in a new tab)' }));
-    }
-    return a;
-  }
-  function renderInline(text, parent) {
-    var re = /\*\*(.+?)\*\*|\[([^\]\n]+)\]\(([^()\s]+)\)/g;
-    var last = 0, m;
-    while ((m = re.exec(text))) {
-      if (m.index > last) parent.appendChild(document.createTextNode(text.slice(last, m.index)));
-      if (m[1] !== undefined) {
-        renderInline(m[1], parent.appendChild(el('strong')));
-      } else {
-        var url = safeUrl(m[3]);
-        parent.appendChild(url ? link(m[2], url) : document.createTextNode(m[0]));
-      }
-      last = re.lastIndex;
-    }
-    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
-  }
-  function renderText(text) {
-    var frag = document.createDocumentFragment();
-    String(text || '').replace(/\r\n?/g, '\n').split(/\n[ \t]*\n/).forEach(function (block) {
-      var list = null, para = null;
-      block.split('\n').forEach(function (line) {
-        if (/^\s*- /.test(line)) {
-          para = null;
-          if (!list) list = frag.appendChild(el('ul'));
-          renderInline(line.replace(/^\s*- /, ''), list.appendChild(el('li')));
-        } else if (line.trim()) {
-          list = null;
-          if (para) para.appendChild(el('br')); else para = frag.appendChild(el('p'));
-          renderInline(line, para);
-        }
-      });
-    });
-    return frag;
-  }
   // A reply as the widget shows it: the text, its links, the quick replies offered.
   function renderReply(reply) {
     var box = el('div', { class: 'reply' }, [el('div', { class: 'bubble' }, [renderText(reply.text)])]);
@@ -170,40 +105,7 @@
   }
 
   // ---------- the service ----------
-  function wait(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
-  function api(method, path, body, attempt) {
-    attempt = attempt || 0;
-    var headers = { Accept: 'application/json', Authorization: 'Bearer ' + token };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    var sentWith = token;
-    return fetch(API + path, {
-      method: method, headers: headers, cache: 'no-store', credentials: 'omit',
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).then(function (res) {
-      var out = { status: res.status, ok: res.ok, retryAfter: res.headers.get('Retry-After'), data: null };
-      if (res.status === 204) return out;
-      return res.json().then(function (d) { out.data = d; return out; }, function () { return out; });
-    }, function () { return { status: 0, ok: false, data: null }; }).then(function (res) {
-      if (sentWith !== token) return { status: -1, ok: false, data: null, stale: true };
-      if (res.status === 401 && token) { signOut('Your sign-in is no longer accepted. Please sign in again.'); return res; }
-      var busy = res.status === 429 || res.status === 503 || (res.status === 0 && method === 'GET');
-      if (busy && attempt < 3 && token) {
-        var s = parseInt(res.retryAfter, 10), ms = (s > 0 ? Math.min(s, 60) : 2) * 1000;
-        showNotice((res.status === 0 ? 'The service cannot be reached.' : 'The service is busy.') + ' Trying again in ' + (ms / 1000) + (ms === 1000 ? ' second' : ' seconds') + '\u2026');
-        return wait(ms).then(function () { return api(method, path, body, attempt + 1); });
-      }
-      if (res.status === 0 || res.status >= 500 || res.status === 429) showNotice(problem(res));
-      else showNotice('');
-      return res;
-    });
-  }
-  function problem(res) {
-    if (res.status === 0) return 'The service cannot be reached. Check the connection and try again.';
-    if (res.status === 429 || res.status === 503) return 'The service is busy. Please try again in a moment.';
-    var e = res.data && res.data.error;
-    return (e && e.message) || 'Something went wrong (' + res.status + '). Please try again.';
-  }
-  function code(res) { return res.data && res.data.error && res.data.error.code; }
+  var api = staffApi({ base: API, token: function () { return token; }, signOut: signOut, notice: showNotice, dropStale: true });
   function filePath(path) {
     var i = path.indexOf('/');
     return '/draft/files/' + encodeURIComponent(path.slice(0, i)) + '/' + encodeURIComponent(path.slice(i + 1));
@@ -651,7 +553,7 @@
       $('try-go').disabled = false;
       $('try-result').removeAttribute('aria-busy');
       if (!res.ok || !res.data) {
-        $('try-status').textContent = code(res) === 'invalid_content'
+        $('try-status').textContent = errorCode(res) === 'invalid_content'
           ? 'Your draft has problems, so it cannot answer. ' + problem(res) : problem(res);
         return;
       }
@@ -960,7 +862,7 @@
         loadSubmissionCount();
         return;
       }
-      if (code(res) !== 'invalid_content') { say($('submit-alert'), 'Not submitted. ' + problem(res)); return; }
+      if (errorCode(res) !== 'invalid_content') { say($('submit-alert'), 'Not submitted. ' + problem(res)); return; }
       loadDraft().then(function () {
         var problems = (draft && draft.problems) || [];
         var list = problems.length ? el('ul', { class: 'problems' }, problems.map(problemItem)) : null;
@@ -1076,7 +978,7 @@
       cardBusy(card, false);
       if (!res.ok) {
         var why = problem(res);
-        if (res.status === 403 && code(res) === 'forbidden' && /approver role/.test(why)) why = 'You cannot decide submissions: this needs the approver role.';
+        if (res.status === 403 && errorCode(res) === 'forbidden' && /approver role/.test(why)) why = 'You cannot decide submissions: this needs the approver role.';
         say(alert, (action === 'approve' ? 'Not approved. ' : 'Not rejected. ') + why);
         return;
       }

@@ -1,4 +1,5 @@
-/*! herts-assistant resident chat widget. Plain JS, no build step.
+/*! herts-assistant resident chat widget. Plain JS, one file on any council's page: the server
+ * puts the shared toolkit's modules (widget/kit/) in at the @toolkit line below.
  * Embed: <script src="https://HOST/widget.js" defer data-service="https://HOST"
  *                 data-title="Ask Hertfordshire"></script>
  * Public API: window.HertsAssistant = { open, close, toggle }.
@@ -19,7 +20,6 @@
   var PRIVACY_URL = (script && script.getAttribute('data-privacy')) || '';
   if (!/^https?:\/\//i.test(PRIVACY_URL)) PRIVACY_URL = base + '/privacy';
   var TIMEOUT_MS = 15000;
-  var SAFE_URL = /^(https:\/\/|tel:|mailto:)/i;
   // Who the resident is talking to, in the header and the privacy line: never "automated"
   // while a person holds the conversation.
   var WHO = { bot: 'Automated assistant', queued: 'Waiting for a member of staff', agent: 'Chatting with a member of staff', closed: 'Conversation ended' };
@@ -50,20 +50,11 @@
     ['question', 'Your question', 'textarea', 'off', 2000]];
   var MISSING = { name: 'Please give your name.', contact: 'Please tell us how we can contact you.', question: 'Please type your question.' };
 
+  // @toolkit kit/dom.js kit/markup.js kit/api.js kit/events.js
+  // (el; safeUrl, link, renderText, plainText; request; readEvents, parseEvent, openEvents:
+  // no name below may repeat one of theirs)
+
   // ---------- small DOM helpers ----------
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    if (attrs) {
-      Object.keys(attrs).forEach(function (k) {
-        if (k === 'text') node.textContent = attrs[k];
-        else if (k === 'class') node.className = attrs[k];
-        else if (k === 'hidden') node.hidden = !!attrs[k];
-        else node.setAttribute(k, attrs[k]);
-      });
-    }
-    (children || []).forEach(function (c) { if (c) node.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
-    return node;
-  }
   function srOnly(text) { return el('span', { class: 'ha-sr', text: text }); }
   function icon(path) {
     var ns = 'http://www.w3.org/2000/svg';
@@ -86,70 +77,10 @@
     try { if (conv) sessionStorage.setItem(STORE_KEY, JSON.stringify(conv)); else sessionStorage.removeItem(STORE_KEY); } catch (e) { /* private mode */ }
   }
 
-  // ---------- the safe Markdown subset ----------
-  // Paragraphs (blank line), **bold**, "- " list lines, [text](url) with https:, tel:, mailto:.
-  // Anything else, including any HTML, stays literal text. The subset and its patterns are
-  // defined in src/markup.rs, whose tests check this file draws with the same ones.
-  function safeUrl(url) {
-    if (!SAFE_URL.test(url)) return null;
-    try { var u = new URL(url); return /^(https:|tel:|mailto:)$/.test(u.protocol) ? url : null; } catch (e) { return null; }
-  }
-  function link(text, url) {
-    var a = el('a', { href: url, text: text });
-    if (/^https:/i.test(url)) {
-      a.target = '_blank';
-      a.rel = 'noopener noreferrer';
-      a.appendChild(srOnly(' (opens in a new tab)'));
-    }
-    return a;
-  }
-  function renderInline(text, parent) {
-    var re = /\*\*(.+?)\*\*|\[([^\]\n]+)\]\(([^()\s]+)\)/g;
-    var last = 0, m;
-    while ((m = re.exec(text))) {
-      if (m.index > last) parent.appendChild(document.createTextNode(text.slice(last, m.index)));
-      if (m[1] !== undefined) {
-        renderInline(m[1], parent.appendChild(el('strong')));
-      } else {
-        var url = safeUrl(m[3]);
-        parent.appendChild(url ? link(m[2], url) : document.createTextNode(m[0]));
-      }
-      last = re.lastIndex;
-    }
-    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
-  }
-  function renderText(text) {
-    var frag = document.createDocumentFragment();
-    String(text || '').replace(/\r\n?/g, '\n').split(/\n[ \t]*\n/).forEach(function (block) {
-      var list = null, para = null;
-      block.split('\n').forEach(function (line) {
-        if (/^\s*- /.test(line)) {
-          para = null;
-          if (!list) list = frag.appendChild(el('ul'));
-          renderInline(line.replace(/^\s*- /, ''), list.appendChild(el('li')));
-        } else if (line.trim()) {
-          list = null;
-          if (para) para.appendChild(el('br')); else para = frag.appendChild(el('p'));
-          renderInline(line, para);
-        }
-      });
-    });
-    return frag;
-  }
-  function plainText(text, links) { // what a person typed: literal, line breaks kept
-    var p = el('p');
-    String(text || '').split('\n').forEach(function (line, i) {
-      if (i) p.appendChild(el('br'));
-      var re = /https:\/\/[^\s<>"]+[^\s<>".,;:!?)\]]/g, last = 0, m;
-      while (links && (m = re.exec(line))) { // an adviser's bare https address becomes a link
-        p.appendChild(document.createTextNode(line.slice(last, m.index)));
-        p.appendChild(safeUrl(m[0]) ? link(m[0], m[0]) : document.createTextNode(m[0]));
-        last = re.lastIndex;
-      }
-      p.appendChild(document.createTextNode(line.slice(last)));
-    });
-    return p;
-  }
+  // ---------- drawing: the Markdown subset is kit/markup.js's, with the widget's own class ----------
+  function drawAnswer(text) { return renderText(text, 'ha-sr'); }
+  function drawTyped(text, links) { return plainText(text, links, 'ha-sr'); }
+  function pageLink(text, url) { return link(text, url, 'ha-sr'); }
   function agentName() { return (conv && conv.agent) || ''; }
 
   // ---------- rendering ----------
@@ -160,12 +91,12 @@
     var who = role === 'agent' && agentName() ? agentName() : ROLE_LABEL[role];
     var bubble = el('div', { class: 'ha-bubble' }, [srOnly(who + ': ')]);
     if (role === 'agent') item.appendChild(el('p', { class: 'ha-from', 'aria-hidden': 'true', text: agentName() ? who + ', council adviser' : who }));
-    bubble.appendChild(role === 'resident' || role === 'agent' ? plainText(msg.text, role === 'agent') : renderText(msg.text));
+    bubble.appendChild(role === 'resident' || role === 'agent' ? drawTyped(msg.text, role === 'agent') : drawAnswer(msg.text));
     item.appendChild(bubble);
     var links = (msg.links || []).filter(function (l) { return l && safeUrl(String(l.url)); });
     if (links.length) {
       var ul = el('ul', { class: 'ha-links' });
-      links.forEach(function (l) { ul.appendChild(el('li', null, [link(String(l.title || l.url), String(l.url))])); });
+      links.forEach(function (l) { ul.appendChild(el('li', null, [pageLink(String(l.title || l.url), String(l.url))])); });
       item.appendChild(ul);
     }
     if (role === 'bot' && msg.answer && msg.id && conv && (conv.feedback || []).indexOf(msg.id) < 0) {
@@ -325,23 +256,11 @@
   }
   function openStream() {
     var ctrl = new AbortController(), me = stream = { id: conv.id, ctrl: ctrl };
-    fetch(base + '/api/v1/conversations/' + encodeURIComponent(conv.id) + '/events?after=' + lastId(), {
-      headers: { Accept: 'text/event-stream', Authorization: 'Bearer ' + conv.token },
-      credentials: 'omit', cache: 'no-store', signal: ctrl.signal
-    }).then(function (res) {
+    openEvents(base + '/api/v1/conversations/' + encodeURIComponent(conv.id) + '/events?after=' + lastId(), conv.token, ctrl.signal).then(function (res) {
       if (gone(res)) { me.gone = true; return; }
       if (!res.ok || !res.body) return;
       streamFails = 0;
-      var reader = res.body.getReader(), dec = new TextDecoder(), buf = '';
-      return (function pump() {
-        return reader.read().then(function (r) {
-          if (r.done || stream !== me) return;
-          var parts = (buf + dec.decode(r.value, { stream: true })).replace(/\r\n?/g, '\n').split('\n\n');
-          buf = parts.pop();
-          parts.forEach(function (block) { if (stream === me) onEvent(block); });
-          return pump();
-        });
-      })();
+      return readEvents(res, function () { return stream === me; }, onEvent);
     }).catch(function () { /* dropped: reconnect below */ }).then(function () {
       if (stream !== me) return; // closed on purpose
       stream = null;
@@ -349,21 +268,13 @@
       setTimeout(function () { if (!stream) syncStream(); }, Math.min(1500 * Math.pow(2, streamFails++), 15000));
     });
   }
-  function onEvent(block) {
-    var type = 'message', data = [], id = '', d;
-    block.split('\n').forEach(function (line) {
-      var i = line.indexOf(':');
-      if (i === 0) return; // a comment: keepalive
-      var k = i < 0 ? line : line.slice(0, i), v = i < 0 ? '' : line.slice(i + 1).replace(/^ /, '');
-      if (k === 'event') type = v; else if (k === 'data') data.push(v); else if (k === 'id') id = v;
-    });
-    if (!data.length) return;
-    try { d = JSON.parse(data.join('\n')); } catch (e) { return; }
-    if (type === 'gone') return startAnew();
+  function onEvent(event) {
+    var d = event.data;
+    if (event.type === 'gone') return startAnew();
     if (!d) return;
-    if (type === 'status') return handleStatus(d);
-    if (type !== 'message') return;
-    if (!d.id) d.id = id;
+    if (event.type === 'status') return handleStatus(d);
+    if (event.type !== 'message') return;
+    if (!d.id) d.id = event.id;
     if (!isOpen() && d.role !== 'resident') ui.badge.hidden = false;
     appendMessages([d], true);
   }
@@ -417,21 +328,7 @@
 
   // ---------- the service ----------
   function api(method, path, body) {
-    var headers = { Accept: 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (conv) headers.Authorization = 'Bearer ' + conv.token;
-    var ctrl = window.AbortController ? new AbortController() : null;
-    var timer = ctrl && setTimeout(function () { ctrl.abort(); }, TIMEOUT_MS);
-    return fetch(base + '/api/v1/conversations' + path, {
-      method: method, headers: headers, credentials: 'omit', cache: 'no-store',
-      body: body === undefined ? undefined : JSON.stringify(body), signal: ctrl ? ctrl.signal : undefined
-    }).then(function (res) {
-      var out = { status: res.status, ok: res.ok, retryAfter: res.headers.get('Retry-After'), data: null };
-      if (res.status === 204) return out;
-      return res.json().then(function (d) { out.data = d; return out; }, function () { return out; });
-    }, function () {
-      return { status: 0, ok: false, data: null }; // unreachable, refused or timed out
-    }).then(function (out) { if (timer) clearTimeout(timer); return out; });
+    return request(method, base + '/api/v1/conversations' + path, body, conv ? conv.token : null, TIMEOUT_MS);
   }
   function gone(res) { return res.status === 404 || res.status === 401; }
   function problem(res) {
@@ -676,7 +573,7 @@
         ui.form,
         el('p', { class: 'ha-privacy' }, [
           ui.privacy = el('span', { text: PRIVACY_TEXT.bot }), ' ',
-          link('How we use your information', PRIVACY_URL)])])]);
+          pageLink('How we use your information', PRIVACY_URL)])])]);
     ui.launcher = el('button', { type: 'button', class: 'ha-launcher', 'aria-expanded': 'false', 'aria-controls': 'ha-panel', 'aria-haspopup': 'dialog' },
       [icon('M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8.4L4 21.6V18a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01z'),
         el('span', { class: 'ha-launcher-text', text: title }), ui.badge]);

@@ -2,6 +2,10 @@
 //! binary so one file is the whole product. Each is gzipped once, at the best level, when the
 //! server starts, and sent so to browsers that accept it (the widget is under a third of its
 //! size); an ETag lets a page that loads the widget again get a 304 and no body.
+//!
+//! The three front ends share one toolkit, `widget/kit/` (elements, the Markdown subset,
+//! calls to the service, event streams): the consoles import its files as ES modules, and the
+//! widget, one classic script on any council's page, has them put inside it here.
 
 use std::io::Write;
 
@@ -16,7 +20,8 @@ use super::{AppState, Routes};
 const DEMO_PAGE: &str = include_str!("../../widget/demo.html");
 const DEMO_CSS: &str = include_str!("../../widget/demo.css");
 const PRIVACY_PAGE: &str = include_str!("../../widget/privacy.html");
-const WIDGET_JS: &str = include_str!("../../widget/widget.js");
+/// The widget's own source; what is sent is [`widget_script`].
+const WIDGET_SOURCE: &str = include_str!("../../widget/widget.js");
 const WIDGET_CSS: &str = include_str!("../../widget/widget.css");
 const AGENT_PAGE: &str = include_str!("../../widget/agent.html");
 const AGENT_JS: &str = include_str!("../../widget/agent.js");
@@ -24,6 +29,59 @@ const AGENT_CSS: &str = include_str!("../../widget/agent.css");
 const EDITOR_PAGE: &str = include_str!("../../widget/editor.html");
 const EDITOR_JS: &str = include_str!("../../widget/editor.js");
 const EDITOR_CSS: &str = include_str!("../../widget/editor.css");
+
+/// The toolkit's modules, by their path on the site (and under widget/).
+const KIT: [(&str, &str); 5] = [
+    ("/kit/dom.js", include_str!("../../widget/kit/dom.js")),
+    ("/kit/markup.js", include_str!("../../widget/kit/markup.js")),
+    ("/kit/api.js", include_str!("../../widget/kit/api.js")),
+    ("/kit/events.js", include_str!("../../widget/kit/events.js")),
+    ("/kit/console.js", include_str!("../../widget/kit/console.js")),
+];
+
+fn is_blank_or_comment(line: &str) -> bool {
+    let line = line.trim_start();
+    line.is_empty() || line.starts_with("//")
+}
+
+/// The line in widget.js that names the toolkit modules to put in its place.
+const TOOLKIT_LINE: &str = "// @toolkit ";
+
+/// The widget as it is sent: widget.js with the modules its `// @toolkit` line names put in
+/// that line's place, without their `import` lines and `export` words, so they share the
+/// widget's one function scope; whole-line comments, the modules' headers and blank lines are
+/// left out (residents' pages load this; the files keep them). A text step rather than a bundler (and a Node
+/// build chain): the modules are written for it, with imports, exports, whole-line comments
+/// and the `/*! ... */` header each only at the start of a line.
+pub fn widget_script() -> String {
+    let mut script = String::with_capacity(WIDGET_SOURCE.len() * 2);
+    for line in WIDGET_SOURCE.lines() {
+        let Some(modules) = line.trim_start().strip_prefix(TOOLKIT_LINE) else {
+            if !is_blank_or_comment(line) {
+                script.push_str(line);
+                script.push('\n');
+            }
+            continue;
+        };
+        for name in modules.split_whitespace() {
+            // The names are this file's and the list above's, both compiled in: a test loads them.
+            let (_, source) =
+                KIT.iter().find(|(path, _)| path[1..] == *name).expect("a toolkit module widget.js names");
+            let body = match source.strip_prefix("/*!").and_then(|s| s.split_once("*/")) {
+                Some((_header, body)) => body,
+                None => source,
+            };
+            for module_line in body.lines() {
+                if is_blank_or_comment(module_line) || module_line.starts_with("import ") {
+                    continue;
+                }
+                script.push_str(module_line.strip_prefix("export ").unwrap_or(module_line));
+                script.push('\n');
+            }
+        }
+    }
+    script
+}
 
 const HTML: &str = "text/html; charset=utf-8";
 const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
@@ -43,8 +101,8 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 
 /// One file as it is sent.
 struct Asset {
-    plain: &'static str,
-    gzipped: Vec<u8>,
+    plain: web::Bytes,
+    gzipped: web::Bytes,
     content_type: &'static str,
     /// Pages carry a Content-Security-Policy; scripts and styles do not need one.
     framing: Option<Framing>,
@@ -53,35 +111,48 @@ struct Asset {
 }
 
 impl Asset {
-    fn new(plain: &'static str, content_type: &'static str, framing: Option<Framing>) -> Self {
+    fn new(plain: String, content_type: &'static str, framing: Option<Framing>) -> Self {
         let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
         // Writing to a Vec cannot fail.
         let gzipped = encoder.write_all(plain.as_bytes()).and_then(|_| encoder.finish()).unwrap_or_default();
         let digest = hex::encode(Sha256::digest(plain.as_bytes()));
         let etag =
             HeaderValue::from_str(&format!("W/\"{}\"", &digest[..32])).expect("hex is a valid header value");
-        Self { plain, gzipped, content_type, framing, etag }
+        Self { plain: plain.into(), gzipped: gzipped.into(), content_type, framing, etag }
     }
 }
 
+/// A page's text: as written, or made when the server starts.
+#[derive(Clone, Copy)]
+enum Text {
+    Written(&'static str),
+    Made(fn() -> String),
+}
+use Text::{Made, Written};
+
 /// Every page: its path, its text, its type and where it may be framed (pages only). The router
-/// and the OpenAPI document are both made from this list.
-const PAGES: [(&str, &str, &str, Option<Framing>); 11] = [
-    ("/", DEMO_PAGE, HTML, Some(Framing::AsConfigured)),
-    ("/demo.css", DEMO_CSS, CSS, None),
-    ("/privacy", PRIVACY_PAGE, HTML, Some(Framing::AsConfigured)),
-    ("/widget.js", WIDGET_JS, JAVASCRIPT, None),
-    ("/widget.css", WIDGET_CSS, CSS, None),
-    ("/agent", AGENT_PAGE, HTML, Some(Framing::Never)),
-    ("/agent.js", AGENT_JS, JAVASCRIPT, None),
-    ("/agent.css", AGENT_CSS, CSS, None),
-    ("/editor", EDITOR_PAGE, HTML, Some(Framing::Never)),
-    ("/editor.js", EDITOR_JS, JAVASCRIPT, None),
-    ("/editor.css", EDITOR_CSS, CSS, None),
+/// and the OpenAPI document are both made from this list and the toolkit's.
+const PAGES: [(&str, Text, &str, Option<Framing>); 11] = [
+    ("/", Written(DEMO_PAGE), HTML, Some(Framing::AsConfigured)),
+    ("/demo.css", Written(DEMO_CSS), CSS, None),
+    ("/privacy", Written(PRIVACY_PAGE), HTML, Some(Framing::AsConfigured)),
+    ("/widget.js", Made(widget_script), JAVASCRIPT, None),
+    ("/widget.css", Written(WIDGET_CSS), CSS, None),
+    ("/agent", Written(AGENT_PAGE), HTML, Some(Framing::Never)),
+    ("/agent.js", Written(AGENT_JS), JAVASCRIPT, None),
+    ("/agent.css", Written(AGENT_CSS), CSS, None),
+    ("/editor", Written(EDITOR_PAGE), HTML, Some(Framing::Never)),
+    ("/editor.js", Written(EDITOR_JS), JAVASCRIPT, None),
+    ("/editor.css", Written(EDITOR_CSS), CSS, None),
 ];
 
 pub fn routes(routes: &mut Routes) {
-    for (path, plain, content_type, framing) in PAGES {
+    let kit = KIT.map(|(path, source)| (path, Written(source), JAVASCRIPT, None));
+    for (path, text, content_type, framing) in PAGES.into_iter().chain(kit) {
+        let plain = match text {
+            Written(text) => text.to_string(),
+            Made(make) => make(),
+        };
         let asset = web::Data::new(Asset::new(plain, content_type, framing));
         // HEAD answers as GET does, without the body (actix leaves it out).
         routes.at(path, |r| r.app_data(asset).get(page).head(page));
@@ -90,7 +161,10 @@ pub fn routes(routes: &mut Routes) {
 
 /// Each page's path and content type, for the OpenAPI document.
 pub fn documented() -> impl Iterator<Item = (&'static str, &'static str)> {
-    PAGES.into_iter().map(|(path, _, content_type, _)| (path, content_type))
+    PAGES
+        .into_iter()
+        .map(|(path, _, content_type, _)| (path, content_type))
+        .chain(KIT.map(|(path, _)| (path, JAVASCRIPT)))
 }
 
 async fn page(request: HttpRequest, asset: web::Data<Asset>, state: web::Data<AppState>) -> HttpResponse {
@@ -125,6 +199,59 @@ async fn page(request: HttpRequest, asset: web::Data<Asset>, state: web::Data<Ap
             .content_type(asset.content_type)
             .insert_header((header::CONTENT_ENCODING, "gzip"))
             .body(asset.gzipped.clone()),
-        (false, false) => response.content_type(asset.content_type).body(asset.plain),
+        (false, false) => response.content_type(asset.content_type).body(asset.plain.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names a script declares at its top level (the kit's at column 0, the widget's inside
+    /// its one function at two spaces), `function x` and `var x` alike.
+    fn declared(source: &str, indent: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        for line in source.lines() {
+            let Some(rest) = line.strip_prefix(indent) else { continue };
+            let rest = rest.strip_prefix("export ").unwrap_or(rest);
+            let Some(rest) = rest.strip_prefix("function ").or_else(|| rest.strip_prefix("var ")) else {
+                continue;
+            };
+            let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            names.push(name);
+        }
+        names
+    }
+
+    #[test]
+    fn the_widget_is_sent_with_the_toolkit_inside_it() {
+        let script = widget_script();
+        assert!(!script.contains(TOOLKIT_LINE), "the @toolkit line is replaced");
+        assert!(script.lines().all(|l| !l.starts_with("import ") && !l.starts_with("export ")));
+        for needed in ["function el(", "function renderText(", "function request(", "function readEvents("] {
+            assert!(script.contains(needed), "the widget has {needed}");
+        }
+        // The consoles' own calls are not the widget's business.
+        assert!(!script.contains("function staffApi(") && !script.contains("herts-assistant toolkit"));
+        assert!(script.len() > WIDGET_SOURCE.len());
+    }
+
+    /// Put inside the widget, the toolkit shares its scope: a name declared twice would
+    /// silently replace the other.
+    #[test]
+    fn no_name_in_the_widget_repeats_one_of_the_toolkits() {
+        let line =
+            WIDGET_SOURCE.lines().find_map(|l| l.trim_start().strip_prefix(TOOLKIT_LINE)).expect("@toolkit");
+        let mut kit_names = Vec::new();
+        for name in line.split_whitespace() {
+            let (_, source) = KIT.iter().find(|(path, _)| path[1..] == *name).expect("a known module");
+            kit_names.extend(declared(source, ""));
+        }
+        assert!(kit_names.contains(&"renderText".to_string()));
+        let widget_names = declared(WIDGET_SOURCE, "  ");
+        assert!(widget_names.contains(&"renderMessage".to_string()));
+        for name in &widget_names {
+            assert!(!kit_names.contains(name), "widget.js declares {name}, which the toolkit does");
+        }
     }
 }

@@ -123,7 +123,13 @@ async fn health_and_readiness() {
 #[tokio::test]
 async fn widget_and_demo_page_are_served() {
     let app = spawn_app(StoreKind::Memory).await;
-    for (path, kind) in [("/", "text/html"), ("/widget.js", "text/javascript"), ("/widget.css", "text/css")] {
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/widget.js", "text/javascript"),
+        ("/widget.css", "text/css"),
+        ("/kit/markup.js", "text/javascript"),
+        ("/kit/console.js", "text/javascript"),
+    ] {
         let response = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
         let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
@@ -143,6 +149,10 @@ async fn the_widget_is_sent_compressed_and_not_again_when_unchanged() {
     assert_eq!(gzipped.headers()["content-encoding"], "gzip");
     let gzipped_size = gzipped.bytes().await.unwrap().len();
     assert!(gzipped_size * 2 < plain_size, "gzip {gzipped_size} B against {plain_size} B");
+    // What a resident's browser fetches for the widget, on the wire: 14 KB at most.
+    let css = app.client.get(app.url("/widget.css")).header("Accept-Encoding", "gzip").send().await.unwrap();
+    let css_size = css.bytes().await.unwrap().len();
+    assert!(gzipped_size + css_size <= 14_000, "widget.js {gzipped_size} B + widget.css {css_size} B");
 
     let again = app.client.get(app.url("/widget.js")).header("If-None-Match", &etag).send().await.unwrap();
     assert_eq!(again.status(), 304);
