@@ -29,6 +29,8 @@ const AGENT_CSS: &str = include_str!("../../widget/agent.css");
 const EDITOR_PAGE: &str = include_str!("../../widget/editor.html");
 const EDITOR_JS: &str = include_str!("../../widget/editor.js");
 const EDITOR_CSS: &str = include_str!("../../widget/editor.css");
+/// The consoles' shared look, under each page's own stylesheet.
+const CONSOLE_CSS: &str = include_str!("../../widget/kit/console.css");
 
 /// The toolkit's modules, by their path on the site (and under widget/).
 const KIT: [(&str, &str); 5] = [
@@ -132,7 +134,7 @@ use Text::{Made, Written};
 
 /// Every page: its path, its text, its type and where it may be framed (pages only). The router
 /// and the OpenAPI document are both made from this list and the toolkit's.
-const PAGES: [(&str, Text, &str, Option<Framing>); 11] = [
+const PAGES: [(&str, Text, &str, Option<Framing>); 12] = [
     ("/", Written(DEMO_PAGE), HTML, Some(Framing::AsConfigured)),
     ("/demo.css", Written(DEMO_CSS), CSS, None),
     ("/privacy", Written(PRIVACY_PAGE), HTML, Some(Framing::AsConfigured)),
@@ -144,6 +146,7 @@ const PAGES: [(&str, Text, &str, Option<Framing>); 11] = [
     ("/editor", Written(EDITOR_PAGE), HTML, Some(Framing::Never)),
     ("/editor.js", Written(EDITOR_JS), JAVASCRIPT, None),
     ("/editor.css", Written(EDITOR_CSS), CSS, None),
+    ("/kit/console.css", Written(CONSOLE_CSS), CSS, None),
 ];
 
 pub fn routes(routes: &mut Routes) {
