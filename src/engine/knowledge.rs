@@ -1,13 +1,20 @@
 //! BM25 search over knowledge-base articles with tantivy, held in memory: title, questions,
 //! tags and body, with boosts. The index is built once per content version and never written
 //! again, so readers always see a whole index.
+//!
+//! A message's query is built from its words directly (each stemmed word, in each field, with
+//! the field's boost), not through tantivy's query parser: parsing text cost about as much as
+//! the search itself on every message, and no resident's words can be read as query syntax.
+
+use std::collections::HashSet;
 
 use tantivy::collector::TopDocs;
-use tantivy::query::QueryParser;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
-use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, doc};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument, Term, doc};
 
 use crate::content::Article;
 
@@ -15,10 +22,21 @@ use crate::content::Article;
 /// the body.
 const BOOSTS: [(&str, f32); 4] = [("title", 3.0), ("questions", 2.5), ("tags", 2.0), ("body", 1.0)];
 
+/// The tokenizer the text fields are indexed with, so query words are stemmed the same way.
+const TOKENIZER: &str = "en_stem";
+
 pub struct Knowledge {
     reader: IndexReader,
-    parser: QueryParser,
-    id: Field,
+    /// The searched fields with their boosts.
+    fields: Vec<(Field, f32)>,
+    /// Every term indexed in each field (in `fields` order): a query is made only of words the
+    /// articles hold, since a missing term scores nothing but costs a dictionary look-up and a
+    /// scorer, and most of a message's words are in no article.
+    vocabulary: Vec<HashSet<String>>,
+    analyzer: TextAnalyzer,
+    /// Each document's article id, by segment and document number: the index is never written
+    /// again, so addresses stay valid, and a hit needs no read of the document store.
+    ids: Vec<Vec<String>>,
 }
 
 impl std::fmt::Debug for Knowledge {
@@ -33,7 +51,7 @@ impl Knowledge {
         let id = schema.add_text_field("id", STRING | STORED);
         let text = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
-                .set_tokenizer("en_stem")
+                .set_tokenizer(TOKENIZER)
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         );
         let fields: Vec<Field> =
@@ -51,38 +69,79 @@ impl Knowledge {
             ))?;
         }
         writer.commit()?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let mut parser = QueryParser::for_index(&index, fields.clone());
-        for (field, (_, boost)) in fields.iter().zip(BOOSTS) {
-            parser.set_field_boost(*field, boost);
+        let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let searcher = reader.searcher();
+        let mut ids = Vec::new();
+        for (segment, segment_reader) in searcher.segment_readers().iter().enumerate() {
+            let mut segment_ids = vec![String::new(); segment_reader.max_doc() as usize];
+            for doc in segment_reader.doc_ids_alive() {
+                let document: TantivyDocument = searcher.doc(DocAddress::new(segment as u32, doc))?;
+                if let Some(found) = document.get_first(id).and_then(|v| v.as_str()) {
+                    segment_ids[doc as usize] = found.to_string();
+                }
+            }
+            ids.push(segment_ids);
         }
-        Ok(Self { reader, parser, id })
+        let analyzer = index.tokenizers().get(TOKENIZER).ok_or_else(|| {
+            tantivy::TantivyError::InvalidArgument(format!("no tokenizer named {TOKENIZER}"))
+        })?;
+        let mut vocabulary = vec![HashSet::new(); fields.len()];
+        for segment_reader in searcher.segment_readers() {
+            for (field, terms) in fields.iter().zip(&mut vocabulary) {
+                let index = segment_reader.inverted_index(*field)?;
+                let mut stream = index.terms().stream()?;
+                while stream.advance() {
+                    terms.insert(String::from_utf8_lossy(stream.key()).into_owned());
+                }
+            }
+        }
+        let fields = fields.into_iter().zip(BOOSTS).map(|(field, (_, boost))| (field, boost)).collect();
+        Ok(Self { reader, fields, vocabulary, analyzer, ids })
     }
 
-    /// The best articles for these words, as (article id, BM25 score), best first.
+    /// The best articles for these words, as (article id, BM25 score), best first: the sum
+    /// over words and fields of each stemmed word's boosted BM25 score in that field.
     pub fn search(&self, words: &[String], limit: usize) -> Vec<(String, f32)> {
-        // Only plain words reach the parser, so no resident's text is read as query syntax.
-        let query_text = words
-            .iter()
-            .filter(|w: &&String| {
-                w.chars().all(char::is_alphanumeric) && !STOP_WORDS.contains(&String::as_str(w))
-            })
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if query_text.is_empty() {
+        let mut analyzer = self.analyzer.clone();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        // A word said twice counts once, as tantivy's query grammar counted it.
+        let mut seen = HashSet::new();
+        for word in words.iter().filter(|w| {
+            w.chars().all(char::is_alphanumeric)
+                && !STOP_WORDS.contains(&String::as_str(w))
+                && seen.insert(w.as_str())
+        }) {
+            let mut stream = analyzer.token_stream(word);
+            while let Some(token) = stream.next() {
+                for (&(field, boost), terms) in self.fields.iter().zip(&self.vocabulary) {
+                    if !terms.contains(token.text.as_str()) {
+                        continue;
+                    }
+                    let term = TermQuery::new(
+                        Term::from_field_text(field, &token.text),
+                        IndexRecordOption::WithFreqs,
+                    );
+                    let query: Box<dyn Query> = if boost == 1.0 {
+                        Box::new(term)
+                    } else {
+                        Box::new(BoostQuery::new(Box::new(term), boost))
+                    };
+                    clauses.push((Occur::Should, query));
+                }
+            }
+        }
+        if clauses.is_empty() {
             return Vec::new();
         }
-        let (query, _) = self.parser.parse_query_lenient(&query_text);
         let searcher = self.reader.searcher();
+        let query = BooleanQuery::new(clauses);
         let Ok(hits) = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score()) else {
             return Vec::new();
         };
         hits.into_iter()
             .filter_map(|(score, address)| {
-                let document: TantivyDocument = searcher.doc(address).ok()?;
-                let id = document.get_first(self.id)?.as_str()?.to_string();
-                Some((id, score))
+                let id = self.ids.get(address.segment_ord as usize)?.get(address.doc_id as usize)?;
+                (!id.is_empty()).then(|| (id.clone(), score))
             })
             .collect()
     }
@@ -128,5 +187,66 @@ mod tests {
         assert_eq!(hits[0].0, "libraries");
         assert_eq!(hits.len(), 2);
         assert!(knowledge.search(&["the".to_string(), "\"(".to_string()], 5).is_empty());
+    }
+
+    /// The query built word by word scores every article exactly as tantivy's own parser reads
+    /// the same words across the boosted fields (the way it was searched before).
+    #[test]
+    fn scores_as_the_query_parser_does() {
+        let mut parking =
+            article("parking", "Parking permits", "Residents' parking permits for your street.");
+        parking.questions = vec!["How do I get a parking permit?".into()];
+        parking.tags = vec!["cars".into(), "permits".into()];
+        let mut roads =
+            article("roads", "Roads and pavements", "Report a broken pavement or a blocked drain.");
+        roads.questions = vec!["Who mends the roads?".into()];
+        let knowledge = Knowledge::build(&[
+            parking,
+            roads,
+            article("libraries", "Libraries", "Borrow books, park outside and read the papers."),
+        ])
+        .unwrap();
+        let searcher = knowledge.reader.searcher();
+        let mut parser = tantivy::query::QueryParser::for_index(
+            searcher.index(),
+            knowledge.fields.iter().map(|(field, _)| *field).collect(),
+        );
+        for (field, boost) in &knowledge.fields {
+            parser.set_field_boost(*field, *boost);
+        }
+        for query in [
+            "parking permit",
+            "permits permitting parked cars",
+            "road road pavement",
+            "road roads",
+            "the book",
+            "nothing here matches",
+            "drain parking book roads",
+        ] {
+            let words: Vec<String> = query.split(' ').map(str::to_string).collect();
+            let kept: Vec<&str> =
+                words.iter().map(String::as_str).filter(|w| !STOP_WORDS.contains(w)).collect();
+            let expected: Vec<(String, f32)> = if kept.is_empty() {
+                Vec::new()
+            } else {
+                let (parsed, _) = parser.parse_query_lenient(&kept.join(" "));
+                let hits = searcher.search(&parsed, &TopDocs::with_limit(5).order_by_score()).unwrap();
+                hits.into_iter()
+                    .map(|(score, address)| {
+                        (knowledge.ids[address.segment_ord as usize][address.doc_id as usize].clone(), score)
+                    })
+                    .collect()
+            };
+            let found = knowledge.search(&words, 5);
+            assert_eq!(
+                found.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+                expected.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+                "{query}"
+            );
+            for ((_, got), (_, want)) in found.iter().zip(&expected) {
+                assert!((got - want).abs() < 1e-4, "{query}: {got} against {want}");
+            }
+        }
+        assert!(!knowledge.search(&["parking".to_string()], 5).is_empty(), "a known word is found");
     }
 }
