@@ -202,18 +202,26 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
-/// The engine alone, on one thread, on the same mix: replies per second.
-fn engine_rate(seconds: u64) -> f64 {
+/// The engine alone, on one thread, on the same mix: replies per second. Each conversation
+/// keeps the state its last reply left, as it does when served: a remembered topic makes the
+/// engine ask whether a message follows up on it, which is work a fresh conversation skips.
+/// Each message is also redacted, as the service does before storing it: engine work too.
+fn engine_rate(seconds: u64, conversations: usize, connections: usize) -> f64 {
     let settings = Settings::load().expect("settings");
     let engine = herts_assistant::engine_build::build_engine(&settings).expect("the content builds");
-    let (state, context) = (ConversationState::default(), Context::default());
+    let context = Context::default();
+    let mut states = vec![ConversationState::default(); conversations.max(1)];
     let started = Instant::now();
-    let mut replies = 0u64;
+    let mut replies = 0usize;
     while started.elapsed() < Duration::from_secs(seconds) {
-        for text in MIX {
-            std::hint::black_box(engine.reply(&state, text, &context));
-            replies += 1;
-        }
+        // The served run's order: connection c's k-th message.
+        let (k, c) = (replies / connections.max(1), replies % connections.max(1));
+        let state = &mut states[(k * 31 + c) % conversations.max(1)];
+        let text = MIX[(k + c) % MIX.len()];
+        std::hint::black_box(engine.redact(text));
+        let turn = engine.reply(state, text, &context);
+        *state = std::hint::black_box(turn).state;
+        replies += 1;
     }
     replies as f64 / started.elapsed().as_secs_f64()
 }
@@ -324,7 +332,7 @@ async fn main() {
         );
     }
     if !args.no_engine {
-        let engine = engine_rate(args.seconds.min(5));
+        let engine = engine_rate(args.seconds.min(5), args.conversations, args.connections);
         println!(
             "engine alone, one thread, same mix: {engine:.0} replies/s; served / engine = {:.2}",
             served / engine
