@@ -209,14 +209,15 @@ fn ms(d: Duration) -> String {
 fn engine_rate(seconds: u64, conversations: usize, connections: usize) -> f64 {
     let settings = Settings::load().expect("settings");
     let engine = herts_assistant::engine_build::build_engine(&settings).expect("the content builds");
+    let (conversations, connections) = (conversations.max(1), connections.max(1));
     let context = Context::default();
-    let mut states = vec![ConversationState::default(); conversations.max(1)];
+    let mut states = vec![ConversationState::default(); conversations];
     let started = Instant::now();
     let mut replies = 0usize;
     while started.elapsed() < Duration::from_secs(seconds) {
         // The served run's order: connection c's k-th message.
-        let (k, c) = (replies / connections.max(1), replies % connections.max(1));
-        let state = &mut states[(k * 31 + c) % conversations.max(1)];
+        let (k, c) = (replies / connections, replies % connections);
+        let state = &mut states[(k * 31 + c) % conversations];
         let text = MIX[(k + c) % MIX.len()];
         std::hint::black_box(engine.redact(text));
         let turn = engine.reply(state, text, &context);

@@ -70,8 +70,12 @@ impl Knowledge {
         }
         writer.commit()?;
         let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let analyzer = index.tokenizers().get(TOKENIZER).ok_or_else(|| {
+            tantivy::TantivyError::InvalidArgument(format!("no tokenizer named {TOKENIZER}"))
+        })?;
+        // One pass over the segments for what a search reads instead of the index's own files.
         let searcher = reader.searcher();
-        let mut ids = Vec::new();
+        let (mut ids, mut vocabulary) = (Vec::new(), vec![HashSet::new(); fields.len()]);
         for (segment, segment_reader) in searcher.segment_readers().iter().enumerate() {
             let mut segment_ids = vec![String::new(); segment_reader.max_doc() as usize];
             for doc in segment_reader.doc_ids_alive() {
@@ -81,12 +85,6 @@ impl Knowledge {
                 }
             }
             ids.push(segment_ids);
-        }
-        let analyzer = index.tokenizers().get(TOKENIZER).ok_or_else(|| {
-            tantivy::TantivyError::InvalidArgument(format!("no tokenizer named {TOKENIZER}"))
-        })?;
-        let mut vocabulary = vec![HashSet::new(); fields.len()];
-        for segment_reader in searcher.segment_readers() {
             for (field, terms) in fields.iter().zip(&mut vocabulary) {
                 let index = segment_reader.inverted_index(*field)?;
                 let mut stream = index.terms().stream()?;
