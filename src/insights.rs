@@ -7,7 +7,6 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::content::{Content, Scope};
-use crate::engine::normalise::Normaliser;
 use crate::engine::{MatchKind, Matched};
 use crate::store::{DayCount, Unanswered};
 
@@ -207,7 +206,8 @@ const COMMON: &[&str] = &[
 /// Groups questions with the same best guess whose content words mostly overlap (Jaccard
 /// >= 0.5 with the group's first question). Greedy and in order, so the result is stable.
 pub fn group_unanswered(questions: &[Unanswered], content: &Content) -> Vec<QuestionGroup> {
-    let normaliser = Normaliser::new(&content.synonyms);
+    // The ask, not the town: "library hours in Ware" and "in Tring" are one question.
+    let normaliser = crate::engine::topics_normaliser(content);
     let words = |text: &str| -> std::collections::BTreeSet<String> {
         normaliser.normalise(text).stems.into_iter().filter(|s| !COMMON.contains(&s.as_str())).collect()
     };

@@ -15,7 +15,6 @@
 
 use super::knowledge::Knowledge;
 use super::matcher::{Example, MatchSettings, Matcher, OUT_OF_SCOPE};
-use super::normalise::Normaliser;
 use super::{ContentMeaning, training_examples};
 use crate::content::{Content, Scope};
 
@@ -98,7 +97,7 @@ pub fn tune_decline_threshold(
         }
         let knowledge = Knowledge::build(&content.articles).ok().filter(|_| !content.articles.is_empty());
         let declines: Vec<String> = elsewhere.iter().filter(|e| !unseen.contains(e)).cloned().collect();
-        let normaliser = Normaliser::new(&content.synonyms);
+        let normaliser = super::topics_normaliser(content);
         let fold_meaning = meaning.and_then(|m| m.of(&train));
         let matcher = Matcher::train(normaliser, &train, &declines, knowledge, fold_meaning, settings);
         for example in &held_out {

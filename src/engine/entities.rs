@@ -51,14 +51,7 @@ impl Gazetteer {
     pub fn new(districts: &[District]) -> Self {
         let mut by_first_word: HashMap<String, Vec<(Vec<String>, String, String)>> = HashMap::new();
         for district in districts {
-            let district_short = district
-                .name
-                .trim_end_matches(" Council")
-                .trim_end_matches(" Borough")
-                .trim_end_matches(" District")
-                .to_string();
-            let names = district.places.iter().cloned().chain(std::iter::once(district_short));
-            for name in names {
+            for name in district_place_names(district) {
                 let words = place_words(&name);
                 if let Some(first) = words.first().cloned() {
                     let entries = by_first_word.entry(first).or_default();
@@ -85,6 +78,18 @@ impl Gazetteer {
             })
         })
     }
+}
+
+/// Every place name the content knows: each district's towns and villages and the district's
+/// own short name ("St Albans City and District" for "St Albans City and District Council").
+pub fn place_names(districts: &[District]) -> Vec<String> {
+    districts.iter().flat_map(district_place_names).collect()
+}
+
+fn district_place_names(district: &District) -> impl Iterator<Item = String> + '_ {
+    let short =
+        district.name.trim_end_matches(" Council").trim_end_matches(" Borough").trim_end_matches(" District");
+    district.places.iter().cloned().chain(std::iter::once(short.to_string()))
 }
 
 /// Place names compare on lowercase words with apostrophes dropped ("Bishop's" = "bishops").

@@ -47,6 +47,11 @@ pub struct Suggestion {
 
 /// The phone numbers the content publishes: in answers, facet answers, articles and district
 /// details.
+/// How the topics' matcher reads words: the editors' synonyms, and no place names.
+pub fn topics_normaliser(content: &Content) -> Normaliser {
+    Normaliser::new(&content.synonyms).without_places(entities::place_names(&content.districts))
+}
+
 fn published_numbers(content: &Content) -> Vec<String> {
     let facet_texts = |facets: &'_ std::collections::BTreeMap<String, crate::content::FacetAnswer>| {
         facets
@@ -164,7 +169,7 @@ impl Engine {
             content.intents.iter().filter(|i| i.scope == Scope::Elsewhere).map(|i| i.id.clone()).collect();
         let knowledge =
             if content.articles.is_empty() { None } else { Some(Knowledge::build(&content.articles)?) };
-        let normaliser = Normaliser::new(&content.synonyms);
+        let normaliser = topics_normaliser(&content);
         let meaning = meaning.and_then(|m| m.of(&examples));
         let matcher = Matcher::train_or_load(
             normaliser,

@@ -80,6 +80,8 @@ pub struct Normaliser {
     spellings: HashMap<&'static str, &'static str>,
     /// First word of a synonym phrase -> (the phrase's words, the meaning's words).
     synonyms: HashMap<String, Vec<SynonymEntry>>,
+    /// First word of a place name -> the names' words, longest first.
+    places: HashMap<String, Vec<Vec<String>>>,
 }
 
 impl std::fmt::Debug for Normaliser {
@@ -106,7 +108,28 @@ impl Normaliser {
             stemmer: Stemmer::create(Algorithm::English),
             spellings: UK_SPELLINGS.iter().copied().collect(),
             synonyms: table,
+            places: HashMap::new(),
         }
+    }
+
+    /// Place names to leave out of the words: which town a resident lives in says nothing about
+    /// what they want (every topic's phrasings name towns), and the town is read separately
+    /// by the dialogue. Left in, a town's words pull a message towards whichever topics'
+    /// phrasings happened to name it.
+    pub fn without_places<S: AsRef<str>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        for name in names {
+            let words = split_words(&fold(name.as_ref()));
+            if let Some(first) = words.first().cloned() {
+                let entries = self.places.entry(first).or_default();
+                if !entries.contains(&words) {
+                    entries.push(words);
+                }
+            }
+        }
+        for entries in self.places.values_mut() {
+            entries.sort_by_key(|words| std::cmp::Reverse(words.len()));
+        }
+        self
     }
 
     pub fn normalise(&self, text: &str) -> Normalised {
@@ -116,9 +139,32 @@ impl Normaliser {
             .flat_map(expand_cannot)
             .map(|w| self.spellings.get(w.as_str()).map_or(w, |uk| (*uk).to_string()))
             .collect();
+        let words = self.drop_places(words);
         let words = self.add_synonyms(words);
         let stems = words.iter().map(|w| self.stemmer.stem(w).into_owned()).collect();
         Normalised { words, stems }
+    }
+
+    fn drop_places(&self, words: Vec<String>) -> Vec<String> {
+        if self.places.is_empty() {
+            return words;
+        }
+        let mut kept = Vec::with_capacity(words.len());
+        let mut at = 0;
+        while at < words.len() {
+            let place = self
+                .places
+                .get(&words[at])
+                .and_then(|names| names.iter().find(|name| words[at..].starts_with(name)));
+            match place {
+                Some(name) => at += name.len(),
+                None => {
+                    kept.push(words[at].clone());
+                    at += 1;
+                }
+            }
+        }
+        kept
     }
 
     fn add_synonyms(&self, words: Vec<String>) -> Vec<String> {
@@ -204,6 +250,23 @@ mod tests {
             normaliser().normalise("household waste site").text(),
             "household waste site recycling centre"
         );
+    }
+
+    #[test]
+    fn place_names_are_left_out_as_whole_names() {
+        let n = normaliser().without_places(["Welwyn Garden City", "Welwyn", "Bishop's Stortford", "Ware"]);
+        assert_eq!(
+            n.normalise("is the tip in Welwyn Garden City open").text(),
+            "is the tip in open recycling centre"
+        );
+        assert_eq!(
+            n.normalise("garden waste in Welwyn").text(),
+            "garden waste in",
+            "only the whole name goes"
+        );
+        assert_eq!(n.normalise("Bishop’s Stortford library").text(), "library");
+        assert_eq!(n.normalise("what software do you use").text(), "what software do you use");
+        assert_eq!(n.normalise("Watford library").text(), "watford library", "only the places given");
     }
 
     #[test]
