@@ -219,12 +219,15 @@ fn import(settings: Settings, dir: &std::path::Path, editor: &str) -> Result<(),
 fn check(settings: &Settings) -> Result<(), String> {
     let content = content::load(&settings.intents_dir, &settings.knowledge_dir).map_err(|e| e.to_string())?;
     let examples: usize = content.intents.iter().map(|i| i.examples.len()).sum();
-    let places: usize = content.districts.iter().map(|d| d.places.len()).sum();
+    let places = |areas: &[content::District]| areas.iter().map(|d| d.places.len()).sum::<usize>();
     println!(
-        "ok: {} intents ({examples} examples), {} articles, {} districts ({places} places), {} synonyms",
+        "ok: {} intents ({examples} examples), {} articles, {} districts ({} places), {} neighbouring councils ({} places), {} synonyms",
         content.intents.len(),
         content.articles.len(),
         content.districts.len(),
+        places(&content.districts),
+        content.neighbours.len(),
+        places(&content.neighbours),
         content.synonyms.len()
     );
     let today = chrono::Utc::now().date_naive();

@@ -112,6 +112,8 @@ pub struct Article {
     pub source: Location,
 }
 
+/// A council area and the places in it: one of Hertfordshire's districts, or (as a
+/// neighbour) a council beyond the county's border whose residents may ask here.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct District {
     pub id: String,
@@ -119,6 +121,7 @@ pub struct District {
     pub website: String,
     pub phone: String,
     pub places: Vec<String>,
+    pub last_reviewed: Option<String>,
     pub source: Location,
 }
 
@@ -161,6 +164,9 @@ pub struct Content {
     pub intents: Vec<Intent>,
     pub articles: Vec<Article>,
     pub districts: Vec<District>,
+    /// Councils beyond the county's border (`[[neighbour]]`): a question about one of their
+    /// places is theirs to answer, whatever service it names.
+    pub neighbours: Vec<District>,
     /// The details residents ask about topics, for follow-up questions.
     pub facets: Vec<FacetKind>,
     /// Resident word or phrase -> the phrase the content uses.
@@ -272,6 +278,7 @@ pub fn from_sources(
             Ok(parsed) => {
                 content.intents.extend(parsed.intents);
                 content.districts.extend(parsed.districts);
+                content.neighbours.extend(parsed.neighbours);
                 content.facets.extend(parsed.facets);
                 for (word, meaning) in parsed.synonyms {
                     content.synonyms.insert(word, meaning);

@@ -16,6 +16,7 @@ use super::{
 pub struct ContentFile {
     pub intents: Vec<Intent>,
     pub districts: Vec<District>,
+    pub neighbours: Vec<District>,
     pub facets: Vec<FacetKind>,
     pub synonyms: BTreeMap<String, String>,
     pub messages: Option<Messages>,
@@ -29,6 +30,8 @@ struct RawFile {
     intent: Vec<Spanned<RawIntent>>,
     #[serde(default)]
     district: Vec<Spanned<RawDistrict>>,
+    #[serde(default)]
+    neighbour: Vec<Spanned<RawDistrict>>,
     #[serde(default)]
     facet: Vec<Spanned<RawFacet>>,
     #[serde(default)]
@@ -85,6 +88,8 @@ struct RawDistrict {
     #[serde(default)]
     phone: String,
     places: Vec<String>,
+    #[serde(default)]
+    last_reviewed: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -153,22 +158,21 @@ pub fn parse_content_file(path: &Path, text: &str) -> Result<ContentFile, Conten
             }
         })
         .collect();
-    let districts = raw
-        .district
-        .into_iter()
-        .map(|spanned| {
-            let source = at(spanned.span().start);
-            let raw = spanned.into_inner();
-            District {
-                id: raw.id,
-                name: raw.name,
-                website: raw.website,
-                phone: raw.phone,
-                places: raw.places,
-                source,
-            }
-        })
-        .collect();
+    let area = |spanned: Spanned<RawDistrict>| {
+        let source = at(spanned.span().start);
+        let raw = spanned.into_inner();
+        District {
+            id: raw.id,
+            name: raw.name,
+            website: raw.website,
+            phone: raw.phone,
+            places: raw.places,
+            last_reviewed: raw.last_reviewed,
+            source,
+        }
+    };
+    let districts = raw.district.into_iter().map(area).collect();
+    let neighbours = raw.neighbour.into_iter().map(area).collect();
     let facets = raw
         .facet
         .into_iter()
@@ -181,6 +185,7 @@ pub fn parse_content_file(path: &Path, text: &str) -> Result<ContentFile, Conten
     Ok(ContentFile {
         intents,
         districts,
+        neighbours,
         facets,
         synonyms: raw.synonyms.into_iter().map(|(k, v)| (k.to_lowercase(), v)).collect(),
         messages: raw.messages,

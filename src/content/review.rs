@@ -17,7 +17,7 @@ pub const BANK_HOLIDAYS_AHEAD_MONTHS: u32 = 12;
 /// One topic or article and when its review falls due.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ReviewItem {
-    /// `intent` or `article`.
+    /// `intent`, `article` or `council` (a district's or a neighbouring council's details).
     pub kind: String,
     pub id: String,
     pub title: String,
@@ -43,16 +43,22 @@ pub struct ReviewReport {
 }
 
 pub fn review(content: &Content, bank_holidays: &[NaiveDate], today: NaiveDate) -> ReviewReport {
-    let reviewed = content
-        .intents
-        .iter()
-        .filter_map(|i| Some(("intent", &i.id, &i.title, i.last_reviewed.as_deref()?, &i.source)))
-        .chain(
-            content
-                .articles
-                .iter()
-                .map(|a| ("article", &a.id, &a.title, a.last_reviewed.as_str(), &a.source)),
-        );
+    let reviewed =
+        content
+            .intents
+            .iter()
+            .filter_map(|i| Some(("intent", &i.id, &i.title, i.last_reviewed.as_deref()?, &i.source)))
+            .chain(
+                content
+                    .articles
+                    .iter()
+                    .map(|a| ("article", &a.id, &a.title, a.last_reviewed.as_str(), &a.source)),
+            )
+            .chain(
+                content.districts.iter().chain(&content.neighbours).filter_map(|d| {
+                    Some(("council", &d.id, &d.name, d.last_reviewed.as_deref()?, &d.source))
+                }),
+            );
     let soon = today + chrono::Days::new(DUE_SOON_DAYS);
     let mut overdue = Vec::new();
     let mut due_soon = Vec::new();

@@ -117,7 +117,10 @@ pub fn validate(content: &Content) -> Vec<ContentError> {
     }
 
     let mut places: HashMap<String, &str> = HashMap::new();
-    for district in &content.districts {
+    for district in content.districts.iter().chain(&content.neighbours) {
+        if let Some(date) = &district.last_reviewed {
+            check_date(date, &district.source, &mut error);
+        }
         if !district.website.starts_with("https://") {
             error(
                 &district.source,
@@ -294,6 +297,24 @@ mod tests {
     fn district_topic_needs_a_place_slot_and_districts() {
         let p = problems("[[intent]]\nid = \"bins\"\nscope=\"district\"\nexamples=[\"a\"]\nanswer=\"y\"\n");
         assert!(p.iter().any(|m| m.contains("needs slot")), "{p:?}");
+    }
+
+    #[test]
+    fn a_place_beyond_the_border_is_not_also_the_countys() {
+        let area = |table: &str, id: &str, place: &str, reviewed: &str| {
+            format!(
+                "[[{table}]]\nid = \"{id}\"\nname = \"{id} Council\"\nwebsite = \"https://{id}.example\"\nplaces = [\"{place}\"]\nlast_reviewed = \"{reviewed}\"\n"
+            )
+        };
+        let district = area("district", "north", "Royston", "2026-12-05");
+        assert!(
+            problems(&format!("{district}{}", area("neighbour", "cambs", "Cambridge", "2026-12-05")))
+                .is_empty()
+        );
+        let p = problems(&format!("{district}{}", area("neighbour", "cambs", "Royston", "2026-12-05")));
+        assert!(p.iter().any(|m| m.contains("\"Royston\" is in both `north` and `cambs`")), "{p:?}");
+        let p = problems(&area("neighbour", "cambs", "Cambridge", "soon"));
+        assert!(p.iter().any(|m| m.contains("last_reviewed")), "{p:?}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The dialogue policy: answer, ask for the town once, clarify, decline, or hand to a person.
 //! Over 400 lines: one policy, one state machine; follow-ups and openers are steps of it.
 
+use super::entities::PlaceMatch;
 use super::matcher::Decision;
 use super::state::{
     Context, ConversationState, HandoffReason, HandoffRequest, MatchKind, Matched, Mode, Offer, Reply, Turn,
@@ -62,6 +63,8 @@ impl<'a> Dialogue<'a> {
         if place.is_some() {
             self.state.place = place.clone();
         }
+        // A place beyond the border, with none of the county's named beside it.
+        let outside = if place.is_none() { self.engine.outside.find(text) } else { None };
         let offers = std::mem::take(&mut self.state.offers);
         if let Some(offer) = offers.iter().find(|o| o.label().eq_ignore_ascii_case(text.trim())) {
             return self.take_offer(offer.clone());
@@ -90,7 +93,10 @@ impl<'a> Dialogue<'a> {
             return self.acknowledge_place();
         }
         match found.decision {
-            Decision::Answer { id, confidence } => self.answer_topic(&id, confidence),
+            Decision::Answer { id, confidence } => match outside.filter(|_| self.is_council_topic(&id)) {
+                Some(area) => self.outside_county(&area, &id, confidence),
+                None => self.answer_topic(&id, confidence),
+            },
             Decision::Clarify { ids, confidence } => self.clarify(ids, confidence),
             Decision::Decline { elsewhere, confidence } => self.decline(elsewhere.as_deref(), confidence),
         }
@@ -143,9 +149,12 @@ impl<'a> Dialogue<'a> {
         }
         // Likewise a message that stands on its own and is surely about something not the
         // council's ("can you recommend a plumber" after potholes): the title beside it must
-        // not pull it back to the topic.
-        let elsewhere = matches!(found.decision, Decision::Decline { elsewhere: Some(_), .. });
-        if elsewhere && named_confidence >= matcher.settings.sure && self.engine.stands_alone(text) {
+        // not pull it back to the topic. Surely: its not-the-council readings together, since
+        // such a message often spreads over several of them (trades, chit-chat, work).
+        let not_council: f32 =
+            found.candidates.iter().filter(|c| matcher.is_decline_label(&c.id)).map(|c| c.confidence).sum();
+        let leans_elsewhere = found.candidates.first().is_some_and(|c| matcher.is_decline_label(&c.id));
+        if leans_elsewhere && not_council >= matcher.settings.sure && self.engine.stands_alone(text) {
             return None;
         }
         let beside_title = matcher.classify(&format!("{text} ({})", self.engine.title_of(topic)));
@@ -249,6 +258,31 @@ impl<'a> Dialogue<'a> {
         let id = self.engine.content.intent(PLACE_TOPIC).map(|i| i.id.clone());
         let kind = if id.is_some() { MatchKind::Intent } else { MatchKind::None };
         self.finish(Matched { kind, id, confidence: 1.0 })
+    }
+
+    /// A council service asked about a place beyond the county's border: that place's own
+    /// council runs it there, so say which, and keep the Hertfordshire answer one tap away for
+    /// a resident who only mentioned the place ("my son's at college in Cambridge").
+    fn outside_county(mut self, area: &PlaceMatch, id: &str, confidence: f32) -> Turn {
+        let Some(council) = self.engine.content.neighbours.iter().find(|n| n.id == area.district_id) else {
+            return self.answer_topic(id, confidence);
+        };
+        let here = format!("{} in Hertfordshire", self.engine.title_of(id));
+        let offers = vec![
+            Offer::Topic { label: here.clone(), topic: id.to_string() },
+            Offer::Person { label: TALK_TO_PERSON.into() },
+        ];
+        self.replies.push(Reply {
+            text: format!(
+                "{} is outside Hertfordshire, so Hertfordshire County Council does not run services there: {} does, and its website has the details.\n\nIf you meant somewhere in Hertfordshire, choose \"{here}\".",
+                area.name, council.name
+            ),
+            links: vec![Link { title: council.name.clone(), url: council.website.clone() }],
+            quick_replies: offers.iter().map(|o| o.label().to_string()).collect(),
+            ..Reply::default()
+        });
+        self.state.offers = offers;
+        self.finish(Matched::none(confidence))
     }
 
     fn take_offer(mut self, offer: Offer) -> Turn {

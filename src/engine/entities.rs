@@ -136,6 +136,7 @@ mod tests {
                 website: "https://www.welhat.gov.uk".into(),
                 phone: String::new(),
                 places: vec!["Welwyn Garden City".into(), "Hatfield".into()],
+                last_reviewed: None,
                 source: Location::default(),
             },
             District {
@@ -144,6 +145,7 @@ mod tests {
                 website: "https://www.eastherts.gov.uk".into(),
                 phone: String::new(),
                 places: vec!["Bishop's Stortford".into(), "Welwyn".into()],
+                last_reviewed: None,
                 source: Location::default(),
             },
         ])

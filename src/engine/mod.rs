@@ -109,6 +109,8 @@ pub struct Engine {
     /// The words detail questions are made of, to tell a follow-up from a new question.
     details: follow_up::DetailWords,
     gazetteer: Gazetteer,
+    /// The places of the councils beyond the county's border.
+    outside: Gazetteer,
     emergency: Option<RegexSet>,
     /// Takes personal data out of what residents and agents write, keeping the numbers the
     /// content itself publishes (the council's own are not a resident's personal data).
@@ -200,8 +202,9 @@ impl Engine {
             content.facets.iter().flat_map(|f| f.examples.iter().map(String::as_str)),
         );
         let gazetteer = Gazetteer::new(&content.districts);
+        let outside = Gazetteer::new(&content.neighbours);
         let redactor = redact::Redactor::new(published_numbers(&content));
-        Ok(Self { content, matcher, facets, details, gazetteer, emergency, redactor })
+        Ok(Self { content, matcher, facets, details, gazetteer, outside, emergency, redactor })
     }
 
     /// Whether the matchers' weights were loaded rather than trained.

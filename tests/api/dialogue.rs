@@ -50,6 +50,26 @@ async fn the_town_in_the_question_is_used_at_once() {
 }
 
 #[tokio::test]
+async fn a_service_asked_about_a_place_beyond_the_border_is_sent_to_its_council() {
+    let app = spawn_app(StoreKind::Redis).await;
+    let conversation = app.start().await;
+    let turn = app.say(&conversation, "what time does the tip in Harlow open on Sunday").await;
+    assert_eq!(turn.matched.kind, MatchKind::None, "not answered as the county's own");
+    let reply = &turn.messages[1];
+    assert!(reply.text.contains("Harlow") && reply.text.contains("Essex County Council"), "{}", reply.text);
+    assert!(reply.links.iter().any(|l| l.url == "https://www.essex.gov.uk"), "{:?}", reply.links);
+    // The county's own answer is one tap away, for a resident who only mentioned the place.
+    let here = reply.quick_replies.iter().find(|q| q.ends_with("in Hertfordshire")).expect("offered").clone();
+    let answered = app.say(&conversation, &here).await;
+    assert_eq!(answered.matched.id.as_deref(), Some("recycling-centres"));
+
+    // A county town named beside the other place keeps the question the county's.
+    let other = app.start().await;
+    let both = app.say(&other, "I've moved from Luton to Stevenage, how do I get a school place").await;
+    assert_eq!(both.matched.id.as_deref(), Some("school-admissions"), "{}", bot_text(&both));
+}
+
+#[tokio::test]
 async fn immediate_danger_leads_with_999() {
     let app = spawn_app(StoreKind::Memory).await;
     let conversation = app.start().await;
