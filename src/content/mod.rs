@@ -134,6 +134,9 @@ pub struct Messages {
     pub decline: String,
     #[serde(default = "defaults::clarify")]
     pub clarify: String,
+    /// A declined question whose best guess is offered; `{topic}` is the guess's title.
+    #[serde(default = "defaults::unsure")]
+    pub unsure: String,
     #[serde(default = "defaults::handoff")]
     pub handoff: String,
 }
@@ -299,6 +302,7 @@ pub fn from_sources(
             welcome: defaults::welcome(),
             decline: defaults::decline(),
             clarify: defaults::clarify(),
+            unsure: defaults::unsure(),
             handoff: defaults::handoff(),
         };
     }
@@ -327,6 +331,9 @@ mod defaults {
     }
     pub fn clarify() -> String {
         "I'm not sure I understood. Did you mean:".into()
+    }
+    pub fn unsure() -> String {
+        "I'm not sure I have understood. Were you asking about {topic}? If not, try asking another way, or talk to a person.".into()
     }
     pub fn handoff() -> String {
         "I'll pass you to a member of our contact centre team.".into()

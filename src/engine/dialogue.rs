@@ -21,6 +21,9 @@ const PERSON_TOPIC: &str = "talk-to-person";
 const PLACE_TOPIC: &str = "districts";
 /// The most words an opener that only says where the resident lives has.
 const SHORT_STATEMENT_WORDS: usize = 10;
+/// A declined message's best council guess is offered when it is at least this share of the
+/// answering threshold (measured: see BENCHMARKS.md, "A declined question's best guess").
+const GUESS_SHARE_OF_THRESHOLD: f32 = 0.5;
 
 /// A message read against the conversation's current topic.
 enum FollowUp {
@@ -98,7 +101,13 @@ impl<'a> Dialogue<'a> {
                 None => self.answer_topic(&id, confidence),
             },
             Decision::Clarify { ids, confidence } => self.clarify(ids, confidence),
-            Decision::Decline { elsewhere, confidence } => self.decline(elsewhere.as_deref(), confidence),
+            Decision::Decline { elsewhere: None, confidence } => {
+                let guess = self.guess_worth_offering(&found.candidates);
+                self.decline(None, guess, confidence)
+            }
+            Decision::Decline { elsewhere, confidence } => {
+                self.decline(elsewhere.as_deref(), None, confidence)
+            }
         }
     }
 
@@ -244,7 +253,7 @@ impl<'a> Dialogue<'a> {
     /// "Thanks: Hitchin is in North Hertfordshire": the place is remembered, never declined.
     fn acknowledge_place(mut self) -> Turn {
         let (Some(place), Some(district)) = (self.state.place.clone(), self.district_of_place()) else {
-            return self.decline(None, 0.0);
+            return self.decline(None, None, 0.0);
         };
         self.state.unanswered = 0;
         self.replies.push(Reply {
@@ -328,7 +337,7 @@ impl<'a> Dialogue<'a> {
         let article = content.article(id);
         let matched = Matched { kind: self.kind_of(id), id: Some(id.to_string()), confidence };
         if intent.is_some_and(|i| i.scope == Scope::Elsewhere) {
-            return self.decline(Some(id), confidence);
+            return self.decline(Some(id), None, confidence);
         }
         self.state.unanswered = 0;
         if self.state.topics.last().is_none_or(|last| last != id) {
@@ -408,7 +417,21 @@ impl<'a> Dialogue<'a> {
         self.finish(Matched { kind: MatchKind::Clarify, id: ids.first().cloned(), confidence })
     }
 
-    fn decline(mut self, elsewhere: Option<&str>, confidence: f32) -> Turn {
+    /// A council topic the matcher guessed but not surely enough to answer: at least half as
+    /// sure as an answer needs. Declining alone would leave a resident who only put it
+    /// unusually at a dead end; offering the guess costs one tap to take or ignore.
+    fn guess_worth_offering(&self, candidates: &[super::matcher::Candidate]) -> Option<String> {
+        let floor = self.engine.matcher.settings.threshold * GUESS_SHARE_OF_THRESHOLD;
+        candidates
+            .iter()
+            .find(|c| !self.engine.matcher.is_decline_label(&c.id))
+            .filter(|c| c.confidence >= floor && self.is_council_topic(&c.id))
+            .map(|c| c.id.clone())
+    }
+
+    /// Says it cannot help: with the other body's answer when the message names one, else the
+    /// general decline, offering the matcher's `guess` beside a person when there is one.
+    fn decline(mut self, elsewhere: Option<&str>, guess: Option<String>, confidence: f32) -> Turn {
         self.state.unanswered += 1;
         if self.state.unanswered >= 2 {
             return self.hand_off(HandoffReason::NotAnswered, None, confidence);
@@ -418,7 +441,13 @@ impl<'a> Dialogue<'a> {
             Some(intent) => (intent.answer.clone().unwrap_or_default(), intent.links.clone()),
             None => (content.messages.decline.clone(), Vec::new()),
         };
-        let offers = vec![Offer::Person { label: TALK_TO_PERSON.into() }];
+        let mut offers = vec![Offer::Person { label: TALK_TO_PERSON.into() }];
+        let mut text = text;
+        if let Some(topic) = guess {
+            let title = self.engine.title_of(&topic);
+            text = content.messages.unsure.replace("{topic}", &title);
+            offers.insert(0, Offer::Topic { label: title, topic });
+        }
         self.replies.push(Reply {
             text,
             quick_replies: offers.iter().map(|o| o.label().to_string()).collect(),

@@ -281,3 +281,55 @@ fn weights_learned_once_are_loaded_at_the_next_start_and_answer_the_same() {
     assert!(herts_assistant::engine::learned::from_safetensors(b"not weights").is_none());
     assert!(herts_assistant::engine::learned::from_safetensors(&bytes[..bytes.len() / 2]).is_none());
 }
+
+/// A declined question whose best council guess is at least half as sure as an answer needs
+/// is offered that guess beside a person, and taking it answers that topic; a guess below
+/// that, or none, leaves the plain decline. Checked over the written-apart question set with
+/// the matcher's own readings, so it holds whatever the content scores.
+#[test]
+fn a_declined_question_offers_its_best_guess_when_it_is_near_enough() {
+    use herts_assistant::engine::matcher::Decision;
+    use herts_assistant::engine::{Engine, MatchKind};
+    let engine = Engine::build(shipped(), Default::default()).unwrap();
+    let matcher = &engine.matcher;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lines = std::fs::read_to_string(root.join("tests/fixtures/residents.jsonl")).unwrap();
+    let (mut offered, mut plain) = (0, 0);
+    for line in lines.lines() {
+        let text =
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["text"].as_str().unwrap().to_string();
+        let found = matcher.classify(&text);
+        if !matches!(found.decision, Decision::Decline { elsewhere: None, .. }) {
+            continue;
+        }
+        let guess = found
+            .candidates
+            .iter()
+            .find(|c| !matcher.is_decline_label(&c.id))
+            .filter(|c| c.confidence >= matcher.settings.threshold / 2.0)
+            .filter(|c| {
+                engine
+                    .content
+                    .intent(&c.id)
+                    .is_none_or(|i| matches!(i.scope, Scope::County | Scope::District))
+            });
+        let turn = engine.reply(&ConversationState::default(), &text, &Context::default());
+        assert_eq!(turn.matched.kind, MatchKind::None, "{text}");
+        let quick = &turn.replies.last().unwrap().quick_replies;
+        match guess {
+            Some(guess) => {
+                offered += 1;
+                let title = engine.title_of(&guess.id);
+                assert_eq!(quick, &[title.clone(), "Talk to a person".to_string()], "{text}");
+                assert!(turn.replies.last().unwrap().text.contains(&title), "{text}");
+                let taken = engine.reply(&turn.state, &title, &Context::default());
+                assert_eq!(taken.matched.id.as_deref(), Some(guess.id.as_str()), "{text}");
+            }
+            None => {
+                plain += 1;
+                assert_eq!(quick, &["Talk to a person".to_string()], "{text}");
+            }
+        }
+    }
+    assert!(offered > 0 && plain > 0, "both kinds of decline seen: {offered} offered, {plain} plain");
+}
