@@ -47,7 +47,8 @@ impl<'a> Dialogue<'a> {
         Self { engine, context, state, replies: Vec::new(), handoff: None, best_candidate: None }
     }
 
-    pub fn respond(mut self, text: &str) -> Turn {
+    /// Replies to `text`; `danger` says an emergency rule matched it.
+    pub fn respond(mut self, text: &str, danger: bool) -> Turn {
         // A closed conversation that the resident writes to again is the assistant's again.
         if self.state.mode == Mode::Closed {
             self.state.mode = Mode::Bot;
@@ -58,7 +59,7 @@ impl<'a> Dialogue<'a> {
             return self.finish(Matched::none(0.0));
         }
         if let Some(emergency) = &self.engine.content.emergency
-            && self.engine.is_emergency(text)
+            && danger
         {
             self.replies.push(Reply { text: emergency.message.clone(), ..Reply::default() });
         }

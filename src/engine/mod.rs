@@ -240,9 +240,13 @@ impl Engine {
     }
 
     /// Answers one resident message. Every step reads it with its typing slips put right
-    /// (a misspelt town, facet or emergency word counts as the word meant).
+    /// (a misspelt town, facet or emergency word counts as the word meant); danger is looked
+    /// for in the words as written too, since putting right a word the content never uses
+    /// ("chucking") can change the very word a danger rule names.
     pub fn reply(&self, state: &ConversationState, text: &str, context: &Context) -> Turn {
-        dialogue::Dialogue::new(self, state.clone(), context).respond(&self.matcher.corrected(text))
+        let corrected = self.matcher.corrected(text);
+        let danger = self.is_emergency(text) || self.is_emergency(&corrected);
+        dialogue::Dialogue::new(self, state.clone(), context).respond(&corrected, danger)
     }
 
     /// A topic's title, for buttons and the agent console.

@@ -135,6 +135,9 @@ fn danger_described_in_everyday_words_leads_with_999() {
         "a kid has just been hit by a car outside the school",
         "a van has crashed into the front of the shop",
         "a tree has fallen onto a car on the london road",
+        "some men in a lorry are tipping barrels of something toxic into the stream",
+        // "chucking" is a word the content never uses: danger is read before it is put right.
+        "two lads are chucking out drums of chemicals by the river",
     ] {
         assert!(leads_with_999(danger), "no 999 for: {danger}");
     }
@@ -150,6 +153,8 @@ fn danger_described_in_everyday_words_leads_with_999() {
         "the street light outside where i live has been out for a week",
         "collapsed drain cover in the road outside number 12",
         "my dad had a stroke last year and needs help at home",
+        "i'm throwing out some old garden chemicals, where can they go",
+        "someone dumped asbestos sheets in the lay-by last week",
         "the council is not responding to my emails",
         "can't get out of my drive because of the roadworks",
         "fallen tree across the footpath in the woods",
