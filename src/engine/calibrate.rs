@@ -99,7 +99,8 @@ pub fn tune_decline_threshold(
         let declines: Vec<String> = elsewhere.iter().filter(|e| !unseen.contains(e)).cloned().collect();
         let normaliser = super::topics_normaliser(content);
         let fold_meaning = meaning.and_then(|m| m.of(&train));
-        let matcher = Matcher::train(normaliser, &train, &declines, knowledge, fold_meaning, settings);
+        let mut matcher = Matcher::train(normaliser, &train, &declines, knowledge, fold_meaning, settings);
+        matcher.know_words(super::all_place_names(content));
         for example in &held_out {
             // Each reading is made once; the combinations only blend them differently.
             let (_, fast) = matcher.fast_scores(&example.text);

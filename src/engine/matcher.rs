@@ -18,7 +18,7 @@ use super::spelling::Spelling;
 
 /// Bumped whenever the matching code changes what it learns from the same content, so work
 /// cached under the old revision (the chosen threshold) is not reused.
-pub const MATCHER_REVISION: u32 = 8;
+pub const MATCHER_REVISION: u32 = 9;
 
 /// In-scope accuracy the tuned threshold may give up, as a fraction.
 pub const TUNE_ACCURACY_BUDGET: f32 = 0.01;
@@ -377,6 +377,11 @@ impl Matcher {
     /// How many messages the sentence encoder has read (the cascade runs it when unsure).
     pub fn encoder_runs(&self) -> usize {
         self.encoder_runs.load(Ordering::Relaxed)
+    }
+
+    /// Words never to be put right: names the phrasings need not use, such as every town's.
+    pub fn know_words(&mut self, texts: impl IntoIterator<Item = impl AsRef<str>>) {
+        self.spelling.know(texts);
     }
 
     /// `text` with its typing slips put right against the training words (unchanged when

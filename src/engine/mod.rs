@@ -47,6 +47,14 @@ pub struct Suggestion {
 
 /// The phone numbers the content publishes: in answers, facet answers, articles and district
 /// details.
+/// Every place the content names, in the county and beyond its border: real words, never to
+/// be "put right" into another ("Uxbridge" is not "bridge").
+pub(crate) fn all_place_names(content: &Content) -> Vec<String> {
+    let mut names = entities::place_names(&content.districts);
+    names.extend(entities::place_names(&content.neighbours));
+    names
+}
+
 /// How the topics' matcher reads words: the editors' synonyms, and no place names.
 pub fn topics_normaliser(content: &Content) -> Normaliser {
     Normaliser::new(&content.synonyms).without_places(entities::place_names(&content.districts))
@@ -173,7 +181,7 @@ impl Engine {
             if content.articles.is_empty() { None } else { Some(Knowledge::build(&content.articles)?) };
         let normaliser = topics_normaliser(&content);
         let meaning = meaning.and_then(|m| m.of(&examples));
-        let matcher = Matcher::train_or_load(
+        let mut matcher = Matcher::train_or_load(
             normaliser,
             &examples,
             &declines,
@@ -182,6 +190,7 @@ impl Engine {
             settings,
             learned_topics,
         );
+        matcher.know_words(all_place_names(&content));
         let facet_examples: Vec<Example> = content
             .facets
             .iter()

@@ -149,6 +149,13 @@ impl Spelling {
 
     /// `text` with each unknown word of [`SHORTEST`] letters or more replaced by its closest
     /// training word, when one lies within reach; borrowed when nothing changed.
+    /// Adds words known to be real (place names the phrasings never use), never corrected.
+    pub fn know(&mut self, texts: impl IntoIterator<Item = impl AsRef<str>>) {
+        for text in texts {
+            self.known.extend(WORD.find_iter(text.as_ref()).map(|w| w.as_str().to_lowercase()));
+        }
+    }
+
     pub fn correct<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let mut corrected = String::new();
         let mut copied = 0;
@@ -263,6 +270,14 @@ mod tests {
         assert!(matches!(spelling.correct("what is the weather"), Cow::Borrowed(_)));
         assert!(matches!(spelling.correct("tex"), Cow::Borrowed(_)));
         assert!(matches!(spelling.correct("nothing like any word"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn names_made_known_are_never_put_right() {
+        let mut spelling = spelling();
+        assert_eq!(spelling.correct("bins in Recyling"), "bins in recycling");
+        spelling.know(["Great Recyling Green"]);
+        assert!(matches!(spelling.correct("bins in Recyling"), Cow::Borrowed(_)));
     }
 
     #[test]
