@@ -12,12 +12,13 @@ use super::classifier::Classifier;
 use super::network::Network;
 
 /// What one matcher learns: the linear model over n-grams, the network beside it, and the
-/// regression over sentence embeddings.
+/// regression and the network over sentence embeddings.
 #[derive(Debug, Clone)]
 pub struct LearnedWeights {
     pub classifier: Classifier,
     pub network: Option<Network>,
     pub semantic: Option<Classifier>,
+    pub semantic_network: Option<Network>,
 }
 
 /// [`LearnedWeights`] borrowed from a trained matcher, to be written without a copy.
@@ -26,6 +27,7 @@ pub struct LearnedView<'a> {
     pub classifier: &'a Classifier,
     pub network: Option<&'a Network>,
     pub semantic: Option<&'a Classifier>,
+    pub semantic_network: Option<&'a Network>,
 }
 
 /// A named block of weights with its shape.
@@ -38,14 +40,10 @@ impl<'a> LearnedView<'a> {
             blocks.extend(classifier_blocks(&format!("{prefix}semantic"), semantic));
         }
         if let Some(network) = self.network {
-            let (input, hidden_bias, output, output_bias) = network.parts();
-            let (hidden, classes) = (hidden_bias.len(), output_bias.len());
-            blocks.extend([
-                (format!("{prefix}network.input"), vec![input.len() / hidden.max(1), hidden], input),
-                (format!("{prefix}network.hidden_bias"), vec![hidden], hidden_bias),
-                (format!("{prefix}network.output"), vec![hidden, classes], output),
-                (format!("{prefix}network.output_bias"), vec![classes], output_bias),
-            ]);
+            blocks.extend(network_blocks(&format!("{prefix}network"), network));
+        }
+        if let Some(network) = self.semantic_network {
+            blocks.extend(network_blocks(&format!("{prefix}semantic_network"), network));
         }
         blocks
     }
@@ -58,20 +56,26 @@ impl LearnedWeights {
             Classifier::from_parts(read(&format!("{name}.weights"))?, read(&format!("{name}.bias"))?)
         };
         let has = |name: &str| tensors.names().iter().any(|n| *n == format!("{prefix}{name}"));
-        let network = match has("network.input") {
-            true => Some(Network::from_parts(
-                read("network.input")?,
-                read("network.hidden_bias")?,
-                read("network.output")?,
-                read("network.output_bias")?,
-            )?),
-            false => None,
+        let network_of = |name: &str| match has(&format!("{name}.input")) {
+            true => Network::from_parts(
+                read(&format!("{name}.input"))?,
+                read(&format!("{name}.hidden_bias"))?,
+                read(&format!("{name}.output"))?,
+                read(&format!("{name}.output_bias"))?,
+            )
+            .map(Some),
+            false => Some(None),
         };
         let semantic = match has("semantic.weights") {
             true => Some(classifier_of("semantic")?),
             false => None,
         };
-        Some(Self { classifier: classifier_of("classifier")?, network, semantic })
+        Some(Self {
+            classifier: classifier_of("classifier")?,
+            network: network_of("network")?,
+            semantic,
+            semantic_network: network_of("semantic_network")?,
+        })
     }
 }
 
@@ -81,6 +85,17 @@ fn classifier_blocks<'a>(name: &str, classifier: &'a Classifier) -> Vec<Block<'a
     vec![
         (format!("{name}.weights"), vec![weights.len() / classes.max(1), classes], weights),
         (format!("{name}.bias"), vec![classes], bias),
+    ]
+}
+
+fn network_blocks<'a>(name: &str, network: &'a Network) -> Vec<Block<'a>> {
+    let (input, hidden_bias, output, output_bias) = network.parts();
+    let (hidden, classes) = (hidden_bias.len(), output_bias.len());
+    vec![
+        (format!("{name}.input"), vec![input.len() / hidden.max(1), hidden], input),
+        (format!("{name}.hidden_bias"), vec![hidden], hidden_bias),
+        (format!("{name}.output"), vec![hidden, classes], output),
+        (format!("{name}.output_bias"), vec![classes], output_bias),
     ]
 }
 
@@ -141,19 +156,28 @@ mod tests {
     fn every_model_round_trips_exactly() {
         let network =
             Network::from_parts(vec![0.5; 6 * 4], vec![0.1; 4], vec![-0.25; 4 * 3], vec![0.0; 3]).unwrap();
+        let semantic_network =
+            Network::from_parts(vec![0.75; 5 * 2], vec![0.2; 2], vec![-0.5; 2 * 3], vec![0.1; 3]).unwrap();
         let topics = (classifier(6, 3, 0.5), Some(network), Some(classifier(5, 3, -1.5)));
         let facets = classifier(2, 2, 3.0);
-        let view =
-            LearnedView { classifier: &topics.0, network: topics.1.as_ref(), semantic: topics.2.as_ref() };
-        let bytes =
-            to_safetensors(view, Some(LearnedView { classifier: &facets, network: None, semantic: None }));
+        let view = LearnedView {
+            classifier: &topics.0,
+            network: topics.1.as_ref(),
+            semantic: topics.2.as_ref(),
+            semantic_network: Some(&semantic_network),
+        };
+        let facets_view =
+            LearnedView { classifier: &facets, network: None, semantic: None, semantic_network: None };
+        let bytes = to_safetensors(view, Some(facets_view));
         let (read_topics, read_facets) = from_safetensors(&bytes).expect("readable");
         assert_eq!(read_topics.classifier.parts(), topics.0.parts());
         assert_eq!(read_topics.network.unwrap().parts(), topics.1.as_ref().unwrap().parts());
         assert_eq!(read_topics.semantic.unwrap().parts(), topics.2.as_ref().unwrap().parts());
+        assert_eq!(read_topics.semantic_network.unwrap().parts(), semantic_network.parts());
         let read_facets = read_facets.expect("facets");
         assert_eq!(read_facets.classifier.parts(), facets.parts());
         assert!(read_facets.network.is_none() && read_facets.semantic.is_none());
+        assert!(read_facets.semantic_network.is_none());
     }
 
     #[test]

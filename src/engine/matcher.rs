@@ -18,7 +18,7 @@ use super::spelling::Spelling;
 
 /// Bumped whenever the matching code changes what it learns from the same content, so work
 /// cached under the old revision (the chosen threshold) is not reused.
-pub const MATCHER_REVISION: u32 = 9;
+pub const MATCHER_REVISION: u32 = 10;
 
 /// In-scope accuracy the tuned threshold may give up, as a fraction.
 pub const TUNE_ACCURACY_BUDGET: f32 = 0.01;
@@ -98,6 +98,9 @@ pub struct MatchSettings {
     pub encoder_below: f32,
     /// Training of the softmax regression over sentence embeddings.
     pub encoder_training: TrainSettings,
+    /// Share of the network over sentence embeddings beside that regression (0 trains none).
+    pub encoder_network_share: f32,
+    pub encoder_network: NetworkSettings,
     /// Whether typing slips are put right before matching (`spelling.rs`).
     pub correct_spelling: bool,
 }
@@ -118,6 +121,8 @@ impl Default for MatchSettings {
             encoder_share: 0.5,
             encoder_below: 0.9,
             encoder_training: TrainSettings { epochs: 40, lambda: 1e-6, learning_rate: 1.0, seed: 7 },
+            encoder_network_share: 0.5,
+            encoder_network: NetworkSettings { hidden: 256, epochs: 10, ..NetworkSettings::default() },
             correct_spelling: true,
         }
     }
@@ -183,21 +188,29 @@ pub struct Meaning {
     pub embeddings: Vec<Vec<f32>>,
 }
 
-/// The sentence encoder and a softmax regression over its embeddings.
+/// The sentence encoder, and a softmax regression and a small network over its embeddings.
 #[derive(Debug)]
 struct Semantic {
     encoder: Arc<Encoder>,
     classifier: Classifier,
+    /// A network of one hidden layer over the same embeddings: the regression draws straight
+    /// boundaries between topics, and some topics' phrasings are not on one side of a line.
+    network: Option<Network>,
     /// Every training phrasing's embedding with its label: the nearest phrasing of each label
     /// is the second opinion beside the regression.
     phrases: Vec<(Vec<f32>, usize)>,
 }
 
 impl Semantic {
-    /// Each label's probability from the embedding: the regression's, averaged with a softmax
-    /// over each label's nearest phrasing (cosine, sharpened by [`NEAREST_TEMPERATURE`]).
-    fn probabilities(&self, embedding: &[f32], classes: usize) -> Vec<f32> {
-        let mut probabilities = self.classifier.probabilities(&embedding_features(embedding));
+    /// Each label's probability from the embedding: the regression's (blended with the
+    /// network's at `network_share`), averaged with a softmax over each label's nearest
+    /// phrasing (cosine, sharpened by [`NEAREST_TEMPERATURE`]).
+    fn probabilities(&self, embedding: &[f32], classes: usize, network_share: f32) -> Vec<f32> {
+        let features = embedding_features(embedding);
+        let mut probabilities = self.classifier.probabilities(&features);
+        if let Some(network) = &self.network {
+            blend(&mut probabilities, &network.probabilities(&features), network_share);
+        }
         let mut nearest = vec![-1.0f32; classes];
         for (phrase, label) in &self.phrases {
             let cosine: f32 = phrase.iter().zip(embedding).map(|(a, b)| a * b).sum();
@@ -300,15 +313,19 @@ impl Matcher {
                 && w.network.as_ref().map(|n| (n.features(), n.classes()))
                     == (settings.network_share > 0.0).then_some((features, classes))
                 && w.semantic.as_ref().map(|c| (c.features(), c.classes())) == dims.map(|d| (d, classes))
+                && w.semantic_network.as_ref().map(|n| (n.features(), n.classes()))
+                    == dims.filter(|_| settings.encoder_network_share > 0.0).map(|d| (d, classes))
         };
         let learned = learned.filter(fits);
         let weights_loaded = learned.is_some();
         let (classifier, network, semantic) = match learned {
             Some(learned) => {
+                let semantic_network = learned.semantic_network;
                 let semantic = meaning.zip(learned.semantic).map(|(meaning, classifier)| Semantic {
                     phrases: phrases(&meaning),
                     encoder: meaning.encoder,
                     classifier,
+                    network: semantic_network,
                 });
                 (learned.classifier, learned.network, semantic)
             }
@@ -335,7 +352,10 @@ impl Matcher {
                         let dims = meaning.encoder.dims();
                         let classifier =
                             Classifier::train(&settings.encoder_training, dims, classes, &embedded);
-                        Semantic { phrases: phrases(&meaning), encoder: meaning.encoder, classifier }
+                        let network = (settings.encoder_network_share > 0.0)
+                            .then(|| Network::train(&settings.encoder_network, dims, classes, &embedded));
+                        let (phrases, encoder) = (phrases(&meaning), meaning.encoder);
+                        Semantic { phrases, encoder, classifier, network }
                     });
                     let network =
                         network.map(|n| n.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
@@ -371,6 +391,7 @@ impl Matcher {
             classifier: &self.classifier,
             network: self.network.as_ref(),
             semantic: self.semantic.as_ref().map(|s| &s.classifier),
+            semantic_network: self.semantic.as_ref().and_then(|s| s.network.as_ref()),
         }
     }
 
@@ -422,7 +443,11 @@ impl Matcher {
                         semantic.encoder.embed(&[&without_personal_data(text)]).pop().unwrap_or_default()
                     }
                 };
-                Some(semantic.probabilities(&embedding, self.labels.len()))
+                Some(semantic.probabilities(
+                    &embedding,
+                    self.labels.len(),
+                    self.settings.encoder_network_share,
+                ))
             }
             _ => None,
         };
@@ -450,7 +475,9 @@ impl Matcher {
 
     /// The encoder's scores for a known embedding, label by label; None without the encoder.
     pub fn meant_scores(&self, embedding: &[f32]) -> Option<Vec<f32>> {
-        self.semantic.as_ref().map(|semantic| semantic.probabilities(embedding, self.labels.len()))
+        self.semantic.as_ref().map(|semantic| {
+            semantic.probabilities(embedding, self.labels.len(), self.settings.encoder_network_share)
+        })
     }
 
     /// The fast scores with the encoder's blended in at `share`, when the fast models' best
@@ -690,6 +717,55 @@ mod tests {
         scores.swap(label("libraries"), label(OUT_OF_SCOPE));
         assert!(!matcher.consults_encoder(&scores, 0.6));
         assert!(matcher.consults_encoder(&[0.5, 0.1, 0.0], 0.6), "unsure");
+    }
+
+    /// The network over embeddings is trained with the encoder, kept with the learned weights
+    /// and loaded back to the same readings; without its share none is trained, and weights
+    /// that carry one do not fit such a matcher.
+    #[test]
+    fn the_network_over_embeddings_is_learned_kept_and_loaded() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/all-MiniLM-L6-v2");
+        let encoder = Arc::new(Encoder::load(&dir).expect("shipped model"));
+        let examples = vec![
+            example("renew my library books", "libraries"),
+            example("can I borrow audiobooks", "libraries"),
+            example("report a pothole in the road", "potholes"),
+            example("there is a big hole in our street", "potholes"),
+            example("what is the weather tomorrow", OUT_OF_SCOPE),
+            example("tell me a joke", OUT_OF_SCOPE),
+        ];
+        let meaning = || {
+            let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+            Some(Meaning { encoder: encoder.clone(), embeddings: encoder.embed(&texts) })
+        };
+        let train = |settings: MatchSettings, learned: Option<LearnedWeights>| {
+            let normaliser = Normaliser::new(std::iter::empty());
+            Matcher::train_or_load(normaliser, &examples, &[], None, meaning(), settings, learned)
+        };
+        let settings = MatchSettings { encoder_below: 1.1, ..MatchSettings::default() };
+        let trained = train(settings, None);
+        let view = trained.learned();
+        assert!(view.semantic_network.is_some(), "trained beside the regression");
+        let owned = |v: LearnedView| LearnedWeights {
+            classifier: v.classifier.clone(),
+            network: v.network.cloned(),
+            semantic: v.semantic.cloned(),
+            semantic_network: v.semantic_network.cloned(),
+        };
+        let loaded = train(settings, Some(owned(view)));
+        assert!(loaded.weights_loaded());
+        let text = "my wheel went down a crater on the high street";
+        let readings = |m: &Matcher| {
+            m.candidates(text).1.iter().map(|c| (c.id.clone(), c.confidence)).collect::<Vec<_>>()
+        };
+        assert_eq!(readings(&trained), readings(&loaded));
+        assert_eq!(readings(&trained)[0].0, "potholes");
+        let without = MatchSettings { encoder_network_share: 0.0, ..settings };
+        assert!(
+            !train(without, Some(owned(trained.learned()))).weights_loaded(),
+            "a network it has no use for"
+        );
+        assert!(train(without, None).learned().semantic_network.is_none());
     }
 
     #[test]
