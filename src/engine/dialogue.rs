@@ -151,7 +151,9 @@ impl<'a> Dialogue<'a> {
         let conversational = named
             .and_then(|id| self.engine.content.intent(id))
             .is_some_and(|i| i.scope == Scope::Conversation);
-        if conversational && named_confidence >= matcher.settings.sure {
+        // Thanks and goodbyes end a topic, but a detail question that merely shares their
+        // words ("how long does all that take" beside "that's all") is still about it.
+        if conversational && named_confidence >= matcher.settings.sure && !self.engine.asks_a_detail(text) {
             return None;
         }
         if self.names_council_topic(found) && self.engine.stands_alone(text) {

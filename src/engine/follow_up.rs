@@ -78,6 +78,19 @@ pub fn points_back(message: &Normalised) -> bool {
     })
 }
 
+/// Words a question opens with.
+const QUESTION_OPENERS: &[&str] = &[
+    "how", "what", "when", "where", "who", "which", "why", "is", "are", "do", "does", "did", "can", "could",
+    "will", "would", "should", "and", "so",
+];
+
+/// Whether a message is put as a question: a question mark, or a question word first.
+pub fn is_question(text: &str) -> bool {
+    let text = text.trim();
+    let first = text.split(|c: char| !c.is_alphanumeric() && c != '\'').find(|w| !w.is_empty());
+    text.ends_with('?') || first.is_some_and(|w| QUESTION_OPENERS.contains(&w.to_lowercase().as_str()))
+}
+
 /// Whether a message is a question of its own: it neither points back nor only asks a detail.
 pub fn stands_alone(message: &Normalised, details: &DetailWords) -> bool {
     !points_back(message) && !details.only_detail(message)
@@ -111,6 +124,16 @@ mod tests {
             ["One more thing, when is our bin day?", "My recycling box wasn't emptied, who do I call?"]
         {
             assert!(stands_alone(&normaliser.normalise(text), &details), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_question_is_known_by_its_mark_or_its_first_word() {
+        for text in ["how long does all that take", "And what does it cost", "is it free?", "the fee?"] {
+            assert!(is_question(text), "{text}");
+        }
+        for text in ["That's really useful, ta", "thanks, that's all", "ok bye", ""] {
+            assert!(!is_question(text), "{text}");
         }
     }
 

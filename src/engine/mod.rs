@@ -337,6 +337,13 @@ impl Engine {
         (best.confidence >= FACET_SURE).then_some(best.id)
     }
 
+    /// Whether a message asks only about a detail of something already said ("how long does
+    /// that take?"): a question, none of whose words name a topic, that surely asks one of
+    /// the facets. "That's really useful, ta" asks nothing.
+    fn asks_a_detail(&self, text: &str) -> bool {
+        follow_up::is_question(text) && !self.stands_alone(text) && self.facet_of(text).is_some()
+    }
+
     /// Whether a message is a question of its own, not one that leans on the conversation.
     fn stands_alone(&self, text: &str) -> bool {
         follow_up::stands_alone(&self.matcher.normalise(text), &self.details)

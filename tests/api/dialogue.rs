@@ -107,6 +107,20 @@ async fn a_question_surely_not_the_councils_is_not_read_as_a_follow_up() {
 }
 
 #[tokio::test]
+async fn a_detail_question_sharing_a_goodbyes_words_stays_on_the_topic() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    let topic = app.say(&conversation, "how do I get a dropped kerb for my drive").await;
+    assert_eq!(topic.matched.id.as_deref(), Some("dropped-kerb"));
+    // "all that" is also in "that's all": put as a question about a detail, it is not a goodbye.
+    let turn = app.say(&conversation, "how long does all that take").await;
+    assert_eq!(turn.matched.id.as_deref(), Some("dropped-kerb"), "{:?}", turn.matched);
+    // Said as thanks, not asked, it still ends the topic.
+    let turn = app.say(&conversation, "that's all, thanks").await;
+    assert!(matches!(turn.matched.id.as_deref(), Some("thanks" | "goodbye")), "{:?}", turn.matched);
+}
+
+#[tokio::test]
 async fn asking_for_a_person_queues_the_conversation() {
     let app = spawn_app(StoreKind::Memory).await;
     let conversation = app.start().await;
