@@ -45,8 +45,6 @@ pub struct Suggestion {
     pub text: String,
 }
 
-/// The phone numbers the content publishes: in answers, facet answers, articles and district
-/// details.
 /// Every place the content names, in the county and beyond its border: real words, never to
 /// be "put right" into another ("Uxbridge" is not "bridge").
 pub(crate) fn all_place_names(content: &Content) -> Vec<String> {
@@ -60,6 +58,8 @@ pub fn topics_normaliser(content: &Content) -> Normaliser {
     Normaliser::new(&content.synonyms).without_places(entities::place_names(&content.districts))
 }
 
+/// The phone numbers the content publishes: in answers, facet answers, articles and district
+/// details.
 fn published_numbers(content: &Content) -> Vec<String> {
     let facet_texts = |facets: &'_ std::collections::BTreeMap<String, crate::content::FacetAnswer>| {
         facets
@@ -254,7 +254,8 @@ impl Engine {
     /// ("chucking") can change the very word a danger rule names.
     pub fn reply(&self, state: &ConversationState, text: &str, context: &Context) -> Turn {
         let corrected = self.matcher.corrected(text);
-        let danger = self.is_emergency(text) || self.is_emergency(&corrected);
+        let changed = matches!(corrected, std::borrow::Cow::Owned(_));
+        let danger = self.is_emergency(&corrected) || (changed && self.is_emergency(text));
         dialogue::Dialogue::new(self, state.clone(), context).respond(&corrected, danger)
     }
 

@@ -147,8 +147,6 @@ impl Spelling {
         Self { counts, known, deletions, words }
     }
 
-    /// `text` with each unknown word of [`SHORTEST`] letters or more replaced by its closest
-    /// training word, when one lies within reach; borrowed when nothing changed.
     /// Adds words known to be real (place names the phrasings never use), never corrected.
     pub fn know(&mut self, texts: impl IntoIterator<Item = impl AsRef<str>>) {
         for text in texts {
@@ -156,6 +154,8 @@ impl Spelling {
         }
     }
 
+    /// `text` with each unknown word of [`SHORTEST`] letters or more replaced by its closest
+    /// training word, when one lies within reach; borrowed when nothing changed.
     pub fn correct<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let mut corrected = String::new();
         let mut copied = 0;
