@@ -166,7 +166,12 @@ impl<'a> Dialogue<'a> {
         let not_council: f32 =
             found.candidates.iter().filter(|c| matcher.is_decline_label(&c.id)).map(|c| c.confidence).sum();
         let leans_elsewhere = found.candidates.first().is_some_and(|c| matcher.is_decline_label(&c.id));
-        if leans_elsewhere && not_council >= matcher.settings.sure && self.engine.stands_alone(text) {
+        // Unless its words are the answer's own: the answer named that other body itself.
+        if leans_elsewhere
+            && not_council >= matcher.settings.sure
+            && self.engine.stands_alone(text)
+            && !self.engine.echoes_answer(text, topic)
+        {
             return None;
         }
         let beside_title = matcher.classify(&format!("{text} ({})", self.engine.title_of(topic)));
@@ -208,7 +213,16 @@ impl<'a> Dialogue<'a> {
     fn answer_follow_up(mut self, topic: &str, text: &str, confidence: f32) -> Turn {
         let content = &self.engine.content;
         let facet = self.engine.facet_of(text);
-        match facet.as_deref().and_then(|f| content.facet_answer(topic, f)) {
+        // Words the topic's answer said but the detail's answer does not ("do I have to contact
+        // the DVLA separately?", read as a cost question) ask about the rest of the answer.
+        let asks_beyond =
+            |answer: &str| self.engine.echoes_answer(text, topic) && !self.engine.echoes(text, answer);
+        let facet_answer =
+            facet.as_deref().and_then(|f| content.facet_answer(topic, f)).filter(|answer| match answer {
+                FacetAnswer::Text(answer) => !asks_beyond(answer),
+                FacetAnswer::Goto { .. } => true,
+            });
+        match facet_answer {
             Some(FacetAnswer::Text(answer)) => {
                 let needs_place = content.intent(topic).is_some_and(|i| i.slot == Some(Slot::Place));
                 let text = match (needs_place, self.district_of_place()) {

@@ -91,6 +91,19 @@ pub fn is_question(text: &str) -> bool {
     text.ends_with('?') || first.is_some_and(|w| QUESTION_OPENERS.contains(&w.to_lowercase().as_str()))
 }
 
+/// Whether the message's own words are mostly words the topic's answer used: "do I have to
+/// contact the pension people and the DVLA separately?" after an answer saying that Tell Us Once
+/// tells the DVLA and the Department for Work and Pensions. Such a message asks about what it was
+/// told, even when its words alone point at someone else's business. Own words: those that are
+/// not detail words; at least two of them echoed, and two in three.
+pub fn echoes_answer(message: &Normalised, answer: &Normalised, details: &DetailWords) -> bool {
+    let said: HashSet<&str> = answer.stems.iter().map(String::as_str).collect();
+    let own: HashSet<&str> =
+        message.stems.iter().map(String::as_str).filter(|stem| !details.stems.contains(*stem)).collect();
+    let echoed = own.iter().filter(|stem| said.contains(*stem)).count();
+    echoed >= 2 && echoed * 3 >= own.len() * 2
+}
+
 /// Whether a message is a question of its own: it neither points back nor only asks a detail.
 pub fn stands_alone(message: &Normalised, details: &DetailWords) -> bool {
     !points_back(message) && !details.only_detail(message)
@@ -135,6 +148,22 @@ mod tests {
         for text in ["That's really useful, ta", "thanks, that's all", "ok bye", ""] {
             assert!(!is_question(text), "{text}");
         }
+    }
+
+    #[test]
+    fn a_message_echoing_the_answer_asks_about_it() {
+        let (normaliser, details) = details();
+        let answer = normaliser.normalise(
+            "Tell Us Once tells the Department for Work and Pensions and the DVLA. You do not need to \
+             contact each of them separately.",
+        );
+        let echoes = |text: &str| echoes_answer(&normaliser.normalise(text), &answer, &details);
+        assert!(echoes("do I have to contact the pension people and the DVLA separately?"));
+        assert!(!echoes("can you recommend a plumber"), "no word of it was said");
+        assert!(
+            !echoes("how do I renew my passport and book a driving test with the DVLA"),
+            "one word in six"
+        );
     }
 
     #[test]

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use regex::RegexSet;
 
-use crate::content::{Content, Scope};
+use crate::content::{Content, FacetAnswer, Scope};
 use encoder::Encoder;
 use entities::Gazetteer;
 use knowledge::Knowledge;
@@ -343,6 +343,27 @@ impl Engine {
     /// the facets. "That's really useful, ta" asks nothing.
     fn asks_a_detail(&self, text: &str) -> bool {
         follow_up::is_question(text) && !self.stands_alone(text) && self.facet_of(text).is_some()
+    }
+
+    /// Whether a message's own words are mostly ones `topic`'s answer used (its intent's answer,
+    /// its article, their detail answers): it asks about what it was told.
+    fn echoes_answer(&self, text: &str, topic: &str) -> bool {
+        let (intent, article) = (self.content.intent(topic), self.content.article(topic));
+        let answers =
+            intent.and_then(|i| i.answer.as_deref()).into_iter().chain(article.map(|a| a.body.as_str()));
+        let facets =
+            intent.map(|i| &i.facets).into_iter().chain(article.map(|a| &a.facets)).flat_map(|f| f.values());
+        let facet_answers = facets.filter_map(|facet| match facet {
+            FacetAnswer::Text(text) => Some(text.as_str()),
+            FacetAnswer::Goto { .. } => None,
+        });
+        let said = answers.chain(facet_answers).collect::<Vec<_>>().join("\n");
+        self.echoes(text, &said)
+    }
+
+    /// Whether a message's own words are mostly ones `said` used.
+    fn echoes(&self, text: &str, said: &str) -> bool {
+        follow_up::echoes_answer(&self.matcher.normalise(text), &self.matcher.normalise(said), &self.details)
     }
 
     /// Whether a message is a question of its own, not one that leans on the conversation.

@@ -107,6 +107,24 @@ async fn a_question_surely_not_the_councils_is_not_read_as_a_follow_up() {
 }
 
 #[tokio::test]
+async fn a_question_about_what_the_answer_said_stays_on_the_topic() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    let topic = app.say(&conversation, "my dad died last night, how do I register his death").await;
+    assert_eq!(topic.matched.id.as_deref(), Some("register-death"));
+    assert!(bot_text(&topic).contains("DVLA"), "the answer names the bodies Tell Us Once tells");
+    // On its own this is about passports and driving licences, not the council's; but the
+    // answer just named both, so it asks about that answer, and gets all of it again rather
+    // than one detail.
+    let turn = app.say(&conversation, "do I need to let the DVLA and the passport office know myself?").await;
+    assert_eq!(turn.matched.id.as_deref(), Some("register-death"), "{:?}", turn.matched);
+    assert!(bot_text(&turn).contains("Tell Us Once"), "{}", bot_text(&turn));
+    // A question the answer said nothing about is still someone else's.
+    let turn = app.say(&conversation, "how do I renew my passport").await;
+    assert_eq!(turn.matched.kind, MatchKind::None, "{:?}", turn.matched);
+}
+
+#[tokio::test]
 async fn a_detail_question_sharing_a_goodbyes_words_stays_on_the_topic() {
     let app = spawn_app(StoreKind::Memory).await;
     let conversation = app.start().await;
