@@ -125,6 +125,18 @@ async fn a_question_about_what_the_answer_said_stays_on_the_topic() {
 }
 
 #[tokio::test]
+async fn asking_whether_to_book_is_a_detail_of_the_topic_not_library_books() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    let topic = app.say(&conversation, "where is my nearest tip").await;
+    assert_eq!(topic.matched.id.as_deref(), Some("recycling-centres"));
+    // On its own "book" leans to the libraries; after the tip it asks how to go about a visit.
+    let turn = app.say(&conversation, "do I need to book?").await;
+    assert_eq!(turn.matched.id.as_deref(), Some("recycling-centres"), "{:?}", turn.matched);
+    assert!(bot_text(&turn).contains("permit"), "the how-to-apply answer: {}", bot_text(&turn));
+}
+
+#[tokio::test]
 async fn a_detail_question_sharing_a_goodbyes_words_stays_on_the_topic() {
     let app = spawn_app(StoreKind::Memory).await;
     let conversation = app.start().await;
