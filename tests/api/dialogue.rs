@@ -137,6 +137,20 @@ async fn asking_whether_to_book_is_a_detail_of_the_topic_not_library_books() {
 }
 
 #[tokio::test]
+async fn asking_about_a_waiting_list_is_a_detail_of_the_topic_not_the_nhs() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    let topic = app.say(&conversation, "how do I apply for a blue badge").await;
+    assert_eq!(topic.matched.id.as_deref(), Some("blue-badge"));
+    // Alone, a waiting list is the NHS's; after the badge it asks how long the badge takes.
+    let turn = app.say(&conversation, "is there a waiting list").await;
+    assert_eq!(turn.matched.id.as_deref(), Some("blue-badge"), "{:?}", turn.matched);
+    // Naming the hospital's waiting list is still someone else's business.
+    let turn = app.say(&conversation, "how do I get on the waiting list for a hip operation").await;
+    assert_eq!(turn.matched.kind, MatchKind::None, "{:?}", turn.matched);
+}
+
+#[tokio::test]
 async fn a_detail_question_sharing_a_goodbyes_words_stays_on_the_topic() {
     let app = spawn_app(StoreKind::Memory).await;
     let conversation = app.start().await;
