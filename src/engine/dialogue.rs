@@ -2,6 +2,7 @@
 //! Over 400 lines: one policy, one state machine; follow-ups and openers are steps of it.
 
 use super::entities::PlaceMatch;
+use super::follow_up;
 use super::matcher::Decision;
 use super::state::{
     Context, ConversationState, HandoffReason, HandoffRequest, MatchKind, Matched, Mode, Offer, Reply, Turn,
@@ -17,6 +18,8 @@ const LEAVE_MESSAGE: &str = "Leave a message";
 pub const OFFLINE_FORM: &str = "offline_message";
 /// The topic that means "a person, please".
 const PERSON_TOPIC: &str = "talk-to-person";
+/// The facet that asks whom to contact about a topic.
+const CONTACT_FACET: &str = "contact";
 /// The topic about which council serves a place: what an opener that gives only a town is about.
 const PLACE_TOPIC: &str = "districts";
 /// The most words an opener that only says where the resident lives has.
@@ -148,6 +151,16 @@ impl<'a> Dialogue<'a> {
             Decision::Decline { elsewhere: Some(id), confidence } => (Some(id.as_str()), *confidence),
             _ => (None, 0.0),
         };
+        // "Who should I ring to talk it through?" reads as asking for a person, but it asks
+        // whom to contact about the topic: its contact answer, a person offered beside it.
+        if named == Some(PERSON_TOPIC)
+            && follow_up::asks_who(text)
+            && self.engine.asks_a_detail(text)
+            && self.engine.facet_of(text).as_deref() == Some(CONTACT_FACET)
+            && self.engine.content.facet_answer(topic, CONTACT_FACET).is_some()
+        {
+            return Some(FollowUp::Topic(topic.clone()));
+        }
         let conversational = named
             .and_then(|id| self.engine.content.intent(id))
             .is_some_and(|i| i.scope == Scope::Conversation);
@@ -233,7 +246,15 @@ impl<'a> Dialogue<'a> {
                     (false, _) => answer.clone(),
                 };
                 let links = content.intent(topic).map(|i| i.links.clone()).unwrap_or_default();
-                let offers = self.state.offers.clone();
+                let mut offers = self.state.offers.clone();
+                // Who to contact, with a person here one tap away: "who should I ring to talk it
+                // through?" may also mean "let me talk to someone".
+                if facet.as_deref() == Some(CONTACT_FACET)
+                    && !offers.iter().any(|o| matches!(o, Offer::Person { .. }))
+                {
+                    offers.push(Offer::Person { label: TALK_TO_PERSON.into() });
+                }
+                self.state.offers = offers.clone();
                 self.replies.push(Reply {
                     text,
                     quick_replies: offers.iter().map(|o| o.label().to_string()).collect(),

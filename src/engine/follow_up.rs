@@ -104,6 +104,12 @@ pub fn echoes_answer(message: &Normalised, answer: &Normalised, details: &Detail
     echoed >= 2 && echoed * 3 >= own.len() * 2
 }
 
+/// Whether a message asks who: "who should I ring about it?", "whom do I write to?".
+pub fn asks_who(text: &str) -> bool {
+    let first = text.split(|c: char| !c.is_alphanumeric() && c != '\'').find(|w| !w.is_empty());
+    first.is_some_and(|w| matches!(w.to_lowercase().as_str(), "who" | "whom" | "who's" | "whos"))
+}
+
 /// Whether a message is a question of its own: it neither points back nor only asks a detail.
 pub fn stands_alone(message: &Normalised, details: &DetailWords) -> bool {
     !points_back(message) && !details.only_detail(message)
@@ -164,6 +170,16 @@ mod tests {
             !echoes("how do I renew my passport and book a driving test with the DVLA"),
             "one word in six"
         );
+    }
+
+    #[test]
+    fn a_who_question_is_known_by_its_first_word() {
+        for text in ["who should I ring to talk it over?", "Whom do I write to", "  who's the contact"] {
+            assert!(asks_who(text), "{text}");
+        }
+        for text in ["can I talk to someone about it", "I don't know who to ask", ""] {
+            assert!(!asks_who(text), "{text}");
+        }
     }
 
     #[test]

@@ -151,6 +151,29 @@ async fn asking_about_a_waiting_list_is_a_detail_of_the_topic_not_the_nhs() {
 }
 
 #[tokio::test]
+async fn asking_who_to_ring_about_the_topic_gives_its_contact_with_a_person_one_tap_away() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    let topic = app.say(&conversation, "we have a spare room and wonder about fostering").await;
+    assert_eq!(topic.matched.id.as_deref(), Some("fostering"));
+    // Alone this reads as asking for a person; after the topic it asks whom to phone about it.
+    let turn = app.say(&conversation, "who would I phone to talk it over with somebody?").await;
+    assert_eq!(turn.matched.id.as_deref(), Some("fostering"), "{:?}", turn.matched);
+    assert_eq!(turn.state, "bot", "not handed off unasked");
+    let reply = turn.messages.last().unwrap();
+    assert!(reply.quick_replies.iter().any(|q| q == "Talk to a person"), "{:?}", reply.quick_replies);
+    // The offer hands off when taken.
+    let taken = app.say(&conversation, "Talk to a person").await;
+    assert_eq!(taken.state, "queued");
+    // A plain request for a person after a topic still hands off at once.
+    let conversation = app.start().await;
+    app.say(&conversation, "we have a spare room and wonder about fostering").await;
+    let asked = app.say(&conversation, "can I talk to someone about it please").await;
+    assert_eq!(asked.matched.id.as_deref(), Some("talk-to-person"), "{:?}", asked.matched);
+    assert_eq!(asked.state, "queued");
+}
+
+#[tokio::test]
 async fn a_detail_question_sharing_a_goodbyes_words_stays_on_the_topic() {
     let app = spawn_app(StoreKind::Memory).await;
     let conversation = app.start().await;
