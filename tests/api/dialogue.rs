@@ -174,6 +174,19 @@ async fn asking_who_to_ring_about_the_topic_gives_its_contact_with_a_person_one_
 }
 
 #[tokio::test]
+async fn asking_who_to_write_to_is_a_detail_of_the_topic_not_a_writing_task() {
+    let app = spawn_app(StoreKind::Memory).await;
+    let conversation = app.start().await;
+    let topic = app.say(&conversation, "I want to complain about the council").await;
+    assert_eq!(topic.matched.id.as_deref(), Some("complaints"));
+    // Alone, "write" leans to the writing tasks the assistant declines.
+    let turn = app.say(&conversation, "who do I write to").await;
+    assert_eq!(turn.matched.id.as_deref(), Some("complaints"), "{:?}", turn.matched);
+    let turn = app.say(&conversation, "can you write me a poem about the council").await;
+    assert_eq!(turn.matched.kind, MatchKind::None, "{:?}", turn.matched);
+}
+
+#[tokio::test]
 async fn a_detail_question_sharing_a_goodbyes_words_stays_on_the_topic() {
     let app = spawn_app(StoreKind::Memory).await;
     let conversation = app.start().await;
