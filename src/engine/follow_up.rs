@@ -98,10 +98,15 @@ pub fn is_question(text: &str) -> bool {
 /// not detail words; at least two of them echoed, and two in three.
 pub fn echoes_answer(message: &Normalised, answer: &Normalised, details: &DetailWords) -> bool {
     let said: HashSet<&str> = answer.stems.iter().map(String::as_str).collect();
-    let own: HashSet<&str> =
-        message.stems.iter().map(String::as_str).filter(|stem| !details.stems.contains(*stem)).collect();
+    let own = own_words(message, details);
     let echoed = own.iter().filter(|stem| said.contains(*stem)).count();
     echoed >= 2 && echoed * 3 >= own.len() * 2
+}
+
+/// The message's words (stems) that are not detail or function words: what it names itself.
+/// Fewer than two, and it echoes nothing, so a caller need not read the answer at all.
+pub fn own_words<'m>(message: &'m Normalised, details: &DetailWords) -> HashSet<&'m str> {
+    message.stems.iter().map(String::as_str).filter(|stem| !details.stems.contains(*stem)).collect()
 }
 
 /// Whether a message asks who: "who should I ring about it?", "whom do I write to?".

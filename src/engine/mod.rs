@@ -348,6 +348,10 @@ impl Engine {
     /// Whether a message's own words are mostly ones `topic`'s answer used (its intent's answer,
     /// its article, their detail answers): it asks about what it was told.
     fn echoes_answer(&self, text: &str, topic: &str) -> bool {
+        // Most follow-ups are bare detail questions: no need to read the answer for those.
+        if follow_up::own_words(&self.matcher.normalise(text), &self.details).len() < 2 {
+            return false;
+        }
         let (intent, article) = (self.content.intent(topic), self.content.article(topic));
         let answers =
             intent.and_then(|i| i.answer.as_deref()).into_iter().chain(article.map(|a| a.body.as_str()));
