@@ -2,6 +2,7 @@
 //! (replies, new state). No I/O, no clock, no store: that keeps it testable in microseconds and
 //! lets any number of server instances share conversations.
 
+pub mod bf16;
 pub mod calibrate;
 pub mod classifier;
 mod dialogue;
