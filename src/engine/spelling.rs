@@ -174,6 +174,15 @@ impl Spelling {
         Cow::Owned(corrected)
     }
 
+    /// A real word: a training word, a known word, or a regular inflection of one ("enforces",
+    /// "trimming", "babies"): the encoder's vocabulary holds few inflected forms, and putting
+    /// one right would change a real word into another ("enforces" into "forces").
+    fn is_known(&self, word: &str) -> bool {
+        let real =
+            |stem: &str| stem.len() >= 3 && (self.known.contains(stem) || self.counts.contains_key(stem));
+        self.known.contains(word) || stems(word).any(|stem| real(&stem))
+    }
+
     fn replacement(&self, word: &str) -> Option<&str> {
         if self.counts.contains_key(word) {
             return None;
@@ -183,7 +192,7 @@ impl Spelling {
         }
         if word.len() < SHORTEST
             || self.words.is_empty()
-            || self.known.contains(word)
+            || self.is_known(word)
             || word.bytes().any(|b| b.is_ascii_digit())
         {
             return None;
@@ -212,6 +221,34 @@ impl Spelling {
         }
         best.map(|(_, _, word)| word)
     }
+}
+
+/// The words `word` may be a regular English inflection of: "enforces" -> "enforce",
+/// "boxes" -> "box", "babies" -> "baby", "stopped" -> "stop", "making" -> "make",
+/// "quickly" -> "quick". Only whole suffixes: "collectd" is no inflection of "collect".
+fn stems(word: &str) -> impl Iterator<Item = String> + '_ {
+    let undoubled = |stem: &str| {
+        let bytes = stem.as_bytes();
+        (bytes.len() >= 2 && bytes[bytes.len() - 1] == bytes[bytes.len() - 2])
+            .then(|| stem[..stem.len() - 1].to_string())
+    };
+    let mut found = Vec::new();
+    for suffix in ["s", "es", "ed", "ing", "ly", "er", "ers", "est"] {
+        if let Some(stem) = word.strip_suffix(suffix) {
+            found.push(stem.to_string());
+            if matches!(suffix, "ed" | "ing" | "er" | "ers" | "est") {
+                // A dropped "e" ("make" -> "making") or a doubled consonant ("stop" -> "stopped").
+                found.push(format!("{stem}e"));
+                found.extend(undoubled(stem));
+            }
+        }
+    }
+    for (suffix, ending) in [("ies", "y"), ("ied", "y"), ("ier", "y"), ("iest", "y"), ("ily", "y")] {
+        if let Some(stem) = word.strip_suffix(suffix) {
+            found.push(format!("{stem}{ending}"));
+        }
+    }
+    found.into_iter()
 }
 
 fn edits_allowed(length: usize) -> usize {
@@ -270,6 +307,30 @@ mod tests {
         assert!(matches!(spelling.correct("what is the weather"), Cow::Borrowed(_)));
         assert!(matches!(spelling.correct("tex"), Cow::Borrowed(_)));
         assert!(matches!(spelling.correct("nothing like any word"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn inflections_of_real_words_are_real_words() {
+        let spelling = Spelling::new(
+            ["forces the door", "where do i report it", "trimmed hedge", "baby", "stopping"],
+            ["enforce", "trim", "baby", "stop", "make", "quick", "box"].map(String::from),
+        );
+        for word in [
+            "enforces",
+            "enforced",
+            "enforcing",
+            "trimming",
+            "babies",
+            "stopped",
+            "making",
+            "quickly",
+            "boxes",
+        ] {
+            assert!(matches!(spelling.correct(word), Cow::Borrowed(_)), "{word} was put right");
+        }
+        // A slip that only looks like a suffix is still put right.
+        assert_eq!(spelling.correct("reportd"), "report");
+        assert_eq!(spelling.correct("forcs"), "forces");
     }
 
     #[test]
