@@ -87,8 +87,12 @@ const QUESTION_OPENERS: &[&str] = &[
 /// Whether a message is put as a question: a question mark, or a question word first.
 pub fn is_question(text: &str) -> bool {
     let text = text.trim();
-    let first = text.split(|c: char| !c.is_alphanumeric() && c != '\'').find(|w| !w.is_empty());
-    text.ends_with('?') || first.is_some_and(|w| QUESTION_OPENERS.contains(&w.to_lowercase().as_str()))
+    text.ends_with('?') || first_word(text).is_some_and(|w| QUESTION_OPENERS.contains(&w.as_str()))
+}
+
+/// The message's first word, lowercased, apostrophes kept ("who's").
+fn first_word(text: &str) -> Option<String> {
+    text.split(|c: char| !c.is_alphanumeric() && c != '\'').find(|w| !w.is_empty()).map(str::to_lowercase)
 }
 
 /// Whether the message's own words are mostly words the topic's answer used: "do I have to
@@ -111,8 +115,7 @@ pub fn own_words<'m>(message: &'m Normalised, details: &DetailWords) -> HashSet<
 
 /// Whether a message asks who: "who should I ring about it?", "whom do I write to?".
 pub fn asks_who(text: &str) -> bool {
-    let first = text.split(|c: char| !c.is_alphanumeric() && c != '\'').find(|w| !w.is_empty());
-    first.is_some_and(|w| matches!(w.to_lowercase().as_str(), "who" | "whom" | "who's" | "whos"))
+    first_word(text).is_some_and(|w| matches!(w.as_str(), "who" | "whom" | "who's" | "whos"))
 }
 
 /// Whether a message is a question of its own: it neither points back nor only asks a detail.

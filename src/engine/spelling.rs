@@ -1,7 +1,10 @@
 //! Typing slips put right before matching: "recyling", "councl", "blue bagde". A word that is
 //! neither in the training phrasings nor a whole word of the encoder's vocabulary is replaced
 //! by the training word closest to it (one edit for short words, two for words of eight letters
-//! or more), the commonest such word when several are as close. Known words are never touched,
+//! or more), preferring one the slip only drops a letter of, then the commonest. A word of the
+//! phrasings that is itself a slip of a real word ("complant", written so the content covers
+//! typed messages) is put right like any slip, never offered as a correction. Known words, and
+//! regular inflections of them, are never touched,
 //! so an out-of-scope question keeps its own words and is still declined. Without a vocabulary
 //! of real words (no encoder) only shorthand is spelt out: the content's words alone would
 //! "correct" everyday words that are not slips ("lying" to "dying").
@@ -84,6 +87,12 @@ const SHORTHAND: &[(&str, &str)] = &[
     ("appt", "appointment"),
     ("govt", "government"),
     ("hv", "have"),
+    ("hw", "how"),
+    ("wud", "would"),
+    ("cud", "could"),
+    ("shud", "should"),
+    ("wiv", "with"),
+    ("nxt", "next"),
     ("cld", "could"),
     ("wld", "would"),
     ("shld", "should"),
@@ -118,6 +127,9 @@ pub struct Spelling {
     /// Each deletion variant -> the training words it came from.
     deletions: HashMap<String, Vec<u32>>,
     words: Vec<String>,
+    /// Training words that are themselves slips of a real training word ("complant" in a
+    /// phrasing written with typing slips): put right like any slip, never a correction.
+    slips: HashSet<String>,
 }
 
 impl Spelling {
@@ -144,7 +156,23 @@ impl Spelling {
                 deletions.entry(variant).or_default().push(index as u32);
             }
         }
-        Self { counts, known, deletions, words }
+        let mut spelling = Self { counts, known, deletions, words, slips: HashSet::new() };
+        spelling.slips = spelling
+            .words
+            .iter()
+            .filter(|word| spelling.counts[word.as_str()] <= 2 && !spelling.is_real(word))
+            .filter(|word| {
+                spelling
+                    .closest(word, |candidate, count| {
+                        count >= spelling.counts[word.as_str()]
+                            && spelling.is_real(candidate)
+                            && slipped_from(word, candidate)
+                    })
+                    .is_some()
+            })
+            .cloned()
+            .collect();
+        spelling
     }
 
     /// Adds words known to be real (place names the phrasings never use), never corrected.
@@ -178,13 +206,21 @@ impl Spelling {
     /// "trimming", "babies"): the encoder's vocabulary holds few inflected forms, and putting
     /// one right would change a real word into another ("enforces" into "forces").
     fn is_known(&self, word: &str) -> bool {
-        let real =
-            |stem: &str| stem.len() >= 3 && (self.known.contains(stem) || self.counts.contains_key(stem));
+        let real = |stem: &str| {
+            stem.len() >= 3
+                && (self.known.contains(stem)
+                    || (self.counts.contains_key(stem) && !self.slips.contains(stem)))
+        };
         self.known.contains(word) || stems(word).any(|stem| real(&stem))
     }
 
+    /// A known real word (not merely a training word) or a regular inflection of one.
+    fn is_real(&self, word: &str) -> bool {
+        self.known.contains(word) || stems(word).any(|stem| stem.len() >= 3 && self.known.contains(&stem))
+    }
+
     fn replacement(&self, word: &str) -> Option<&str> {
-        if self.counts.contains_key(word) {
+        if self.counts.contains_key(word) && !self.slips.contains(word) {
             return None;
         }
         if let Some((_, meant)) = SHORTHAND.iter().find(|(short, _)| *short == word) {
@@ -197,30 +233,57 @@ impl Spelling {
         {
             return None;
         }
-        let allowed = edits_allowed(word.len());
-        let mut best: Option<(usize, u32, &str)> = None;
+        self.closest(word, |candidate, _| !self.slips.contains(candidate))
+    }
+
+    /// The training word closest to `word` among those `allowed` takes (with their counts):
+    /// fewest edits, then one that `word` misses a letter of ("flod" is "flood" more likely
+    /// than "food": dropped letters are the commonest slip), then the commonest.
+    fn closest(&self, word: &str, allowed: impl Fn(&str, u32) -> bool) -> Option<&str> {
+        let edits = edits_allowed(word.len());
+        let mut best: Option<(usize, bool, u32, &str)> = None;
         let mut seen = HashSet::new();
-        for variant in deletions_of(word, allowed) {
+        for variant in deletions_of(word, edits) {
             for &index in self.deletions.get(&variant).into_iter().flatten() {
                 if !seen.insert(index) {
                     continue;
                 }
                 let candidate = self.words[index as usize].as_str();
                 let distance = strsim::osa_distance(word, candidate);
-                if distance == 0 || distance > allowed {
+                let count = self.counts[candidate];
+                if distance == 0 || distance > edits || !allowed(candidate, count) {
                     continue;
                 }
-                let count = self.counts[candidate];
-                let better = best.is_none_or(|(d, c, w)| {
-                    (distance, std::cmp::Reverse(count), candidate) < (d, std::cmp::Reverse(c), w)
-                });
-                if better {
-                    best = Some((distance, count, candidate));
+                let dropped = is_subsequence(word, candidate);
+                let key = (distance, !dropped, std::cmp::Reverse(count), candidate);
+                if best.is_none_or(|(d, p, c, w)| key < (d, !p, std::cmp::Reverse(c), w)) {
+                    best = Some((distance, dropped, count, candidate));
                 }
             }
         }
-        best.map(|(_, _, word)| word)
+        best.map(|(_, _, _, word)| word)
     }
+}
+
+/// Whether `typed` is `meant` with letters dropped, added or swapped: the slips that make a
+/// word of the phrasings a misspelling. A changed letter is not one of them: "stile" is not
+/// "still" mistyped, and many real words lie one changed letter apart.
+fn slipped_from(typed: &str, meant: &str) -> bool {
+    let mut sorted = [typed, meant].map(|w| {
+        let mut letters: Vec<char> = w.chars().collect();
+        letters.sort_unstable();
+        letters
+    });
+    is_subsequence(typed, meant) || is_subsequence(meant, typed) || {
+        let [a, b] = &mut sorted;
+        a == b
+    }
+}
+
+/// Whether `short`'s letters all appear in `long`, in order.
+fn is_subsequence(short: &str, long: &str) -> bool {
+    let mut letters = long.chars();
+    short.chars().all(|c| letters.any(|l| l == c))
 }
 
 /// The words `word` may be a regular English inflection of: "enforces" -> "enforce",
@@ -331,6 +394,32 @@ mod tests {
         // A slip that only looks like a suffix is still put right.
         assert_eq!(spelling.correct("reportd"), "report");
         assert_eq!(spelling.correct("forcs"), "forces");
+    }
+
+    #[test]
+    fn a_dropped_letter_is_the_likelier_slip() {
+        let spelling = Spelling::new(
+            ["food bank", "food parcels", "flood risk"],
+            ["food", "flood", "risk"].map(String::from),
+        );
+        // "food" is commoner and as near, but "flod" lacks a letter of "flood".
+        assert_eq!(spelling.correct("flod"), "flood");
+        assert_eq!(spelling.correct("fodo"), "food");
+    }
+
+    #[test]
+    fn slips_written_in_the_phrasings_are_put_right_too() {
+        let spelling = Spelling::new(
+            ["make a complaint", "complaint form", "complant about staff", "a stile", "still open"],
+            ["make", "complaint", "form", "about", "staff", "still", "open"].map(String::from),
+        );
+        assert_eq!(spelling.correct("my complant"), "my complaint");
+        assert_eq!(spelling.correct("complaints"), "complaints");
+        // One changed letter makes another word, not a slip: "stile" stays.
+        assert!(matches!(spelling.correct("a stile"), Cow::Borrowed(_)));
+        // A word of the phrasings with no real word in reach stays a word of its own.
+        let names = Spelling::new(["borrowbox app", "borrowbox"], ["app".to_string()]);
+        assert!(matches!(names.correct("borrowbox"), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -193,8 +193,14 @@ fn no_question_of_the_measuring_sets_is_in_the_content() {
     };
     let mut questions = std::collections::HashSet::new();
     // Besides the shared sets, the project's own sets written apart from the content.
-    let own = ["residents.jsonl", "residents-second.jsonl", "residents-third.jsonl", "dialogues-apart.jsonl"]
-        .map(|name| root.join("tests/fixtures").join(name));
+    let own = [
+        "residents.jsonl",
+        "residents-second.jsonl",
+        "residents-third.jsonl",
+        "residents-fourth.jsonl",
+        "dialogues-apart.jsonl",
+    ]
+    .map(|name| root.join("tests/fixtures").join(name));
     for path in entries.filter_map(|e| e.ok().map(|e| e.path())).chain(own) {
         if path.extension().is_none_or(|e| e != "jsonl") {
             continue;
