@@ -70,8 +70,12 @@ impl<'a> Dialogue<'a> {
         if place.is_some() {
             self.state.place = place.clone();
         }
-        // A place beyond the border, with none of the county's named beside it.
-        let outside = if place.is_none() { self.engine.outside.find(text) } else { None };
+        // A place beyond the border, with none of the county's named beside it, or named as
+        // someone's home where the county's is not ("Mum lives in Harlow; I'm in Ware").
+        let outside = self.engine.outside.find(text).filter(|_| {
+            place.is_none()
+                || (self.engine.outside.names_a_home(text) && !self.engine.gazetteer.names_a_home(text))
+        });
         let offers = std::mem::take(&mut self.state.offers);
         if let Some(offer) = offers.iter().find(|o| o.label().eq_ignore_ascii_case(text.trim())) {
             return self.take_offer(offer.clone());

@@ -69,12 +69,35 @@ impl Gazetteer {
 
     /// The first place named in `text`.
     pub fn find(&self, text: &str) -> Option<PlaceMatch> {
+        self.places_in(&place_words(text)).next().map(|(_, _, place)| place)
+    }
+
+    /// Whether `text` names one of these places as someone's home: "my mum lives in Harlow",
+    /// "based in Enfield", "a Barnet resident", not a place merely passed through or left
+    /// ("I've moved from Luton").
+    pub fn names_a_home(&self, text: &str) -> bool {
+        const HOME_BEFORE: [&str; 7] = ["live", "lives", "living", "lived", "based", "resident", "reside"];
+        const HOME_AFTER: [&str; 3] = ["resident", "residents", "based"];
         let words = place_words(text);
-        (0..words.len()).find_map(|start| {
+        self.places_in(&words).any(|(start, end, _)| {
+            let before = &words[start.saturating_sub(3)..start];
+            let after = &words[end..(end + 2).min(words.len())];
+            before.iter().any(|w| HOME_BEFORE.contains(&w.as_str()))
+                || after.iter().any(|w| HOME_AFTER.contains(&w.as_str()))
+        })
+    }
+
+    /// Each place named in `words`, with the span of words it takes, first to last.
+    fn places_in<'w>(&'w self, words: &'w [String]) -> impl Iterator<Item = (usize, usize, PlaceMatch)> + 'w {
+        (0..words.len()).filter_map(move |start| {
             self.by_first_word.get(&words[start])?.iter().find_map(|(name_words, name, district)| {
-                words[start..]
-                    .starts_with(name_words)
-                    .then(|| PlaceMatch { name: name.clone(), district_id: district.clone() })
+                words[start..].starts_with(name_words).then(|| {
+                    (
+                        start,
+                        start + name_words.len(),
+                        PlaceMatch { name: name.clone(), district_id: district.clone() },
+                    )
+                })
             })
         })
     }
@@ -159,6 +182,16 @@ mod tests {
             ("Welwyn Garden City", "welwyn-hatfield")
         );
         assert_eq!(gazetteer().find("I live in Welwyn").unwrap().district_id, "east-herts");
+    }
+
+    #[test]
+    fn a_place_named_as_a_home() {
+        let places = gazetteer();
+        assert!(places.names_a_home("my nan lives in Hatfield and needs help"));
+        assert!(places.names_a_home("we're based in Welwyn Garden City"));
+        assert!(places.names_a_home("Hatfield resident, question about roads"));
+        assert!(!places.names_a_home("I'm driving over from Hatfield later"));
+        assert!(!places.names_a_home("we moved from Hatfield last year and I live in London now"));
     }
 
     #[test]

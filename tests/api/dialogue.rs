@@ -67,6 +67,15 @@ async fn a_service_asked_about_a_place_beyond_the_border_is_sent_to_its_council(
     let other = app.start().await;
     let both = app.say(&other, "I've moved from Luton to Stevenage, how do I get a school place").await;
     assert_eq!(both.matched.id.as_deref(), Some("school-admissions"), "{}", bot_text(&both));
+
+    // A place beyond the border named as someone's home wins over a county town named only as
+    // a landmark: the service is that council's.
+    let home = app.start().await;
+    let turn = app
+        .say(&home, "my dad lives in Enfield, a short drive from Cheshunt, how does he get a bus pass for older people")
+        .await;
+    assert_eq!(turn.matched.kind, MatchKind::None, "{}", bot_text(&turn));
+    assert!(bot_text(&turn).contains("Enfield"), "{}", bot_text(&turn));
 }
 
 #[tokio::test]
