@@ -199,6 +199,7 @@ fn no_question_of_the_measuring_sets_is_in_the_content() {
         "residents-third.jsonl",
         "residents-fourth.jsonl",
         "dialogues-apart.jsonl",
+        "dialogues-apart-second.jsonl",
     ]
     .map(|name| root.join("tests/fixtures").join(name));
     for path in entries.filter_map(|e| e.ok().map(|e| e.path())).chain(own) {
