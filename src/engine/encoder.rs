@@ -354,27 +354,13 @@ impl Dense {
                     // weight and writes the same columns of `out`, which no other call writes;
                     // all three outlive it.
                     unsafe {
-                        gemm::gemm(
-                            rows,
-                            width,
-                            k,
+                        multiply(
+                            (rows, width, k),
                             dst.get().add(start),
-                            1,
                             n as isize,
-                            false,
-                            x.as_ptr(),
-                            1,
-                            k as isize,
-                            weight.as_ptr().add(start),
-                            1,
-                            n as isize,
-                            0.0,
-                            1.0,
-                            false,
-                            false,
-                            false,
-                            gemm::Parallelism::None,
-                        );
+                            (x.as_ptr(), 1, k as isize),
+                            (weight.as_ptr().add(start), 1, n as isize),
+                        )
                     }
                 })
             }
@@ -631,57 +617,68 @@ fn attention(
         // SAFETY: `query` and `key` hold `length` rows of `head` values `stride` apart (sliced
         // above to exactly that span) and `scores` length × length values.
         unsafe {
-            gemm::gemm(
-                length,
-                length,
-                head,
+            multiply(
+                (length, length, head),
                 scores.as_mut_ptr(),
-                1,
                 length as isize,
-                false,
-                query.as_ptr(),
-                1,
-                stride as isize,
-                key.as_ptr(),
-                stride as isize,
-                1,
-                0.0,
-                1.0,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
+                (query.as_ptr(), 1, stride as isize),
+                (key.as_ptr(), stride as isize, 1),
+            )
         }
         softmax_rows(&mut scores, length);
         // SAFETY: `value` as above; the output is rows text · seq .. + length, columns
         // h · head .. + head of `context` (rows `hidden` apart), inside it and written by
         // this task alone; `context` outlives the parallel loop.
         unsafe {
-            gemm::gemm(
-                length,
-                head,
-                length,
+            multiply(
+                (length, head, length),
                 out.get().add(text * seq * hidden + h * head),
-                1,
                 hidden as isize,
-                false,
-                scores.as_ptr(),
-                1,
-                length as isize,
-                value.as_ptr(),
-                1,
-                stride as isize,
-                0.0,
-                1.0,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
+                (scores.as_ptr(), 1, length as isize),
+                (value.as_ptr(), 1, stride as isize),
+            )
         }
     });
     Ok(context)
+}
+
+/// `dst = a · b` on this thread, for `(m, n, k)`: `a` is m × k and `b` k × n, each given as a
+/// pointer with its column and row strides; `dst` is written in rows `dst_row` apart.
+///
+/// # Safety
+/// Each pointer, with its strides, covers its whole matrix; `dst` is writable there and
+/// nothing else reads or writes that span meanwhile.
+unsafe fn multiply(
+    (m, n, k): (usize, usize, usize),
+    dst: *mut f32,
+    dst_row: isize,
+    (a, a_column, a_row): (*const f32, isize, isize),
+    (b, b_column, b_row): (*const f32, isize, isize),
+) {
+    // SAFETY: as the caller promises; alpha 0 with `read_dst` false overwrites `dst`.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst,
+            1,
+            dst_row,
+            false,
+            a,
+            a_column,
+            a_row,
+            b,
+            b_column,
+            b_row,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        )
+    }
 }
 
 /// Scales a vector to length 1; `None` if it is not finite or is zero.
