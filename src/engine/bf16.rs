@@ -54,14 +54,6 @@ impl PackedWeight {
         Some(Self { pairs, inputs, outputs })
     }
 
-    pub fn inputs(&self) -> usize {
-        self.inputs
-    }
-
-    pub fn outputs(&self) -> usize {
-        self.outputs
-    }
-
     /// Panels in this weight.
     pub fn panels(&self) -> usize {
         self.outputs / PANEL

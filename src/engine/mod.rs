@@ -349,8 +349,9 @@ impl Engine {
     /// Whether a message's own words are mostly ones `topic`'s answer used (its intent's answer,
     /// its article, their detail answers): it asks about what it was told.
     fn echoes_answer(&self, text: &str, topic: &str) -> bool {
+        let message = self.matcher.normalise(text);
         // Most follow-ups are bare detail questions: no need to read the answer for those.
-        if follow_up::own_words(&self.matcher.normalise(text), &self.details).len() < 2 {
+        if follow_up::own_words(&message, &self.details).len() < 2 {
             return false;
         }
         let (intent, article) = (self.content.intent(topic), self.content.article(topic));
@@ -363,7 +364,7 @@ impl Engine {
             FacetAnswer::Goto { .. } => None,
         });
         let said = answers.chain(facet_answers).collect::<Vec<_>>().join("\n");
-        self.echoes(text, &said)
+        follow_up::echoes_answer(&message, &self.matcher.normalise(&said), &self.details)
     }
 
     /// Whether a message's own words are mostly ones `said` used.
