@@ -18,10 +18,14 @@ const LEAVE_MESSAGE: &str = "Leave a message";
 pub const OFFLINE_FORM: &str = "offline_message";
 /// The topic that means "a person, please".
 const PERSON_TOPIC: &str = "talk-to-person";
+/// Said after a district service's detail answer that does not name the resident's council.
+const YOUR_DISTRICT: &str = "Where you live, this is {district}: see the [{district} website]({district_url}) or call {district_phone}.";
+
 /// The facet that asks whom to contact about a topic.
 const CONTACT_FACET: &str = "contact";
 /// The topic about which council serves a place: what an opener that gives only a town is about.
 const PLACE_TOPIC: &str = "districts";
+const GREETING_TOPIC: &str = "greeting";
 /// The most words an opener that only says where the resident lives has.
 const SHORT_STATEMENT_WORDS: usize = 10;
 /// A declined message's best council guess is offered when it is at least this share of the
@@ -101,7 +105,8 @@ impl<'a> Dialogue<'a> {
             None => {}
         }
         if place.is_some() && is_short_statement(text) && self.says_only_where(&found.decision) {
-            return self.acknowledge_place();
+            let greeted = matches!(&found.decision, Decision::Answer { id, .. } if id == GREETING_TOPIC);
+            return self.acknowledge_place(greeted);
         }
         match found.decision {
             Decision::Answer { id, confidence } => match outside.filter(|_| self.is_council_topic(&id)) {
@@ -244,7 +249,15 @@ impl<'a> Dialogue<'a> {
                 let needs_place = content.intent(topic).is_some_and(|i| i.slot == Some(Slot::Place));
                 let text = match (needs_place, self.district_of_place()) {
                     (true, Some(district)) => {
-                        fill_district(answer, self.state.place.as_ref().map(|p| p.name.as_str()), district)
+                        let place = self.state.place.as_ref().map(|p| p.name.as_str());
+                        let filled = fill_district(answer, place, district);
+                        // The resident said where they live once; every answer about a district
+                        // service then names their council, even a detail that needs no link.
+                        if filled.contains(&district.name) {
+                            filled
+                        } else {
+                            format!("{filled}\n\n{}", fill_district(YOUR_DISTRICT, place, district))
+                        }
                     }
                     (true, None) => fill_any_district(answer),
                     (false, _) => answer.clone(),
@@ -293,20 +306,26 @@ impl<'a> Dialogue<'a> {
     }
 
     /// "Thanks: Hitchin is in North Hertfordshire": the place is remembered, never declined.
-    fn acknowledge_place(mut self) -> Turn {
+    /// A greeting that says where it comes from ("Greetings from Stevenage!") is greeted back
+    /// and counted as the greeting it is.
+    fn acknowledge_place(mut self, greeted: bool) -> Turn {
         let (Some(place), Some(district)) = (self.state.place.clone(), self.district_of_place()) else {
             return self.decline(None, None, 0.0);
         };
         self.state.unanswered = 0;
         self.replies.push(Reply {
             text: format!(
-                "Thanks. {} is in the area of {}, so wherever your district council does the work I'll point you to {}. What would you like to know?",
-                place.name, district.name, district.name
+                "{} {} is in the area of {}, so wherever your district council does the work I'll point you to {}. What would you like to know?",
+                if greeted { "Hello!" } else { "Thanks." },
+                place.name,
+                district.name,
+                district.name
             ),
             links: vec![Link { title: district.name.clone(), url: district.website.clone() }],
             ..Reply::default()
         });
-        let id = self.engine.content.intent(PLACE_TOPIC).map(|i| i.id.clone());
+        let topic = if greeted { GREETING_TOPIC } else { PLACE_TOPIC };
+        let id = self.engine.content.intent(topic).map(|i| i.id.clone());
         let kind = if id.is_some() { MatchKind::Intent } else { MatchKind::None };
         self.finish(Matched { kind, id, confidence: 1.0 })
     }

@@ -78,11 +78,22 @@ impl Gazetteer {
     pub fn names_a_home(&self, text: &str) -> bool {
         const HOME_BEFORE: [&str; 7] = ["live", "lives", "living", "lived", "based", "resident", "reside"];
         const HOME_AFTER: [&str; 3] = ["resident", "residents", "based"];
+        // Words that may stand between "lives" and the place: "lives on her own in Ware".
+        const BETWEEN: [&str; 12] =
+            ["in", "on", "at", "her", "his", "their", "own", "alone", "by", "herself", "himself", "still"];
         let words = place_words(text);
         self.places_in(&words).any(|(start, end, _)| {
             let before = &words[start.saturating_sub(3)..start];
             let after = &words[end..(end + 2).min(words.len())];
+            let further = words[start.saturating_sub(6)..start]
+                .iter()
+                .rev()
+                .take_while(|w| !HOME_BEFORE.contains(&w.as_str()))
+                .collect::<Vec<_>>();
+            let home_further =
+                further.len() < start.min(6) && further.iter().all(|w| BETWEEN.contains(&w.as_str()));
             before.iter().any(|w| HOME_BEFORE.contains(&w.as_str()))
+                || home_further
                 || after.iter().any(|w| HOME_AFTER.contains(&w.as_str()))
         })
     }
@@ -188,6 +199,8 @@ mod tests {
     fn a_place_named_as_a_home() {
         let places = gazetteer();
         assert!(places.names_a_home("my nan lives in Hatfield and needs help"));
+        assert!(places.names_a_home("mum lives on her own in Hatfield since dad died"));
+        assert!(!places.names_a_home("mum lives near the station, the one on the way to Hatfield"));
         assert!(places.names_a_home("we're based in Welwyn Garden City"));
         assert!(places.names_a_home("Hatfield resident, question about roads"));
         assert!(!places.names_a_home("I'm driving over from Hatfield later"));

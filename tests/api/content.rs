@@ -198,8 +198,10 @@ fn no_question_of_the_measuring_sets_is_in_the_content() {
         "residents-second.jsonl",
         "residents-third.jsonl",
         "residents-fourth.jsonl",
+        "residents-fifth.jsonl",
         "dialogues-apart.jsonl",
         "dialogues-apart-second.jsonl",
+        "dialogues-apart-third.jsonl",
     ]
     .map(|name| root.join("tests/fixtures").join(name));
     for path in entries.filter_map(|e| e.ok().map(|e| e.path())).chain(own) {

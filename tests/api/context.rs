@@ -101,6 +101,24 @@ async fn a_facet_another_topic_answers_moves_the_conversation_there() {
 }
 
 #[tokio::test]
+async fn a_detail_about_a_district_service_names_the_council_given_once() {
+    let app = spawn_app(StoreKind::Redis).await;
+    let conversation = app.start().await;
+    let first = app.say(&conversation, "we want to object to the plans for flats behind our house").await;
+    assert_eq!(first.matched.id.as_deref(), Some("planning-applications"));
+    let town = app.say(&conversation, "Tring").await;
+    assert!(bot_text(&town).contains("Dacorum"), "{}", bot_text(&town));
+    // The detail's own answer names no council; the one the resident gave is added, once.
+    assert!(!facet_text("planning-applications", "how-long").contains("{district}"));
+    let how_long = app.say(&conversation, "how long do they take to make their mind up?").await;
+    assert_eq!(how_long.matched.id.as_deref(), Some("planning-applications"));
+    let text = bot_text(&how_long);
+    assert!(text.starts_with(&facet_text("planning-applications", "how-long")), "{text}");
+    assert_eq!(text.matches("Dacorum").count(), 2, "named, and named in its link: {text}");
+    assert!(!text.contains("Which town"), "{text}");
+}
+
+#[tokio::test]
 async fn a_follow_up_with_nothing_to_follow_is_declined() {
     let app = spawn_app(StoreKind::Memory).await;
     let conversation = app.start().await;
@@ -117,6 +135,21 @@ async fn an_opener_that_only_gives_the_town_is_acknowledged_and_remembered() {
     let text = bot_text(&opener);
     assert!(text.contains("Harpenden") && text.contains("St Albans"), "{text}");
     assert!(!text.contains("Sorry"), "{text}");
+    // A greeting that says where it is from is greeted back, the place still remembered.
+    let greeted = app.start().await;
+    let hello = app.say(&greeted, "Good morning from Tring!").await;
+    assert_eq!(hello.matched.id.as_deref(), Some("greeting"), "{}", bot_text(&hello));
+    assert!(
+        bot_text(&hello).starts_with("Hello!") && bot_text(&hello).contains("Dacorum"),
+        "{}",
+        bot_text(&hello)
+    );
+    let tip = app.say(&greeted, "who empties the bins here").await;
+    assert!(
+        bot_text(&tip).contains("Dacorum") && !bot_text(&tip).contains("Which town"),
+        "{}",
+        bot_text(&tip)
+    );
 
     // A question that happens to name a town is not an opener.
     let other = app.start().await;
