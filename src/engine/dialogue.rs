@@ -105,7 +105,8 @@ impl<'a> Dialogue<'a> {
             None => {}
         }
         if place.is_some() && is_short_statement(text) && self.says_only_where(&found.decision) {
-            let greeted = matches!(&found.decision, Decision::Answer { id, .. } if id == GREETING_TOPIC);
+            let greeted = matches!(&found.decision, Decision::Answer { id, .. } if id == GREETING_TOPIC)
+                || follow_up::opens_with_greeting(text);
             return self.acknowledge_place(greeted);
         }
         match found.decision {

@@ -118,6 +118,18 @@ pub fn asks_who(text: &str) -> bool {
     first_word(text).is_some_and(|w| matches!(w.as_str(), "who" | "whom" | "who's" | "whos"))
 }
 
+/// Whether a message opens with a greeting: "Greetings from Ware!", "Morning, I'm in Tring".
+pub fn opens_with_greeting(text: &str) -> bool {
+    let mut words =
+        text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase);
+    match words.next().as_deref() {
+        Some("hello" | "hi" | "hiya" | "hey" | "heya" | "hullo" | "greetings" | "howdy") => true,
+        Some("morning" | "afternoon" | "evening") => true,
+        Some("good") => matches!(words.next().as_deref(), Some("morning" | "afternoon" | "evening" | "day")),
+        _ => false,
+    }
+}
+
 /// Whether a message is a question of its own: it neither points back nor only asks a detail.
 pub fn stands_alone(message: &Normalised, details: &DetailWords) -> bool {
     !points_back(message) && !details.only_detail(message)
@@ -187,6 +199,21 @@ mod tests {
         }
         for text in ["can I talk to someone about it", "I don't know who to ask", ""] {
             assert!(!asks_who(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_greeting_opens_the_message() {
+        for text in [
+            "Greetings from a rainy Ware!",
+            "good morning, I live in Tring",
+            "Hiya from Hemel",
+            "Evening all",
+        ] {
+            assert!(opens_with_greeting(text), "{text}");
+        }
+        for text in ["good luck finding a bin day", "this evening the lights went out", "Hitchin please"] {
+            assert!(!opens_with_greeting(text), "{text}");
         }
     }
 
