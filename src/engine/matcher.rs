@@ -18,7 +18,7 @@ use super::spelling::Spelling;
 
 /// Bumped whenever the matching code changes what it learns from the same content, so work
 /// cached under the old revision (the chosen threshold) is not reused.
-pub const MATCHER_REVISION: u32 = 10;
+pub const MATCHER_REVISION: u32 = 11;
 
 /// In-scope accuracy the tuned threshold may give up, as a fraction.
 pub const TUNE_ACCURACY_BUDGET: f32 = 0.01;
