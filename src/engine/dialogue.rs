@@ -25,6 +25,7 @@ const YOUR_DISTRICT: &str = "Where you live, this is {district}: see the [{distr
 const CONTACT_FACET: &str = "contact";
 /// The topic about which council serves a place: what an opener that gives only a town is about.
 const PLACE_TOPIC: &str = "districts";
+/// The topic a greeting is counted as, also when it names the resident's town.
 const GREETING_TOPIC: &str = "greeting";
 /// The most words an opener that only says where the resident lives has.
 const SHORT_STATEMENT_WORDS: usize = 10;

@@ -85,13 +85,12 @@ impl Gazetteer {
         self.places_in(&words).any(|(start, end, _)| {
             let before = &words[start.saturating_sub(3)..start];
             let after = &words[end..(end + 2).min(words.len())];
-            let further = words[start.saturating_sub(6)..start]
+            // The nearest home word up to six words back, with only small words after it.
+            let from = start.saturating_sub(6);
+            let home_further = words[from..start]
                 .iter()
-                .rev()
-                .take_while(|w| !HOME_BEFORE.contains(&w.as_str()))
-                .collect::<Vec<_>>();
-            let home_further =
-                further.len() < start.min(6) && further.iter().all(|w| BETWEEN.contains(&w.as_str()));
+                .rposition(|w| HOME_BEFORE.contains(&w.as_str()))
+                .is_some_and(|i| words[from + i + 1..start].iter().all(|w| BETWEEN.contains(&w.as_str())));
             before.iter().any(|w| HOME_BEFORE.contains(&w.as_str()))
                 || home_further
                 || after.iter().any(|w| HOME_AFTER.contains(&w.as_str()))
